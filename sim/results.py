@@ -1,0 +1,38 @@
+"""What a run hands to writers, the terminal and notebooks: tidy pandas frames.
+
+Frames (all tidy, one row per observation):
+
+- ``monthly`` / ``quarterly``: columns ``period`` (``M1``.. / ``Q1``..), ``period_start``
+  (``YYYY-MM``), ``metric``, ``mean``, ``sd``, ``p10``, ``p50``, ``p90``.
+- ``replications``: ``replication``, ``period`` (``Q1``..), ``period_start``, ``metric``,
+  ``value``: one row per replication x quarter x metric.
+- ``reps``: one row per seller per replication: ``replication``, ``role``, ``seat``,
+  ``occupant``, ``hired`` (``YYYY-MM`` or ``before``), ``left`` (``YYYY-MM`` or empty),
+  ``cohort``, ``skill``, ``months_employed``, ``opportunities``, ``wins``, ``bookings``.
+- ``summary``: a JSON-ready dict (see ``sim.summary``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from sim.scenario.schema import Scenario
+
+
+@dataclass
+class RunResult:
+    """Everything one scenario's Monte Carlo run produced."""
+
+    scenario: Scenario
+    scenario_hash: str
+    monthly: pd.DataFrame
+    quarterly: pd.DataFrame
+    replications: pd.DataFrame
+    reps: pd.DataFrame
+    summary: dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.scenario.name

@@ -1,0 +1,43 @@
+"""The one error a planner sees for a bad scenario or option."""
+
+from __future__ import annotations
+
+
+def format_value(value: object, limit: int = 60) -> str:
+    """A short, one-line rendering of a bad value."""
+    text = repr(value) if isinstance(value, str) else str(value)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class ScenarioError(Exception):
+    """Bad input: names the file, the key path, the value and what was expected.
+
+    `str(error)` is the single line the CLI prints, e.g.
+    ``scenarios/base.yaml:14: roles.ae.ramp[2]: 1.5: expected a number in [0, 1]``.
+    """
+
+    def __init__(
+        self,
+        file: str | None,
+        key_path: str,
+        value: object,
+        expected: str,
+        line: int | None = None,
+    ) -> None:
+        self.file = file
+        self.key_path = key_path
+        self.value = value
+        self.expected = expected
+        self.line = line
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = self.file or "<scenario>"
+        if self.line is not None:
+            where = f"{where}:{self.line}"
+        parts = [where]
+        if self.key_path:
+            parts.append(self.key_path)
+        parts.append(format_value(self.value))
+        return ": ".join(parts) + f": {self.expected}"

@@ -1,0 +1,279 @@
+"""The scenario schema: every key a scenario file may hold, with its type and range.
+
+Models are frozen and forbid unknown keys. Cross-checks between sections (a seller's
+segment exists, a hire names a role, dates fall in the horizon) live in `checks.py`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    field_validator,
+    model_validator,
+)
+
+LEVERS: tuple[str, ...] = (
+    "pipeline",
+    "selling_time",
+    "capacity",
+    "win_rate",
+    "deal_size",
+    "cycle_time",
+    "ramp_speed",
+    "attrition",
+    "time_to_hire",
+    "churn",
+    "expansion",
+)
+Lever = Literal[
+    "pipeline",
+    "selling_time",
+    "capacity",
+    "win_rate",
+    "deal_size",
+    "cycle_time",
+    "ramp_speed",
+    "attrition",
+    "time_to_hire",
+    "churn",
+    "expansion",
+]
+RoleKind = Literal["seller", "sdr", "csm", "support", "manager"]
+Who = Literal["all", "bottom_quartile", "new_hires"]
+
+NAME_PATTERN = r"^[a-z0-9_-]+$"
+MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
+
+# Finite numbers only: NaN and infinity are rejected everywhere.
+Num = Annotated[float, Field(allow_inf_nan=False)]
+NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Rate = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+Count = Annotated[int, Field(ge=0, strict=True)]
+Effects = dict[Lever, Positive]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def parse_month(value: object) -> tuple[int, int]:
+    """`YYYY-MM` -> (year, month); raises ValueError otherwise."""
+    match = MONTH_PATTERN.match(value) if isinstance(value, str) else None
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise ValueError("expected a month as YYYY-MM, e.g. 2027-01")
+    return int(match.group(1)), int(match.group(2))
+
+
+def _month_str(value: object) -> str:
+    parse_month(value)
+    return str(value)
+
+
+class Dist(Strict):
+    """A lognormal by mean and coefficient of variation; cv 0 means exactly the mean."""
+
+    mean: Positive
+    cv: NonNeg = 0.0
+
+    @property
+    def sigma(self) -> float:
+        return math.sqrt(math.log1p(self.cv**2))
+
+    @property
+    def mu(self) -> float:
+        return math.log(self.mean) - 0.5 * self.sigma**2 if self.mean > 0 else -math.inf
+
+
+class Delay(Dist):
+    """Like `Dist`, but zero is allowed (an instant delay)."""
+
+    mean: NonNeg
+
+
+def _dist(value: object) -> object:
+    """A plain number is an exact value: `60` means {mean: 60, cv: 0}."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return {"mean": value, "cv": 0.0}
+    return value
+
+
+class Segment(Strict):
+    win_rate: Rate
+    deal_size: Dist
+    cycle_days: Dist
+    accounts: Annotated[int, Field(ge=1, strict=True)] | None = None
+    inbound_opps_per_month: NonNeg = 0.0
+    seasonality: list[NonNeg] | None = None
+
+    _dists = field_validator("deal_size", "cycle_days", mode="before")(_dist)
+
+    @field_validator("seasonality")
+    @classmethod
+    def _twelve(cls, value: list[float] | None) -> list[float] | None:
+        if value is not None and len(value) != 12:
+            raise ValueError(f"expected 12 values, one per calendar month, got {len(value)}")
+        return value
+
+
+# Which keys each kind of role uses; any other key set on that role is an error.
+KIND_KEYS: dict[str, frozenset[str]] = {
+    "seller": frozenset(
+        {
+            "segment", "headcount", "tenure_months", "cost", "commission", "hire_cost",
+            "ramp", "attrition", "backfill", "time_to_hire_days", "opps_per_month",
+            "max_open_opps", "skill_sigma", "territory_decay",
+        }
+    ),
+    "sdr": frozenset(
+        {
+            "segment", "headcount", "tenure_months", "cost", "hire_cost", "ramp",
+            "attrition", "backfill", "time_to_hire_days", "opps_per_month",
+        }
+    ),
+    "csm": frozenset(
+        {
+            "headcount", "tenure_months", "cost", "hire_cost", "ramp", "attrition",
+            "backfill", "time_to_hire_days", "book_per_head",
+        }
+    ),
+    "support": frozenset(
+        {
+            "segment", "headcount", "tenure_months", "cost", "hire_cost", "ramp",
+            "attrition", "backfill", "time_to_hire_days", "covers", "effects",
+        }
+    ),
+    "manager": frozenset({"span", "cost"}),
+}
+REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
+    "seller": ("segment",),
+    "sdr": ("segment",),
+    "csm": ("book_per_head",),
+    "support": ("covers",),
+    "manager": ("span",),
+}
+
+
+class Role(Strict):
+    kind: RoleKind
+    segment: str | None = None
+    headcount: Count = 0
+    tenure_months: NonNeg | list[NonNeg] = 24.0
+    cost: NonNeg = 0.0
+    commission: Rate = 0.0
+    hire_cost: NonNeg = 0.0
+    ramp: Annotated[list[Rate], Field(min_length=1)] = [1.0]
+    attrition: Rate = 0.0
+    backfill: StrictBool = True
+    time_to_hire_days: Delay = Delay(mean=0.0, cv=0.0)
+    opps_per_month: NonNeg = 0.0
+    max_open_opps: Annotated[int, Field(ge=1, strict=True)] | None = None
+    skill_sigma: Annotated[float, Field(ge=0, le=2, allow_inf_nan=False)] = 0.0
+    territory_decay: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = 0.0
+    book_per_head: Positive | None = None
+    covers: Positive | None = None
+    effects: Effects = {}
+    span: Annotated[int, Field(ge=1, strict=True)] | None = None
+
+    _dists = field_validator("time_to_hire_days", mode="before")(_dist)
+
+    @model_validator(mode="after")
+    def _kind_keys(self) -> Role:
+        allowed = KIND_KEYS[self.kind] | {"kind"}
+        for key in sorted(self.model_fields_set - allowed):
+            raise ValueError(f"key '{key}' is not used by a role of kind '{self.kind}'")
+        for key in REQUIRED_KEYS[self.kind]:
+            if getattr(self, key) is None:
+                raise ValueError(f"a role of kind '{self.kind}' needs '{key}'")
+        if isinstance(self.tenure_months, list) and len(self.tenure_months) != self.headcount:
+            raise ValueError(
+                f"tenure_months lists {len(self.tenure_months)} values; expected one per head "
+                f"(headcount {self.headcount})"
+            )
+        return self
+
+    def tenures(self) -> list[float]:
+        """Tenure in months of each of today's heads."""
+        if isinstance(self.tenure_months, list):
+            return list(self.tenure_months)
+        return [float(self.tenure_months)] * self.headcount
+
+
+class Customers(Strict):
+    count: Count = 0
+    arr: NonNeg = 0.0
+    churn: Rate = 0.0
+    expansion: Rate = 0.0
+    overload_churn: NonNeg = 0.0
+
+    @model_validator(mode="after")
+    def _arr_needs_customers(self) -> Customers:
+        if self.arr > 0 and self.count == 0:
+            raise ValueError("arr is set but count is 0; expected at least one customer to hold it")
+        return self
+
+
+class Hire(Strict):
+    role: str
+    count: Annotated[int, Field(strict=True)]
+    month: str
+
+    _month = field_validator("month", mode="before")(_month_str)
+
+    @field_validator("count")
+    @classmethod
+    def _nonzero(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("expected a non-zero count (negative = planned exits)")
+        return value
+
+
+class Targets(Strict):
+    role: str
+    who: Who = "all"
+
+
+class Program(Strict):
+    start: str
+    months: Annotated[int, Field(ge=1, strict=True)] | None = None
+    cost: NonNeg = 0.0
+    monthly_cost: NonNeg = 0.0
+    seat_cost_per_month: NonNeg = 0.0
+    targets: Targets | None = None
+    effects: Effects = {}
+    phase_in_months: Annotated[int, Field(ge=0, strict=True)] = 0
+
+    _month = field_validator("start", mode="before")(_month_str)
+
+
+class Scenario(Strict):
+    name: Annotated[str, Field(pattern=NAME_PATTERN, max_length=64)]
+    description: str = ""
+    start: str
+    quarters: Annotated[int, Field(ge=1, le=40, strict=True)] = 8
+    replications: Annotated[int, Field(ge=1, strict=True)] = 1000
+    seed: Annotated[int, Field(ge=0, strict=True)] = 0
+    segments: Annotated[dict[str, Segment], Field(min_length=1)]
+    roles: dict[str, Role] = {}
+    customers: Customers = Customers()
+    hiring: list[Hire] = []
+    programs: dict[str, Program] = {}
+
+    _month = field_validator("start", mode="before")(_month_str)
+
+    @property
+    def months(self) -> int:
+        return 3 * self.quarters
+
+    def month_index(self, month: str) -> int:
+        """Horizon month index of a `YYYY-MM` date (0 = `start`); may be out of range."""
+        y0, m0 = parse_month(self.start)
+        y, m = parse_month(month)
+        return (y - y0) * 12 + (m - m0)
