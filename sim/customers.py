@@ -1,0 +1,103 @@
+"""The book of business: customers with ARR, churn, expansion and CSM load.
+
+Today's book is split evenly: ``count`` customers holding ``arr`` between them, assigned to
+segments in turn. A won deal adds a customer holding the deal's ARR from the day of the win.
+At each month's end every customer who was on the book at the month's start churns with the
+monthly equivalent of the annual churn, ``1 - (1 - churn) ** (1/12)`` (times the churn
+lever and the CSM load effect), and the ARR of those retained grows by the monthly
+equivalent of expansion, ``(1 + expansion) ** (1/12) - 1`` (times its lever, divided by the
+CSM load when over 1). Customer i's churn draw in month k is the i-th uniform of the month-k
+stream, so the same customer sees the same draws in every scenario.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.plan import MONTH_DAYS, YEAR_DAYS, Plan
+from sim.streams import CHURN, stream
+
+
+class Book:
+    def __init__(self, plan: Plan, replication: int) -> None:
+        self.plan = plan
+        self.replication = replication
+        n = plan.customers_count
+        size = max(64, 2 * n)
+        self.arr = np.zeros(size)
+        self.segment = np.zeros(size, dtype=np.int64)
+        self.alive = np.zeros(size, dtype=bool)
+        if n:
+            self.arr[:n] = plan.customers_arr / n
+            self.segment[:n] = np.arange(n) % len(plan.segments)
+            self.alive[:n] = True
+        self.n = n
+        self.per_segment = np.bincount(self.segment[:n], minlength=len(plan.segments))
+        self.total_arr = float(plan.customers_arr)
+        self.month_revenue_extra = 0.0  # revenue this month from deals won during it
+
+    @property
+    def customers(self) -> int:
+        return int(self.per_segment.sum())
+
+    def market_factor(self, segment: int) -> float:
+        """(accounts - customers) / accounts for a segment with `accounts`, else 1."""
+        accounts = self.plan.segments[segment].accounts
+        if accounts is None:
+            return 1.0
+        return max(0.0, (accounts - self.per_segment[segment]) / accounts)
+
+    def add(self, arr: float, day: float, segment: int, month_end: float) -> None:
+        """A won deal: a new customer from `day`, its revenue accruing daily."""
+        if self.n == len(self.arr):
+            grow = len(self.arr)
+            self.arr = np.concatenate([self.arr, np.zeros(grow)])
+            self.segment = np.concatenate([self.segment, np.zeros(grow, dtype=np.int64)])
+            self.alive = np.concatenate([self.alive, np.zeros(grow, dtype=bool)])
+        self.arr[self.n] = arr
+        self.segment[self.n] = segment
+        self.alive[self.n] = True
+        self.n += 1
+        self.per_segment[segment] += 1
+        self.total_arr += arr
+        self.month_revenue_extra += arr * (month_end - day) / YEAR_DAYS
+
+    def month_revenue(self, arr_at_start: float) -> float:
+        """Recognized revenue of the month: ARR accrued daily."""
+        return arr_at_start * MONTH_DAYS / YEAR_DAYS + self.month_revenue_extra
+
+    def month_end(
+        self, month: int, n_at_start: int, churn_mult: float, expansion_mult: float,
+        csm_capacity: float | None,
+    ) -> tuple[float, int, float]:
+        """Churn and expand the customers on the book since the month's start.
+
+        `csm_capacity` is the ARR the CSMs cover (None: no CSM role, no load effect).
+        Returns (churned ARR, customers churned, expansion ARR).
+        """
+        plan = self.plan
+        load = 0.0
+        if csm_capacity is not None:
+            load = self.total_arr / csm_capacity if csm_capacity > 0 else np.inf
+        p_churn = (1.0 - (1.0 - plan.churn) ** (1.0 / 12.0)) * churn_mult
+        growth = ((1.0 + plan.expansion) ** (1.0 / 12.0) - 1.0) * expansion_mult
+        if load > 1.0:
+            p_churn *= 1.0 + plan.overload_churn * (load - 1.0)
+            growth /= load
+        p_churn = min(1.0, p_churn)
+        self.month_revenue_extra = 0.0
+        if n_at_start == 0:
+            return 0.0, 0, 0.0
+        u = stream(plan.seed, self.replication, CHURN, month).random(n_at_start)
+        alive = self.alive[:n_at_start]
+        churned = alive & (u < p_churn)
+        kept = alive & ~churned
+        churned_arr = float(self.arr[:n_at_start][churned].sum())
+        expansion = float(self.arr[:n_at_start][kept].sum() * growth)
+        self.arr[:n_at_start][kept] *= 1.0 + growth
+        self.alive[:n_at_start][churned] = False
+        self.per_segment -= np.bincount(
+            self.segment[:n_at_start][churned], minlength=len(plan.segments)
+        )
+        self.total_arr += expansion - churned_arr
+        return churned_arr, int(churned.sum()), expansion

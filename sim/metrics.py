@@ -1,0 +1,186 @@
+"""Metrics: the raw per-month arrays a replication fills, and the planner's KPIs.
+
+A replication records *raw* metrics month by month into one preallocated array: flows
+(summed over a period) and stocks (the value at the period's end). Every KPI is derived
+from the raws of a period (`derive`), so monthly, quarterly and whole-horizon figures
+follow the same definitions:
+
+- ``win_rate`` = won / (won + lost) closed in the period
+- ``cycle_days_won`` = mean days from creation to close of the deals won
+- ``avg_deal_size`` = bookings / deals won
+- ``ramped_sellers`` = time-average over the period of the sum of sellers' ramp factors
+- ``cost_total`` = people + commission + hiring + programs
+- ``net_new_arr`` = bookings + expansion - churned ARR
+- ``revenue_per_head`` = revenue, annualized, / time-average heads (all roles)
+- ``arr_per_head`` = ARR / heads at the period's end
+- ``bookings_per_seller`` = bookings, annualized, / time-average sellers
+- ``arr_per_csm`` = ARR / CSM heads at the period's end
+- ``sales_expense_ratio`` = cost_total / revenue
+- ``magic_number`` = net new ARR / the previous period's cost_total (none for the first)
+- ``arr_per_customer`` = ARR / customers at the period's end
+- ``new_logo_share`` = bookings / (bookings + expansion ARR)
+- ``clv`` = ARR per customer / annual customer churn (customers churned, annualized, /
+  customers at the period's start)
+
+A ratio whose denominator is zero is missing (NaN), not zero.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.plan import MONTH_DAYS
+
+FLOWS: tuple[str, ...] = (
+    "opps_created_self",
+    "opps_created_sdr",
+    "opps_created_inbound",
+    "opps_unworked",
+    "opps_won",
+    "opps_lost",
+    "cycle_days_won_sum",
+    "bookings",
+    "expansion_arr",
+    "churned_arr",
+    "customers_won",
+    "customers_churned",
+    "revenue",
+    "cost_people",
+    "cost_commission",
+    "cost_hiring",
+    "cost_programs",
+    "head_days",
+    "seller_days",
+    "ramp_days",
+    "hires",
+    "departures",
+)
+STOCKS: tuple[str, ...] = ("heads_total", "sellers", "open_opps", "arr", "customers")
+INTERNAL = frozenset({"cycle_days_won_sum", "head_days", "seller_days", "ramp_days"})
+
+
+class Layout:
+    """Where each raw metric lives in a replication's array."""
+
+    def __init__(self, role_names: list[str], csm_roles: list[str]) -> None:
+        self.role_heads = tuple(f"heads_{name}" for name in role_names)
+        self.csm_heads = tuple(f"heads_{name}" for name in csm_roles)
+        self.names = FLOWS + self.role_heads + STOCKS
+        self.index = {name: i for i, name in enumerate(self.names)}
+        self.n_flows = len(FLOWS)
+        self.outputs = output_metrics(self.role_heads)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
+def output_metrics(role_heads: tuple[str, ...]) -> tuple[str, ...]:
+    """The metrics written to outputs, in order."""
+    return (
+        *role_heads,
+        "heads_total", "sellers", "ramped_sellers", "hires", "departures",
+        "opps_created", "opps_created_self", "opps_created_sdr", "opps_created_inbound",
+        "opps_unworked", "opps_won", "opps_lost", "open_opps", "win_rate",
+        "cycle_days_won", "avg_deal_size", "bookings", "expansion_arr", "churned_arr",
+        "net_new_arr", "arr", "revenue", "customers", "customers_won", "customers_churned",
+        "cost_people", "cost_commission", "cost_hiring", "cost_programs", "cost_total",
+        "revenue_per_head", "arr_per_head", "bookings_per_seller", "arr_per_csm",
+        "sales_expense_ratio", "magic_number", "arr_per_customer", "new_logo_share", "clv",
+    )
+
+
+def periodize(raw: np.ndarray, layout: Layout, groups: list[np.ndarray]) -> np.ndarray:
+    """Months -> periods: flows summed over each group of months, stocks at its last month.
+
+    `raw` has shape (replications, raw metrics, months); the result (…, periods).
+    """
+    out = np.empty(raw.shape[:2] + (len(groups),))
+    nf = layout.n_flows
+    for p, months in enumerate(groups):
+        out[:, :nf, p] = raw[:, :nf, months].sum(axis=2)
+        out[:, nf:, p] = raw[:, nf:, months[-1]]
+    return out
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    num, den = np.broadcast_arrays(np.asarray(num, float), np.asarray(den, float))
+    out = np.full(num.shape, np.nan)
+    np.divide(num, den, out=out, where=den != 0)
+    return out
+
+
+def derive(
+    agg: np.ndarray,
+    layout: Layout,
+    months_per_period: np.ndarray,
+    customers_start: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Every output metric of each period, shape (replications, periods).
+
+    `customers_start` holds the customers at each period's start.
+    """
+    r = {name: agg[:, i, :] for i, name in enumerate(layout.names)}
+    days = months_per_period * MONTH_DAYS
+    annualize = 12.0 / months_per_period
+    m: dict[str, np.ndarray] = {name: r[name] for name in layout.role_heads}
+    m["heads_total"] = r["heads_total"]
+    m["sellers"] = r["sellers"]
+    m["ramped_sellers"] = r["ramp_days"] / days
+    m["hires"] = r["hires"]
+    m["departures"] = r["departures"]
+    m["opps_created"] = r["opps_created_self"] + r["opps_created_sdr"] + r["opps_created_inbound"]
+    for name in ("opps_created_self", "opps_created_sdr", "opps_created_inbound",
+                 "opps_unworked", "opps_won", "opps_lost", "open_opps"):
+        m[name] = r[name]
+    m["win_rate"] = _ratio(r["opps_won"], r["opps_won"] + r["opps_lost"])
+    m["cycle_days_won"] = _ratio(r["cycle_days_won_sum"], r["opps_won"])
+    m["avg_deal_size"] = _ratio(r["bookings"], r["opps_won"])
+    for name in ("bookings", "expansion_arr", "churned_arr"):
+        m[name] = r[name]
+    m["net_new_arr"] = r["bookings"] + r["expansion_arr"] - r["churned_arr"]
+    for name in ("arr", "revenue", "customers", "customers_won", "customers_churned",
+                 "cost_people", "cost_commission", "cost_hiring", "cost_programs"):
+        m[name] = r[name]
+    m["cost_total"] = (
+        r["cost_people"] + r["cost_commission"] + r["cost_hiring"] + r["cost_programs"]
+    )
+    m["revenue_per_head"] = _ratio(r["revenue"] * annualize, r["head_days"] / days)
+    m["arr_per_head"] = _ratio(r["arr"], r["heads_total"])
+    m["bookings_per_seller"] = _ratio(r["bookings"] * annualize, r["seller_days"] / days)
+    csm = sum((r[name] for name in layout.csm_heads), np.zeros_like(r["arr"]))
+    m["arr_per_csm"] = _ratio(r["arr"], csm)
+    m["sales_expense_ratio"] = _ratio(m["cost_total"], r["revenue"])
+    previous_cost = np.concatenate(
+        [np.full(m["cost_total"][:, :1].shape, np.nan), m["cost_total"][:, :-1]], axis=1
+    )
+    m["magic_number"] = _ratio(m["net_new_arr"], previous_cost)
+    m["arr_per_customer"] = _ratio(r["arr"], r["customers"])
+    m["new_logo_share"] = _ratio(r["bookings"], r["bookings"] + r["expansion_arr"])
+    annual_churn = _ratio(r["customers_churned"] * annualize, customers_start)
+    m["clv"] = _ratio(m["arr_per_customer"], annual_churn)
+    return {name: m[name] for name in layout.outputs}
+
+
+def stats(values: np.ndarray) -> dict[str, np.ndarray]:
+    """mean, sd, p10, p50, p90 over replications (axis 0), ignoring missing values."""
+    with np.errstate(all="ignore"), _quiet():
+        count = np.sum(~np.isnan(values), axis=0)
+        mean = np.nanmean(values, axis=0)
+        sd = np.nanstd(values, axis=0, ddof=1) if values.shape[0] > 1 else np.zeros_like(mean)
+        sd = np.where(count > 1, sd, np.where(count == 1, 0.0, np.nan))
+        p10, p50, p90 = np.nanpercentile(values, [10, 50, 90], axis=0)
+    return {"mean": mean, "sd": sd, "p10": p10, "p50": p50, "p90": p90}
+
+
+class _quiet:
+    """Silence numpy's warnings about all-missing slices (they become NaN, as meant)."""
+
+    def __enter__(self) -> None:
+        import warnings
+
+        self._ctx = warnings.catch_warnings()
+        self._ctx.__enter__()
+        warnings.simplefilter("ignore", RuntimeWarning)
+
+    def __exit__(self, *exc: object) -> None:
+        self._ctx.__exit__(*exc)

@@ -1,0 +1,542 @@
+"""One replication: the go-to-market team as a discrete-event simulation on SimPy.
+
+SimPy runs the clock and the people: month starts and ends, requisitions filled after their
+time-to-hire, departures at their attrition times. Opportunities are the bulk of the events
+and need no process of their own: each month's arrivals are drawn in blocks per source and
+taken in time order between the people events, and each seller's open opportunities sit in
+a heap of close times that is settled whenever the seller's open count matters (a new
+opportunity, routing, a departure, the month's end).
+
+Time is in days from the horizon start; the simulation starts ``warm_months`` earlier so
+today's team begins with the pipeline it would hold in steady state (nothing before day 0
+is recorded, and today's team neither leaves nor hires then).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+
+from sim import levers
+from sim.customers import Book
+from sim.metrics import Layout
+from sim.people import Head, Roster
+from sim.plan import MONTH_DAYS, YEAR_DAYS, Plan, ProgramPlan
+from sim.streams import INBOUND, OppDraws, stream
+
+SELF, SDR, ROUTED_INBOUND, CLOSE = 0, 1, 2, 3
+CREATED = ("opps_created_self", "opps_created_sdr", "opps_created_inbound")
+
+
+class Opportunity:
+    __slots__ = ("owner", "created", "closes", "segment", "u_win", "z_size")
+
+    def __init__(self, owner: Head, created: float, closes: float, segment: int, u_win: float,
+                 z_size: float) -> None:
+        self.owner = owner
+        self.created = created
+        self.closes = closes
+        self.segment = segment
+        self.u_win = u_win
+        self.z_size = z_size
+
+
+@dataclass
+class ReplicationResult:
+    """Raw monthly metrics (layout rows x months) and one tuple per seller."""
+
+    replication: int
+    raw: np.ndarray
+    sellers: list[tuple]
+
+
+SELLER_COLUMNS = (
+    "role", "seat", "occupant", "hired_day", "left_day", "skill", "opportunities", "wins",
+    "bookings",
+)
+
+
+def layout_for(plan: Plan) -> Layout:
+    return Layout(
+        [r.name for r in plan.roles], [r.name for r in plan.roles if r.kind == "csm"]
+    )
+
+
+class Model:
+    """Simulates one replication of a plan; `run()` returns its raw metrics."""
+
+    def __init__(self, plan: Plan, replication: int, layout: Layout | None = None) -> None:
+        self.plan = plan
+        self.replication = replication
+        self.layout = layout or layout_for(plan)
+        self.ix = self.layout.index
+        self.raw = [[0.0] * plan.months for _ in range(len(self.layout))]
+        self.env = simpy.Environment(initial_time=-plan.warm_months * MONTH_DAYS)
+        self.month = -plan.warm_months
+        self.month_start = self.env.now
+        self.seq = itertools.count()
+        self.book = Book(plan, replication)
+        self.arrivals: list[tuple] = []
+        self.won_rows = [
+            self.raw[self.ix[name]]
+            for name in ("opps_won", "bookings", "customers_won", "cycle_days_won_sum",
+                         "cost_commission")
+        ]
+        self.rosters = {
+            r.name: Roster(r, i) for i, r in enumerate(plan.roles) if r.kind != "manager"
+        }
+        self.managers = [r for r in plan.roles if r.kind == "manager"]
+        self.sellers: list[list[Head]] = [[] for _ in plan.segments]  # active, by order
+        self.started: list[Head] = []  # heads employed at some point this month
+        self.all_sellers: list[Head] = []
+        self.inbound = [
+            OppDraws(stream(plan.seed, replication, INBOUND, s.ident)) for s in plan.segments
+        ]
+        self.segment_factor = [1.0] * len(plan.segments)
+        self.company = levers.neutral()
+        self.month_programs: list[tuple[ProgramPlan, float, set]] = []
+        self.month_support: list[tuple[int | None, dict[str, float], float]] = []
+        self.cohorts: dict[str, set] = {}
+        self.manager_days = {r.name: 0.0 for r in self.managers}
+        self.manager_mark = self.env.now
+        self.arr_at_start = self.book.total_arr
+        self.customers_at_start = 0
+        self._hire_today_team()
+
+    # ---- set-up -------------------------------------------------------------------
+    def _hire_today_team(self) -> None:
+        first_day = self.env.now
+        for roster in self.rosters.values():
+            for seat, tenure_days in enumerate(roster.role.tenures_days):
+                head = roster.new_head(seat, self.plan.seed, self.replication)
+                hired = -tenure_days
+                if hired <= first_day:
+                    self._activate(head, first_day)
+                    head.hired_at = hired
+                    head.progress_days = first_day - hired
+                else:
+                    self._at(hired, self._hire, head)
+
+    # ---- the clock ----------------------------------------------------------------
+    def run(self) -> ReplicationResult:
+        clock = self.env.process(self._clock())
+        self.env.run(until=clock)
+        return ReplicationResult(self.replication, np.array(self.raw), self._seller_rows())
+
+    def _clock(self):  # a SimPy process
+        env = self.env
+        heap = self.arrivals
+        for month in range(-self.plan.warm_months, self.plan.months):
+            start = month * MONTH_DAYS
+            end = start + MONTH_DAYS
+            self._start_month(month, start, end)
+            # Opportunity events never schedule people events, so the next people event
+            # only moves when SimPy has run.
+            until = min(end, env.peek())
+            while True:
+                if heap and heap[0][0] < until:
+                    entry = heapq.heappop(heap)
+                    if entry[2] == CLOSE:
+                        self._close(entry[3], entry[0])
+                    else:
+                        self._arrive(*entry)
+                elif until < end:
+                    yield env.timeout(until - env.now)
+                    until = min(end, env.peek())
+                else:
+                    break
+            yield env.timeout(end - env.now)
+            self._end_month(month, start, end)
+
+    def _at(self, day: float, action, *args) -> None:
+        """Schedule `action(*args)` on the SimPy clock at `day`."""
+        event = self.env.timeout(max(0.0, day - self.env.now))
+        event.callbacks.append(lambda _event: action(*args))
+
+    def _record(self, name: str, day: float, value: float) -> None:
+        month = int(day // MONTH_DAYS)
+        if 0 <= month < self.plan.months:
+            self.raw[self.ix[name]][month] += value
+
+    # ---- months -------------------------------------------------------------------
+    def _start_month(self, month: int, start: float, end: float) -> None:
+        self.month = month
+        self.month_start = start
+        plan = self.plan
+        heads = [h for roster in self.rosters.values() for h in roster.active]
+        for head in heads:
+            head.advance_progress(start)
+        if month >= 0:
+            for role_name, count in plan.hiring.get(month, ()):
+                self._planned(role_name, count, start)
+            heads = [h for roster in self.rosters.values() for h in roster.active]
+        self._set_levers(month, start, heads)
+        calendar = plan.calendar_month(month)
+        for seg in plan.segments:
+            self.segment_factor[seg.index] = (
+                self.book.market_factor(seg.index) * seg.seasonality[calendar]
+            )
+        self.started = list(heads)
+        for head in heads:
+            self._head_month(head, start, end)
+        for seg in plan.segments:
+            rate = seg.inbound_per_day * self.segment_factor[seg.index]
+            for arrival in self.inbound[seg.index].arrivals([(start, end, rate)]):
+                self._push(arrival, ROUTED_INBOUND, seg.index)
+        self.arr_at_start = self.book.total_arr
+        self.customers_at_start = self.book.customers
+        self.book_size_at_start = self.book.n
+
+    def _head_month(self, head: Head, start: float, end: float) -> None:
+        """A head's month from `start`: ramp, capacity, its arrivals and attrition."""
+        role = head.role
+        pieces = head.ramp_pieces(start, end)
+        head.month_pieces = pieces
+        head.ramp_avg = sum((b - a) * r for a, b, r in pieces) / (end - start)
+        lever = head.lever
+        if role.kind in ("seller", "sdr"):
+            rate = role.opps_per_day * lever[levers.PIPELINE] * lever[levers.SELLING_TIME]
+            rate *= self.segment_factor[role.segment]
+            kind = SDR
+            if role.kind == "seller":
+                rate *= self.rosters[role.name].seat_factor(head.seat)
+                kind = SELF
+                room = lever[levers.CAPACITY] * lever[levers.SELLING_TIME]
+                if math.isinf(role.max_open_opps):
+                    head.capacity = math.inf if head.ramp_avg > 0 else 0.0
+                else:
+                    head.capacity = role.max_open_opps * head.ramp_avg * room
+            if rate > 0:
+                for arrival in head.draws.arrivals([(a, b, rate * r) for a, b, r in pieces]):
+                    self._push(arrival, kind, head)
+        hazard = role.attrition_per_day * lever[levers.ATTRITION]
+        if self.month >= 0 and hazard > 0:
+            wait = head.attrition_left / hazard
+            if start + wait < end:
+                head.attrition_left = math.inf
+                self._at(start + wait, self._departure, head)
+            else:
+                head.attrition_left -= hazard * (end - start)
+
+    def _end_month(self, month: int, start: float, end: float) -> None:
+        if month < 0:
+            self._managers_to(end)
+            self.manager_days = dict.fromkeys(self.manager_days, 0.0)
+            return
+        self._people_costs(month, start, end)
+        raw, ix = self.raw, self.ix
+        heads_total = 0
+        for roster in self.rosters.values():
+            raw[ix[f"heads_{roster.role.name}"]][month] = len(roster.active)
+            heads_total += len(roster.active)
+        n_sellers = sum(len(s) for s in self.sellers)
+        for role in self.managers:
+            count = math.ceil(n_sellers / role.span)
+            raw[ix[f"heads_{role.name}"]][month] = count
+            heads_total += count
+        raw[ix["heads_total"]][month] = heads_total
+        raw[ix["sellers"]][month] = n_sellers
+        raw[ix["open_opps"]][month] = sum(len(h.open) for s in self.sellers for h in s)
+        book = self.book
+        raw[ix["revenue"]][month] = book.month_revenue(self.arr_at_start)
+        churned_arr, churned, expansion = book.month_end(
+            month, self.book_size_at_start, self.company[levers.CHURN],
+            self.company[levers.EXPANSION], self._csm_capacity(),
+        )
+        raw[ix["churned_arr"]][month] = churned_arr
+        raw[ix["customers_churned"]][month] = churned
+        raw[ix["expansion_arr"]][month] = expansion
+        raw[ix["arr"]][month] = book.total_arr
+        raw[ix["customers"]][month] = book.customers
+
+    def _people_costs(self, month: int, start: float, end: float) -> None:
+        """Loaded cost accrues daily for every head employed, ramping or not."""
+        raw, ix = self.raw, self.ix
+        cost = head_days = seller_days = ramp_days = 0.0
+        for head in self.started:
+            a = max(start, head.hired_at)
+            b = end if head.active else min(end, head.left_at)
+            if b <= a:
+                continue
+            days = b - a
+            cost += days * head.role.cost_per_day
+            head_days += days
+            if head.role.kind == "seller":
+                seller_days += days
+                ramp_days += sum(
+                    (min(y, b) - max(x, a)) * r for x, y, r in head.month_pieces
+                    if min(y, b) > max(x, a)
+                )
+        self._managers_to(end)
+        for role in self.managers:
+            days = self.manager_days[role.name]
+            cost += days * role.cost_per_day
+            head_days += days
+            self.manager_days[role.name] = 0.0
+        raw[ix["cost_people"]][month] = cost
+        raw[ix["head_days"]][month] = head_days
+        raw[ix["seller_days"]][month] = seller_days
+        raw[ix["ramp_days"]][month] = ramp_days
+
+    def _managers_to(self, day: float) -> None:
+        """Accrue manager-days up to `day`: managers follow sellers, ceil(sellers / span)."""
+        if self.managers and day > self.manager_mark:
+            n_sellers = sum(len(s) for s in self.sellers)
+            for role in self.managers:
+                count = math.ceil(n_sellers / role.span)
+                self.manager_days[role.name] += count * (day - self.manager_mark)
+        self.manager_mark = max(self.manager_mark, day)
+
+    def _csm_capacity(self) -> float | None:
+        """ARR the CSMs cover this month (ramp-weighted), or None without a CSM role."""
+        rosters = [r for r in self.rosters.values() if r.role.kind == "csm"]
+        if not rosters:
+            return None
+        return sum(h.ramp_avg * r.role.book_per_head for r in rosters for h in r.active)
+
+    # ---- levers -------------------------------------------------------------------
+    def _set_levers(self, month: int, start: float, heads: list[Head]) -> None:
+        """This month's programs and support coverage, and every head's levers."""
+        self.company = levers.neutral()
+        self.month_programs = []
+        program_cost = 0.0
+        for program in self.plan.programs:
+            if month < 0 or not program.active(month):
+                continue
+            elapsed = month - program.start_month
+            fraction = levers.phase_fraction(elapsed, program.phase_in_months)
+            if elapsed == 0:
+                program_cost += program.cost
+                if program.who == "bottom_quartile":
+                    self.cohorts[program.name] = _bottom_quartile(
+                        [h for h in heads if h.role.name == program.role]
+                    )
+            program_cost += program.monthly_cost
+            cohort = self.cohorts.get(program.name, set())
+            self.month_programs.append((program, fraction, cohort))
+            targeted = sum(1 for h in heads if self._targets(program, cohort, h))
+            program_cost += program.seat_cost_per_month * targeted
+            book_effects = {k: v for k, v in program.effects.items() if k in ("churn", "expansion")}
+            levers.apply(self.company, book_effects, fraction)
+        if month >= 0:
+            self.raw[self.ix["cost_programs"]][month] = program_cost
+        self.month_support = []
+        for roster in self.rosters.values():
+            role = roster.role
+            if role.kind != "support" or not role.effects:
+                continue
+            covered = sum(
+                len(s) for i, s in enumerate(self.sellers) if role.segment in (None, i)
+            )
+            supported = role.covers * sum(h.ramp_now() for h in roster.active)
+            coverage = min(1.0, supported / covered) if covered else 0.0
+            self.month_support.append((role.segment, role.effects, coverage))
+            book_effects = {k: v for k, v in role.effects.items() if k in ("churn", "expansion")}
+            levers.apply(self.company, book_effects, coverage)
+        for head in heads:
+            head.lever = self._levers_for(head)
+
+    def _levers_for(self, head: Head) -> list[float]:
+        lever = levers.neutral()
+        for program, fraction, cohort in self.month_programs:
+            if self._targets(program, cohort, head):
+                levers.apply(lever, program.effects, fraction)
+        if head.role.kind == "seller":
+            for segment, effects, coverage in self.month_support:
+                if segment in (None, head.role.segment):
+                    levers.apply(lever, effects, coverage)
+        return lever
+
+    def _targets(self, program: ProgramPlan, cohort: set, head: Head) -> bool:
+        if program.role is not None and head.role.name != program.role:
+            return False
+        if program.who == "bottom_quartile":
+            return head in cohort
+        if program.who == "new_hires":
+            return head.hired_at > self.month_start - YEAR_DAYS
+        return True
+
+    def _time_to_hire_lever(self, role_name: str) -> float:
+        lever = 1.0
+        for program, fraction, _cohort in self.month_programs:
+            factor = program.effects.get("time_to_hire")
+            if factor is not None and program.role in (None, role_name):
+                lever *= 1.0 + (factor - 1.0) * fraction
+        return lever
+
+    # ---- people -------------------------------------------------------------------
+    def _planned(self, role_name: str, count: int, day: float) -> None:
+        roster = self.rosters[role_name]
+        if count > 0:
+            for _ in range(count):
+                self._requisition(roster, roster.free_seat(), day)
+        else:
+            for head in roster.longest_tenure(-count):
+                self._leave(head, day, backfill=False)
+
+    def _requisition(self, roster: Roster, seat: int, day: float) -> None:
+        """Open a requisition for `seat`; its next occupant starts after time-to-hire."""
+        head = roster.new_head(seat, self.plan.seed, self.replication)
+        wait = roster.role.time_to_hire.at(head.tth_z) * self._time_to_hire_lever(
+            roster.role.name
+        )
+        self._at(day + wait, self._hire, head)
+
+    def _activate(self, head: Head, day: float) -> None:
+        roster = self.rosters[head.role.name]
+        if head.role.kind == "seller":
+            self._managers_to(day)
+            sellers = self.sellers[head.role.segment]
+            sellers.append(head)
+            sellers.sort(key=lambda h: h.order)
+            self.all_sellers.append(head)
+        head.start(day)
+        roster.active.append(head)
+        roster.active.sort(key=lambda h: h.seat)
+
+    def _hire(self, head: Head) -> None:
+        day = self.env.now
+        self._activate(head, day)
+        self._record("hires", day, 1)
+        self._record("cost_hiring", day, head.role.hire_cost)
+        head.lever = self._levers_for(head)
+        self.started.append(head)
+        end = (self.month + 1) * MONTH_DAYS
+        if day < end:
+            self._head_month(head, day, end)
+        else:
+            head.month_pieces = []
+
+    def _departure(self, head: Head) -> None:
+        if head.active:
+            self._leave(head, self.env.now, backfill=head.role.backfill)
+
+    def _leave(self, head: Head, day: float, backfill: bool) -> None:
+        roster = self.rosters[head.role.name]
+        head.active = False
+        head.left_at = day
+        roster.active.remove(head)
+        self._record("departures", day, 1)
+        if head.role.kind == "seller":
+            self._managers_to(day)
+            self.sellers[head.role.segment].remove(head)
+            self._hand_over(head, day)
+        if backfill:
+            self._requisition(roster, head.seat, day)
+        else:
+            roster.taken.discard(head.seat)
+
+    def _hand_over(self, leaver: Head, day: float) -> None:
+        """A leaver's open opportunities go to the seller with the most spare capacity.
+
+        Handed-over work is taken even beyond capacity; with nobody left in the segment the
+        opportunities are lost on the day of leaving.
+        """
+        others = self.sellers[leaver.role.segment]
+        for opp in sorted(leaver.open, key=lambda o: (o.closes, o.created)):
+            if not others:
+                opp.owner = None
+                self._record("opps_lost", day, 1)
+                continue
+            best = max(others, key=lambda h: (h.capacity - len(h.open), -len(h.open), -h.order))
+            opp.owner = best
+            best.open.add(opp)
+        leaver.open = set()
+
+    # ---- opportunities ------------------------------------------------------------
+    def _push(self, arrival: tuple, kind: int, source: object) -> None:
+        day, u_win, z_cycle, z_size = arrival
+        heapq.heappush(self.arrivals, (day, next(self.seq), kind, source, u_win, z_cycle, z_size))
+
+    def _arrive(self, day: float, _seq: int, kind: int, source, u_win: float,
+                z_cycle: float, z_size: float) -> None:
+        """An opportunity arrives from a seller, an SDR or inbound marketing."""
+        if kind == SELF:
+            # a full seller sources nothing
+            if source.active and len(source.open) < source.capacity:
+                self._create(source, day, SELF, u_win, z_cycle, z_size)
+            return
+        if kind == SDR:
+            if not source.active:
+                return
+            segment = source.role.segment
+        else:
+            segment = source
+        best = None
+        best_spare = 0.0
+        best_open = 0
+        for head in self.sellers[segment]:
+            open_now = len(head.open)
+            spare = head.capacity - open_now
+            if spare > best_spare:
+                best, best_spare, best_open = head, spare, open_now
+            elif spare == best_spare and best is not None and open_now < best_open:
+                best, best_open = head, open_now
+        if best is None:
+            if day >= 0:
+                self._record(CREATED[kind], day, 1)
+                self._record("opps_unworked", day, 1)
+            return
+        self._create(best, day, kind, u_win, z_cycle, z_size)
+
+    def _create(self, owner: Head, day: float, kind: int, u_win: float, z_cycle: float,
+                z_size: float) -> None:
+        segment = self.plan.segments[owner.role.segment]
+        close_day = day + segment.cycle.at(z_cycle) * owner.lever[levers.CYCLE_TIME]
+        opp = Opportunity(owner, day, close_day, segment.index, u_win, z_size)
+        owner.open.add(opp)
+        heapq.heappush(self.arrivals, (close_day, next(self.seq), CLOSE, opp, 0.0, 0.0, 0.0))
+        if day >= 0:
+            self._record(CREATED[kind], day, 1)
+            owner.opps += 1
+
+    def _close(self, opp: Opportunity, day: float) -> None:
+        """An opportunity closes: won with probability min(1, win_rate x skill x levers)."""
+        head = opp.owner
+        if head is None:
+            return  # lost already when its seller left with nobody to hand it to
+        head.open.discard(opp)
+        if day < 0:
+            return
+        segment = self.plan.segments[opp.segment]
+        if opp.u_win >= segment.win_rate * head.skill * head.lever[levers.WIN_RATE]:
+            self._record("opps_lost", day, 1)
+            return
+        size = segment.deal.at(opp.z_size) * head.lever[levers.DEAL_SIZE]
+        month = int(day // MONTH_DAYS)
+        won, bookings, customers, cycles, commission = self.won_rows
+        won[month] += 1
+        bookings[month] += size
+        customers[month] += 1
+        cycles[month] += day - opp.created
+        commission[month] += size * head.role.commission
+        head.wins += 1
+        head.bookings += size
+        self.book.add(size, day, segment.index, (month + 1) * MONTH_DAYS)
+
+    # ---- results ------------------------------------------------------------------
+    def _seller_rows(self) -> list[tuple]:
+        rows = []
+        for head in self.all_sellers:
+            left = head.left_at if not head.active else math.nan
+            rows.append((head.role.name, head.seat, head.occupant, head.hired_at, left,
+                         head.skill, head.opps, head.wins, head.bookings))
+        return rows
+
+
+def _bottom_quartile(heads: list[Head]) -> set:
+    """The least skilled quarter of `heads` (at least one when there are any)."""
+    if not heads:
+        return set()
+    count = max(1, round(len(heads) / 4))
+    return set(sorted(heads, key=lambda h: (h.skill, h.order))[:count])
+
+
+def simulate_replication(plan: Plan, replication: int) -> ReplicationResult:
+    """Run one replication of `plan`."""
+    return Model(plan, replication).run()

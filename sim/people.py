@@ -1,0 +1,124 @@
+"""People: heads (sellers and other staff), seats, requisitions and the ramp.
+
+A head is one person in one seat of a role. Seats are the stable identity of a head's
+random stream together with the occupant number (0 = today's team or the first person in a
+new seat; a backfill is the next occupant). Hires fill the lowest free seat, so a seat
+beyond today's team (territory decay) is reused before a new one is opened.
+"""
+
+from __future__ import annotations
+
+import math
+
+from sim import levers
+from sim.plan import MONTH_DAYS, RolePlan
+from sim.streams import HEAD, OppDraws, stream
+
+
+class Head:
+    """One person. Times are in days from the horizon start (negative = before it)."""
+
+    __slots__ = (
+        "role", "seat", "occupant", "draws", "skill", "attrition_left", "tth_z",
+        "hired_at", "left_at", "active", "progress_days", "progress_at", "lever",
+        "ramp_avg", "capacity", "open", "opps", "wins", "bookings", "order", "month_pieces",
+    )
+
+    def __init__(self, role: RolePlan, seat: int, occupant: int, seed: int, rep: int,
+                 order: int) -> None:
+        self.role = role
+        self.seat = seat
+        self.occupant = occupant
+        self.order = order  # position for routing tie-breaks: (role order, seat)
+        rng = stream(seed, rep, HEAD, role.ident, seat, occupant)
+        # Header draws, always in this order and count, before any opportunity draws.
+        tth_z, skill_z = rng.standard_normal(2).tolist()
+        self.attrition_left = float(rng.standard_exponential())
+        self.draws = OppDraws(rng)
+        sigma = role.skill_sigma
+        self.skill = math.exp(sigma * skill_z - 0.5 * sigma * sigma)
+        self.tth_z = tth_z
+        self.hired_at = math.nan
+        self.left_at = math.nan
+        self.active = False
+        self.progress_days = 0.0  # ramp progress at time `progress_at`
+        self.progress_at = 0.0
+        self.lever = levers.neutral()
+        self.ramp_avg = 0.0  # time-average ramp factor over this month's employed part
+        self.capacity = 0.0  # max open opportunities this month
+        self.month_pieces: list[tuple[float, float, float]] = []  # this month's ramp pieces
+        self.open: set = set()  # this head's open opportunities
+        self.opps = 0
+        self.wins = 0
+        self.bookings = 0.0
+
+    def start(self, day: float, progress_days: float = 0.0) -> None:
+        self.active = True
+        self.hired_at = day
+        self.progress_at = day
+        self.progress_days = progress_days
+
+    def advance_progress(self, day: float) -> None:
+        """Bring ramp progress up to `day` at this month's ramp speed."""
+        if day > self.progress_at:
+            self.progress_days += (day - self.progress_at) * self.lever[levers.RAMP_SPEED]
+            self.progress_at = day
+
+    def ramp_now(self) -> float:
+        """Ramp factor at `progress_at` (the month's start once progress is advanced)."""
+        ramp = self.role.ramp
+        return ramp[min(int(self.progress_days // MONTH_DAYS), len(ramp) - 1)]
+
+    def ramp_pieces(self, start: float, end: float) -> list[tuple[float, float, float]]:
+        """(from_day, to_day, ramp factor) pieces over [start, end), tenure month by month.
+
+        Progress along the ramp runs at ramp_speed; `ramp[k]` holds in month k of progress
+        and the last value holds after the curve ends.
+        """
+        ramp = self.role.ramp
+        speed = self.lever[levers.RAMP_SPEED]
+        progress = self.progress_days + (start - self.progress_at) * speed
+        pieces = []
+        t = start
+        while t < end:
+            k = int(progress // MONTH_DAYS)
+            if k >= len(ramp) - 1 or speed <= 0:
+                pieces.append((t, end, ramp[min(k, len(ramp) - 1)]))
+                break
+            t_next = min(end, t + ((k + 1) * MONTH_DAYS - progress) / speed)
+            pieces.append((t, t_next, ramp[k]))
+            progress += (t_next - t) * speed
+            t = t_next if t_next > t else end  # guard against float stalls
+        return pieces
+
+
+class Roster:
+    """The seats and heads of one role."""
+
+    def __init__(self, role: RolePlan, order: int) -> None:
+        self.role = role
+        self.order = order
+        self.active: list[Head] = []
+        self.occupants: dict[int, int] = {}  # seat -> occupants so far
+        self.taken: set[int] = set()  # seats occupied or with an open requisition
+
+    def new_head(self, seat: int, seed: int, rep: int) -> Head:
+        occupant = self.occupants.get(seat, 0)
+        self.occupants[seat] = occupant + 1
+        self.taken.add(seat)
+        return Head(self.role, seat, occupant, seed, rep, self.order * 1_000_000 + seat)
+
+    def free_seat(self) -> int:
+        seat = 0
+        while seat in self.taken:
+            seat += 1
+        return seat
+
+    def seat_factor(self, seat: int) -> float:
+        """Territory decay: the k-th seat beyond today's team gets (1 - d)^k of the pipeline."""
+        extra = seat - self.role.headcount + 1
+        return (1.0 - self.role.territory_decay) ** extra if extra > 0 else 1.0
+
+    def longest_tenure(self, count: int) -> list[Head]:
+        return sorted(self.active, key=lambda h: (h.hired_at, h.seat))[:count]
+

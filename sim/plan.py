@@ -1,0 +1,211 @@
+"""A scenario compiled for the engine: rates per day, indices instead of names.
+
+Built once per run (cheap, picklable) and shared by every replication.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from sim.scenario.schema import Dist, Role, Scenario, parse_month
+from sim.streams import name_id
+
+MONTH_DAYS = 365.0 / 12.0
+YEAR_DAYS = 365.0
+WARM_QUANTILE_Z = 3.09  # 99.9% quantile of the cycle: pipeline older than that is negligible
+
+
+@dataclass(frozen=True)
+class Lognormal:
+    """A lognormal by (mu, sigma) of its log; `mean == 0` means always 0."""
+
+    mean: float
+    mu: float
+    sigma: float
+
+    @classmethod
+    def of(cls, dist: Dist) -> Lognormal:
+        return cls(dist.mean, dist.mu, dist.sigma)
+
+    def at(self, z: float) -> float:
+        """The value at standard-normal draw `z` (monotone in `z`)."""
+        if self.mean <= 0:
+            return 0.0
+        return math.exp(self.mu + self.sigma * z)
+
+    def quantile_high(self) -> float:
+        return self.at(WARM_QUANTILE_Z)
+
+
+@dataclass(frozen=True)
+class SegmentPlan:
+    index: int
+    name: str
+    ident: int
+    win_rate: float
+    deal: Lognormal
+    cycle: Lognormal
+    accounts: int | None
+    inbound_per_day: float
+    seasonality: tuple[float, ...]  # by calendar month, index 0 = January
+
+
+@dataclass(frozen=True)
+class RolePlan:
+    name: str
+    ident: int
+    kind: str
+    segment: int | None  # segment index (sellers, sdrs, support); None = all / not used
+    headcount: int
+    tenures_days: tuple[float, ...]
+    cost_per_day: float
+    commission: float
+    hire_cost: float
+    ramp: tuple[float, ...]
+    attrition_per_day: float
+    backfill: bool
+    time_to_hire: Lognormal
+    opps_per_day: float
+    max_open_opps: float  # inf = unlimited
+    skill_sigma: float
+    territory_decay: float
+    book_per_head: float
+    covers: float
+    effects: dict[str, float]
+    span: int
+
+
+@dataclass(frozen=True)
+class ProgramPlan:
+    name: str
+    start_month: int
+    end_month: int  # exclusive
+    cost: float
+    monthly_cost: float
+    seat_cost_per_month: float
+    role: str | None
+    who: str
+    effects: dict[str, float]
+    phase_in_months: int
+
+    def active(self, month: int) -> bool:
+        return self.start_month <= month < self.end_month
+
+
+@dataclass(frozen=True)
+class Plan:
+    name: str
+    seed: int
+    months: int
+    warm_months: int
+    start_calendar_month: int  # 0 = January
+    segments: tuple[SegmentPlan, ...]
+    roles: tuple[RolePlan, ...]
+    customers_count: int
+    customers_arr: float
+    churn: float
+    expansion: float
+    overload_churn: float
+    hiring: dict[int, list[tuple[str, int]]] = field(default_factory=dict)  # month -> [(role, n)]
+    programs: tuple[ProgramPlan, ...] = ()
+
+    def role(self, name: str) -> RolePlan:
+        return next(r for r in self.roles if r.name == name)
+
+    def calendar_month(self, month: int) -> int:
+        """Calendar month (0 = January) of horizon month `month` (negative: warm-up)."""
+        return (self.start_calendar_month + month) % 12
+
+
+def _role_plan(name: str, role: Role, segment_index: dict[str, int]) -> RolePlan:
+    return RolePlan(
+        name=name,
+        ident=name_id(name),
+        kind=role.kind,
+        segment=segment_index[role.segment] if role.segment is not None else None,
+        headcount=role.headcount,
+        tenures_days=tuple(t * MONTH_DAYS for t in role.tenures()),
+        cost_per_day=role.cost / YEAR_DAYS,
+        commission=role.commission,
+        hire_cost=role.hire_cost,
+        ramp=tuple(role.ramp),
+        attrition_per_day=role.attrition / YEAR_DAYS,
+        backfill=role.backfill,
+        time_to_hire=Lognormal.of(role.time_to_hire_days),
+        opps_per_day=role.opps_per_month / MONTH_DAYS,
+        max_open_opps=float(role.max_open_opps) if role.max_open_opps else math.inf,
+        skill_sigma=role.skill_sigma,
+        territory_decay=role.territory_decay,
+        book_per_head=role.book_per_head or 0.0,
+        covers=role.covers or 0.0,
+        effects=dict(role.effects),
+        span=role.span or 1,
+    )
+
+
+def compile_plan(scenario: Scenario) -> Plan:
+    """Compile a validated scenario into the engine's plan."""
+    segment_index = {name: i for i, name in enumerate(scenario.segments)}
+    segments = tuple(
+        SegmentPlan(
+            index=i,
+            name=name,
+            ident=name_id(name),
+            win_rate=seg.win_rate,
+            deal=Lognormal.of(seg.deal_size),
+            cycle=Lognormal.of(seg.cycle_days),
+            accounts=seg.accounts,
+            inbound_per_day=seg.inbound_opps_per_month / MONTH_DAYS,
+            seasonality=tuple(seg.seasonality or [1.0] * 12),
+        )
+        for i, (name, seg) in enumerate(scenario.segments.items())
+    )
+    roles = tuple(_role_plan(n, r, segment_index) for n, r in scenario.roles.items())
+    hiring: dict[int, list[tuple[str, int]]] = {}
+    for hire in scenario.hiring:
+        hiring.setdefault(scenario.month_index(hire.month), []).append((hire.role, hire.count))
+    programs = tuple(
+        ProgramPlan(
+            name=name,
+            start_month=scenario.month_index(p.start),
+            end_month=(
+                scenario.month_index(p.start) + p.months if p.months else scenario.months
+            ),
+            cost=p.cost,
+            monthly_cost=p.monthly_cost,
+            seat_cost_per_month=p.seat_cost_per_month,
+            role=p.targets.role if p.targets else None,
+            who=p.targets.who if p.targets else "all",
+            effects=dict(p.effects),
+            phase_in_months=p.phase_in_months,
+        )
+        for name, p in scenario.programs.items()
+    )
+    longest_cycle = max(
+        s.cycle.quantile_high() * _max_cycle_lever(scenario) for s in segments
+    )
+    return Plan(
+        name=scenario.name,
+        seed=scenario.seed,
+        months=scenario.months,
+        warm_months=math.ceil(longest_cycle / MONTH_DAYS),
+        start_calendar_month=parse_month(scenario.start)[1] - 1,
+        segments=segments,
+        roles=roles,
+        customers_count=scenario.customers.count,
+        customers_arr=scenario.customers.arr,
+        churn=scenario.customers.churn,
+        expansion=scenario.customers.expansion,
+        overload_churn=scenario.customers.overload_churn,
+        hiring=hiring,
+        programs=programs,
+    )
+
+
+def _max_cycle_lever(scenario: Scenario) -> float:
+    """Support staff act from the first day, so warm up with their cycle effect too."""
+    factor = 1.0
+    for role in scenario.roles.values():
+        factor *= max(1.0, role.effects.get("cycle_time", 1.0))
+    return factor

@@ -1,0 +1,129 @@
+"""Replications across local processes, in deterministic chunks.
+
+Replication r of a scenario depends only on (seed, r): results are identical whatever the
+number of workers, and are gathered in replication order.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+
+from sim.model import Model, layout_for
+from sim.plan import Plan
+from sim.scenario.errors import ScenarioError
+
+CHUNK = 25  # replications per task
+
+
+class Chunk:
+    """The raw metrics (replications x raw metrics x months) and seller rows of a chunk."""
+
+    __slots__ = ("first", "raw", "sellers")
+
+    def __init__(self, first: int, raw: np.ndarray, sellers: list[tuple]) -> None:
+        self.first = first
+        self.raw = raw
+        self.sellers = sellers
+
+
+def simulate_chunk(plan: Plan, first: int, count: int) -> Chunk:
+    """Replications first .. first + count - 1; seller rows lead with the replication."""
+    layout = layout_for(plan)
+    raws = []
+    sellers: list[tuple] = []
+    for replication in range(first, first + count):
+        result = Model(plan, replication, layout).run()
+        raws.append(result.raw)
+        sellers.extend((replication, *row) for row in result.sellers)
+    return Chunk(first, np.stack(raws), sellers)
+
+
+def chunks(replications: int, size: int = CHUNK) -> list[tuple[int, int]]:
+    return [(first, min(size, replications - first)) for first in range(0, replications, size)]
+
+
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def iter_chunks(
+    plan: Plan, replications: int, workers: int | None = 1
+) -> Iterator[Chunk]:
+    """Simulate every replication; yield chunks in replication order."""
+    workers = default_workers() if workers is None else workers
+    tasks = chunks(replications)
+    if workers <= 1 or len(tasks) <= 1:
+        for first, count in tasks:
+            yield simulate_chunk(plan, first, count)
+        return
+    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context) as pool:
+        futures = [pool.submit(simulate_chunk, plan, first, count) for first, count in tasks]
+        for future in futures:
+            yield future.result()
+
+
+def run_plan(
+    plan: Plan,
+    replications: int,
+    workers: int | None = 1,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[np.ndarray, list[tuple]]:
+    """All replications: raw metrics (replications x raw x months) and seller rows."""
+    layout = layout_for(plan)
+    raw = np.empty((replications, len(layout), plan.months))
+    sellers: list[tuple] = []
+    for chunk in iter_chunks(plan, replications, workers):
+        raw[chunk.first : chunk.first + len(chunk.raw)] = chunk.raw
+        sellers.extend(chunk.sellers)
+        if progress is not None:
+            progress(len(chunk.raw))
+    return raw, sellers
+
+
+# ---- the memory guard -------------------------------------------------------------
+BYTES_PER_REPLICATION_OVERHEAD = 4_000  # per replication: frames, parquet rows, slack
+
+
+def estimate_bytes(plan: Plan, replications: int) -> int:
+    """Peak memory a run needs, roughly: per-replication metrics, frames and seller rows."""
+    layout = layout_for(plan)
+    quarters = plan.months // 3
+    raw = len(layout) * plan.months * 8
+    derived = len(layout.outputs) * (plan.months + quarters + 1) * 8
+    long_rows = len(layout.outputs) * quarters * 80  # the tidy per-replication frame
+    sellers = sum(r.headcount for r in plan.roles if r.kind == "seller")
+    seller_rows = max(1, sellers) * 2 * 400
+    per_replication = raw + derived + long_rows + seller_rows + BYTES_PER_REPLICATION_OVERHEAD
+    return replications * per_replication
+
+
+def available_bytes() -> int:
+    """Memory available now (MemAvailable), or total physical memory where unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def check_memory(plan: Plan, replications: int, file: str | None = None) -> None:
+    """Refuse, before any work, a run whose size would exhaust this machine's memory."""
+    need = estimate_bytes(plan, replications)
+    have = available_bytes()
+    if need > 0.8 * have:
+        fit = max(1, int(0.8 * have // max(1, need // replications)))
+        raise ScenarioError(
+            file, "replications", replications,
+            f"a run this size needs about {need / 2**30:.1f} GiB of memory and "
+            f"{have / 2**30:.1f} GiB is available; expected at most about {fit:,} "
+            "replications (use --replications)",
+        )
