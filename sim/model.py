@@ -324,7 +324,7 @@ class Model:
             book_effects = {k: v for k, v in program.effects.items() if k in ("churn", "expansion")}
             levers.apply(self.company, book_effects, fraction)
         if month >= 0:
-            self.raw[self.ix["cost_programs"]][month] = program_cost
+            self.raw[self.ix["cost_programs"]][month] += program_cost
         self.month_support = []
         for roster in self.rosters.values():
             role = roster.role
@@ -405,6 +405,12 @@ class Model:
         self._record("hires", day, 1)
         self._record("cost_hiring", day, head.role.hire_cost)
         head.lever = self._levers_for(head)
+        seats = sum(
+            program.seat_cost_per_month
+            for program, _fraction, cohort in self.month_programs
+            if self._targets(program, cohort, head)
+        )
+        self._record("cost_programs", day, seats)  # a seat is bought for the starting month
         self.started.append(head)
         end = (self.month + 1) * MONTH_DAYS
         if day < end:
