@@ -82,13 +82,17 @@ class Model:
         self.seq = itertools.count()
         self.book = Book(plan, replication)
         self.arrivals: list[tuple] = []
+        self.created_rows = [self.raw[self.ix[name]] for name in CREATED]
+        self.unworked_row = self.raw[self.ix["opps_unworked"]]
         self.won_rows = [
             self.raw[self.ix[name]]
             for name in ("opps_won", "bookings", "customers_won", "cycle_days_won_sum",
                          "cost_commission")
         ]
         self.rosters = {
-            r.name: Roster(r, i) for i, r in enumerate(plan.roles) if r.kind != "manager"
+            r.name: Roster(r, i, None if r.segment is None else plan.segments[r.segment])
+            for i, r in enumerate(plan.roles)
+            if r.kind != "manager"
         }
         self.managers = [r for r in plan.roles if r.kind == "manager"]
         self.sellers: list[list[Head]] = [[] for _ in plan.segments]  # active, by order
@@ -138,13 +142,14 @@ class Model:
             # Opportunity events never schedule people events, so the next people event
             # only moves when SimPy has run.
             until = min(end, env.peek())
+            close, arrive, pop = self._close, self._arrive, heapq.heappop
             while True:
                 if heap and heap[0][0] < until:
-                    entry = heapq.heappop(heap)
+                    entry = pop(heap)
                     if entry[2] == CLOSE:
-                        self._close(entry[3], entry[0])
+                        close(entry[3], entry[0])
                     else:
-                        self._arrive(*entry)
+                        arrive(*entry)
                 elif until < end:
                     yield env.timeout(until - env.now)
                     until = min(end, env.peek())
@@ -485,20 +490,21 @@ class Model:
                 best, best_open = head, open_now
         if best is None:
             if day >= 0:
-                self._record(CREATED[kind], day, 1)
-                self._record("opps_unworked", day, 1)
+                month = int(day // MONTH_DAYS)
+                self.created_rows[kind][month] += 1
+                self.unworked_row[month] += 1
             return
         self._create(best, day, kind, u_win, z_cycle, z_size)
 
     def _create(self, owner: Head, day: float, kind: int, u_win: float, z_cycle: float,
                 z_size: float) -> None:
-        segment = self.plan.segments[owner.role.segment]
+        segment = owner.segment
         close_day = day + segment.cycle.at(z_cycle) * owner.lever[levers.CYCLE_TIME]
         opp = Opportunity(owner, day, close_day, segment.index, u_win, z_size)
         owner.open.add(opp)
-        heapq.heappush(self.arrivals, (close_day, next(self.seq), CLOSE, opp, 0.0, 0.0, 0.0))
+        heapq.heappush(self.arrivals, (close_day, next(self.seq), CLOSE, opp))
         if day >= 0:
-            self._record(CREATED[kind], day, 1)
+            self.created_rows[kind][int(day // MONTH_DAYS)] += 1
             owner.opps += 1
 
     def _close(self, opp: Opportunity, day: float) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from sim import levers
-from sim.plan import MONTH_DAYS, RolePlan
+from sim.plan import MONTH_DAYS, RolePlan, SegmentPlan
 from sim.streams import HEAD, OppDraws, stream
 
 
@@ -22,11 +22,13 @@ class Head:
         "role", "seat", "occupant", "draws", "skill", "attrition_left", "tth_z",
         "hired_at", "left_at", "active", "progress_days", "progress_at", "lever",
         "ramp_avg", "capacity", "open", "opps", "wins", "bookings", "order", "month_pieces",
+        "segment",
     )
 
     def __init__(self, role: RolePlan, seat: int, occupant: int, seed: int, rep: int,
                  order: int) -> None:
         self.role = role
+        self.segment = None  # the SegmentPlan a seller sells into (set by the model)
         self.seat = seat
         self.occupant = occupant
         self.order = order  # position for routing tie-breaks: (role order, seat)
@@ -95,9 +97,10 @@ class Head:
 class Roster:
     """The seats and heads of one role."""
 
-    def __init__(self, role: RolePlan, order: int) -> None:
+    def __init__(self, role: RolePlan, order: int, segment: SegmentPlan | None = None) -> None:
         self.role = role
         self.order = order
+        self.segment = segment
         self.active: list[Head] = []
         self.occupants: dict[int, int] = {}  # seat -> occupants so far
         self.taken: set[int] = set()  # seats occupied or with an open requisition
@@ -106,7 +109,9 @@ class Roster:
         occupant = self.occupants.get(seat, 0)
         self.occupants[seat] = occupant + 1
         self.taken.add(seat)
-        return Head(self.role, seat, occupant, seed, rep, self.order * 1_000_000 + seat)
+        head = Head(self.role, seat, occupant, seed, rep, self.order * 1_000_000 + seat)
+        head.segment = self.segment
+        return head
 
     def free_seat(self) -> int:
         seat = 0
