@@ -217,8 +217,11 @@ class Model:
                 else:
                     head.capacity = role.max_open_opps * head.ramp_avg * room
             if rate > 0:
-                for arrival in head.draws.arrivals([(a, b, rate * r) for a, b, r in pieces]):
-                    self._push(arrival, kind, head)
+                push, heap, seq = heapq.heappush, self.arrivals, self.seq
+                for day, u_win, z_cycle, z_size in head.draws.arrivals(
+                    [(a, b, rate * r) for a, b, r in pieces]
+                ):
+                    push(heap, (day, next(seq), kind, head, u_win, z_cycle, z_size))
         hazard = role.attrition_per_day * lever[levers.ATTRITION]
         if self.month >= 0 and hazard > 0:
             wait = head.attrition_left / hazard

@@ -9,7 +9,9 @@ Frames (all tidy, one row per observation):
 - ``reps``: one row per seller per replication: ``replication``, ``role``, ``seat``,
   ``occupant``, ``hired`` (``YYYY-MM`` or ``before``), ``left`` (``YYYY-MM`` or empty),
   ``cohort``, ``skill``, ``months_employed``, ``opportunities``, ``wins``, ``bookings``.
-- ``summary``: a JSON-ready dict (see ``sim.summary``).
+- ``totals``: one row per replication, one column per metric, for the whole horizon
+  (flows summed, stocks at the end, ratios from those): the basis of paired comparisons.
+- ``summary``: a JSON-ready dict (see ``sim.aggregate.build_result``).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class RunResult:
     replications: pd.DataFrame
     reps: pd.DataFrame
     summary: dict = field(default_factory=dict)
+    totals: pd.DataFrame | None = None
 
     @property
     def name(self) -> str:

@@ -75,16 +75,23 @@ class OppDraws:
         to the next call. Returns ``(day, u_win, z_cycle, z_size)`` per arrival.
         """
         out = []
+        rows, i = self._rows, self._i
+        left, u_win, z_cycle, z_size = self.left, self.u_win, self.z_cycle, self.z_size
         for start, end, rate in pieces:
             if rate <= 0.0:
                 continue
             day = start
             while True:
-                step = self.left / rate
-                if day + step >= end:
-                    self.left -= (end - day) * rate
+                day += left / rate
+                if day >= end:
+                    left = (day - end) * rate
                     break
-                day += step
-                out.append((day, self.u_win, self.z_cycle, self.z_size))
-                self.advance()
+                out.append((day, u_win, z_cycle, z_size))
+                if i == len(rows):
+                    self._refill()
+                    rows, i = self._rows, 0
+                left, u_win, z_cycle, z_size = rows[i]
+                i += 1
+        self._i = i
+        self.left, self.u_win, self.z_cycle, self.z_size = left, u_win, z_cycle, z_size
         return out
