@@ -3,6 +3,29 @@
 from __future__ import annotations
 
 
+class _Missing:
+    """The value of a key that is not set (a required key left out)."""
+
+    def __str__(self) -> str:
+        return "(not set)"
+
+    __repr__ = __str__
+
+
+MISSING = _Missing()
+
+
+def format_path(path: tuple[object, ...] | list[object]) -> str:
+    """`('roles', 'ae', 'ramp', 2)` -> `roles.ae.ramp[2]` (ints are list indices)."""
+    text = ""
+    for part in path:
+        if isinstance(part, int) and not isinstance(part, bool):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
 def format_value(value: object, limit: int = 60) -> str:
     """A short, one-line rendering of a bad value."""
     text = repr(value) if isinstance(value, str) else str(value)

@@ -51,13 +51,27 @@ Who = Literal["all", "bottom_quartile", "new_hires"]
 NAME_PATTERN = r"^[a-z0-9_-]+$"
 MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
 
-# Finite numbers only: NaN and infinity are rejected everywhere.
-Num = Annotated[float, Field(allow_inf_nan=False)]
-NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-Rate = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+# Finite numbers only: NaN and infinity are rejected everywhere. Numbers are strict: an int
+# is accepted where a float is expected, but not a bool (`cost: yes`) nor a string
+# (`win_rate: "22%"`), which a lax float would silently turn into 1.0 or parse.
+Num = Annotated[float, Field(allow_inf_nan=False, strict=True)]
+NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)]
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False, strict=True)]
+Rate = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False, strict=True)]
 Count = Annotated[int, Field(ge=0, strict=True)]
 Effects = dict[Lever, Positive]
+
+
+class KeyValueError(ValueError):
+    """A model-level check that is about one key of the model (`key`).
+
+    Raised by "after" validators so that the loader can point the error at that key
+    (``roles.ae.span``) rather than at the model (``roles.ae``).
+    """
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 class Strict(BaseModel):
@@ -175,8 +189,8 @@ class Role(Strict):
     time_to_hire_days: Delay = Delay(mean=0.0, cv=0.0)
     opps_per_month: NonNeg = 0.0
     max_open_opps: Annotated[int, Field(ge=1, strict=True)] | None = None
-    skill_sigma: Annotated[float, Field(ge=0, le=2, allow_inf_nan=False)] = 0.0
-    territory_decay: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = 0.0
+    skill_sigma: Annotated[float, Field(ge=0, le=2, allow_inf_nan=False, strict=True)] = 0.0
+    territory_decay: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False, strict=True)] = 0.0
     book_per_head: Positive | None = None
     covers: Positive | None = None
     effects: Effects = {}
@@ -188,12 +202,13 @@ class Role(Strict):
     def _kind_keys(self) -> Role:
         allowed = KIND_KEYS[self.kind] | {"kind"}
         for key in sorted(self.model_fields_set - allowed):
-            raise ValueError(f"key '{key}' is not used by a role of kind '{self.kind}'")
+            raise KeyValueError(key, f"key '{key}' is not used by a role of kind '{self.kind}'")
         for key in REQUIRED_KEYS[self.kind]:
             if getattr(self, key) is None:
-                raise ValueError(f"a role of kind '{self.kind}' needs '{key}'")
+                raise KeyValueError(key, f"a role of kind '{self.kind}' needs '{key}'")
         if isinstance(self.tenure_months, list) and len(self.tenure_months) != self.headcount:
-            raise ValueError(
+            raise KeyValueError(
+                "tenure_months",
                 f"tenure_months lists {len(self.tenure_months)} values; expected one per head "
                 f"(headcount {self.headcount})"
             )
@@ -216,7 +231,9 @@ class Customers(Strict):
     @model_validator(mode="after")
     def _arr_needs_customers(self) -> Customers:
         if self.arr > 0 and self.count == 0:
-            raise ValueError("arr is set but count is 0; expected at least one customer to hold it")
+            raise KeyValueError(
+                "count", "arr is set but count is 0; expected at least one customer to hold it"
+            )
         return self
 
 
