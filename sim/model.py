@@ -18,12 +18,14 @@ import heapq
 import itertools
 import math
 from dataclasses import dataclass
+from operator import attrgetter, itemgetter
 
 import numpy as np
 import simpy
 
 from sim import levers
 from sim.customers import Book
+from sim.levers import CYCLE_TIME, DEAL_SIZE, WIN_RATE
 from sim.metrics import Layout
 from sim.people import Head, Roster
 from sim.plan import MONTH_DAYS, YEAR_DAYS, Plan, ProgramPlan
@@ -33,17 +35,11 @@ SELF, SDR, ROUTED_INBOUND, CLOSE = 0, 1, 2, 3
 CREATED = ("opps_created_self", "opps_created_sdr", "opps_created_inbound")
 
 
-class Opportunity:
-    __slots__ = ("owner", "created", "closes", "segment", "u_win", "z_size")
-
-    def __init__(self, owner: Head, created: float, closes: float, segment: int, u_win: float,
-                 z_size: float) -> None:
-        self.owner = owner
-        self.created = created
-        self.closes = closes
-        self.segment = segment
-        self.u_win = u_win
-        self.z_size = z_size
+# An open opportunity is a small list (cheaper than an object on the hot path):
+# [owner head, created day, close day, segment index, win uniform, size normal, key].
+OWNER, CREATED_DAY, CLOSE_DAY, SEGMENT, U_WIN, Z_SIZE, KEY = range(7)
+UNLIMITED = 1e12  # capacity of a seller without max_open_opps: spare = UNLIMITED - open
+SPARE = attrgetter("spare")
 
 
 @dataclass
@@ -84,6 +80,7 @@ class Model:
         self.arrivals: list[tuple] = []
         self.created_rows = [self.raw[self.ix[name]] for name in CREATED]
         self.unworked_row = self.raw[self.ix["opps_unworked"]]
+        self.lost_row = self.raw[self.ix["opps_lost"]]
         self.won_rows = [
             self.raw[self.ix[name]]
             for name in ("opps_won", "bookings", "customers_won", "cycle_days_won_sum",
@@ -213,9 +210,10 @@ class Model:
                 kind = SELF
                 room = lever[levers.CAPACITY] * lever[levers.SELLING_TIME]
                 if math.isinf(role.max_open_opps):
-                    head.capacity = math.inf if head.ramp_avg > 0 else 0.0
+                    head.capacity = UNLIMITED if head.ramp_avg > 0 else 0.0
                 else:
                     head.capacity = role.max_open_opps * head.ramp_avg * room
+                head.spare = head.capacity - len(head.open)
             if rate > 0:
                 push, heap, seq = heapq.heappush, self.arrivals, self.seq
                 for day, u_win, z_cycle, z_size in head.draws.arrivals(
@@ -452,15 +450,16 @@ class Model:
         opportunities are lost on the day of leaving.
         """
         others = self.sellers[leaver.role.segment]
-        for opp in sorted(leaver.open, key=lambda o: (o.closes, o.created)):
+        for opp in sorted(leaver.open.values(), key=itemgetter(CLOSE_DAY, KEY)):
             if not others:
-                opp.owner = None
+                opp[OWNER] = None
                 self._record("opps_lost", day, 1)
                 continue
-            best = max(others, key=lambda h: (h.capacity - len(h.open), -len(h.open), -h.order))
-            opp.owner = best
-            best.open.add(opp)
-        leaver.open = set()
+            best = max(others, key=SPARE)
+            opp[OWNER] = best
+            best.open[opp[KEY]] = opp
+            best.spare -= 1
+        leaver.open = {}
 
     # ---- opportunities ------------------------------------------------------------
     def _push(self, arrival: tuple, kind: int, source: object) -> None:
@@ -471,8 +470,7 @@ class Model:
                 z_cycle: float, z_size: float) -> None:
         """An opportunity arrives from a seller, an SDR or inbound marketing."""
         if kind == SELF:
-            # a full seller sources nothing
-            if source.active and len(source.open) < source.capacity:
+            if source.active and source.spare > 0:  # a full seller sources nothing
                 self._create(source, day, SELF, u_win, z_cycle, z_size)
             return
         if kind == SDR:
@@ -481,17 +479,10 @@ class Model:
             segment = source.role.segment
         else:
             segment = source
-        best = None
-        best_spare = 0.0
-        best_open = 0
-        for head in self.sellers[segment]:
-            open_now = len(head.open)
-            spare = head.capacity - open_now
-            if spare > best_spare:
-                best, best_spare, best_open = head, spare, open_now
-            elif spare == best_spare and best is not None and open_now < best_open:
-                best, best_open = head, open_now
-        if best is None:
+        sellers = self.sellers[segment]
+        # the most spare capacity; ties go to the first in role and seat order
+        best = max(sellers, key=SPARE) if sellers else None
+        if best is None or best.spare <= 0:
             if day >= 0:
                 month = int(day // MONTH_DAYS)
                 self.created_rows[kind][month] += 1
@@ -501,34 +492,38 @@ class Model:
 
     def _create(self, owner: Head, day: float, kind: int, u_win: float, z_cycle: float,
                 z_size: float) -> None:
-        segment = owner.segment
-        close_day = day + segment.cycle.at(z_cycle) * owner.lever[levers.CYCLE_TIME]
-        opp = Opportunity(owner, day, close_day, segment.index, u_win, z_size)
-        owner.open.add(opp)
-        heapq.heappush(self.arrivals, (close_day, next(self.seq), CLOSE, opp))
+        cycle = owner.segment.cycle
+        close_day = day + math.exp(cycle.mu + cycle.sigma * z_cycle) * owner.lever[CYCLE_TIME]
+        key = next(self.seq)
+        opp = [owner, day, close_day, owner.segment.index, u_win, z_size, key]
+        owner.open[key] = opp
+        owner.spare -= 1
+        heapq.heappush(self.arrivals, (close_day, key, CLOSE, opp))
         if day >= 0:
             self.created_rows[kind][int(day // MONTH_DAYS)] += 1
             owner.opps += 1
 
-    def _close(self, opp: Opportunity, day: float) -> None:
+    def _close(self, opp: list, day: float) -> None:
         """An opportunity closes: won with probability min(1, win_rate x skill x levers)."""
-        head = opp.owner
+        head = opp[OWNER]
         if head is None:
             return  # lost already when its seller left with nobody to hand it to
-        head.open.discard(opp)
+        del head.open[opp[KEY]]
+        head.spare += 1
         if day < 0:
             return
-        segment = self.plan.segments[opp.segment]
-        if opp.u_win >= segment.win_rate * head.skill * head.lever[levers.WIN_RATE]:
-            self._record("opps_lost", day, 1)
-            return
-        size = segment.deal.at(opp.z_size) * head.lever[levers.DEAL_SIZE]
         month = int(day // MONTH_DAYS)
+        segment = self.plan.segments[opp[SEGMENT]]
+        if opp[U_WIN] >= segment.win_rate * head.skill * head.lever[WIN_RATE]:
+            self.lost_row[month] += 1
+            return
+        deal = segment.deal
+        size = math.exp(deal.mu + deal.sigma * opp[Z_SIZE]) * head.lever[DEAL_SIZE]
         won, bookings, customers, cycles, commission = self.won_rows
         won[month] += 1
         bookings[month] += size
         customers[month] += 1
-        cycles[month] += day - opp.created
+        cycles[month] += day - opp[CREATED_DAY]
         commission[month] += size * head.role.commission
         head.wins += 1
         head.bookings += size

@@ -21,8 +21,8 @@ class Head:
     __slots__ = (
         "role", "seat", "occupant", "draws", "skill", "attrition_left", "tth_z",
         "hired_at", "left_at", "active", "progress_days", "progress_at", "lever",
-        "ramp_avg", "capacity", "open", "opps", "wins", "bookings", "order", "month_pieces",
-        "segment",
+        "ramp_avg", "capacity", "spare", "open", "opps", "wins", "bookings", "order",
+        "month_pieces", "segment",
     )
 
     def __init__(self, role: RolePlan, seat: int, occupant: int, seed: int, rep: int,
@@ -49,7 +49,8 @@ class Head:
         self.ramp_avg = 0.0  # time-average ramp factor over this month's employed part
         self.capacity = 0.0  # max open opportunities this month
         self.month_pieces: list[tuple[float, float, float]] = []  # this month's ramp pieces
-        self.open: set = set()  # this head's open opportunities
+        self.spare = 0.0  # capacity - open opportunities
+        self.open: dict = {}  # this head's open opportunities by key
         self.opps = 0
         self.wins = 0
         self.bookings = 0.0

@@ -13,7 +13,7 @@ from sim.streams import name_id
 
 MONTH_DAYS = 365.0 / 12.0
 YEAR_DAYS = 365.0
-WARM_QUANTILE_Z = 3.09  # 99.9% quantile of the cycle: pipeline older than that is negligible
+WARM_QUANTILE_Z = 2.576  # 99.5% quantile of the cycle: older pipeline is negligible (<0.1%)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,71 @@
+"""Speed and memory of simrev on this machine.
+
+    python benchmarks/bench.py                  # all figures
+    python benchmarks/bench.py --replications 1000 --scenario scenarios/hire5.yaml
+
+Prints: ms per replication on one core; wall seconds for a full run (simulate, aggregate,
+write every output file) on all cores; peak memory (resident set) of that run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sim.api import load, run  # noqa: E402
+from sim.model import Model  # noqa: E402
+from sim.plan import compile_plan  # noqa: E402
+from sim.runner import default_workers  # noqa: E402
+
+
+def ms_per_replication(scenario_path: Path, replications: int) -> float:
+    plan = compile_plan(load(scenario_path))
+    Model(plan, 0).run()  # warm imports and caches
+    start = time.perf_counter()
+    for replication in range(replications):
+        Model(plan, replication).run()
+    return (time.perf_counter() - start) / replications * 1000
+
+
+def full_run_seconds(scenario_path: Path, replications: int, workers: int) -> float:
+    from sim.outputs import write_run
+
+    start = time.perf_counter()
+    result = run(load(scenario_path, replications=replications), workers=workers)
+    with tempfile.TemporaryDirectory() as out:
+        write_run(result, out)
+    return time.perf_counter() - start
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process and of its (finished) worker processes."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024  # ru_maxrss is in KiB on Linux
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="simrev benchmarks")
+    parser.add_argument("--scenario", type=Path, default=ROOT / "scenarios" / "hire5.yaml")
+    parser.add_argument("--replications", type=int, default=1000)
+    parser.add_argument("--single", type=int, default=100, help="replications timed on one core")
+    args = parser.parse_args()
+    workers = default_workers()
+    print(f"machine: {os.cpu_count()} cores; scenario {args.scenario.name}")
+    print(f"one core: {ms_per_replication(args.scenario, args.single):.1f} ms per replication")
+    seconds = full_run_seconds(args.scenario, args.replications, workers)
+    print(f"{args.replications:,} replications on {workers} workers, outputs written: "
+          f"{seconds:.1f} s wall")
+    print(f"peak memory (largest process): {peak_rss_mib():.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

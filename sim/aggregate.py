@@ -1,0 +1,214 @@
+"""From per-replication raw arrays to the tidy frames and the summary of a run."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from sim import __version__
+from sim.metrics import Layout, derive, periodize, stats
+from sim.model import layout_for
+from sim.plan import MONTH_DAYS, Plan
+from sim.results import RunResult
+from sim.scenario import Scenario, scenario_hash
+from sim.scenario.schema import parse_month
+
+HEADLINE: tuple[str, ...] = (
+    "bookings", "revenue", "arr", "net_new_arr", "cost_total", "heads_total", "sellers",
+    "revenue_per_head", "arr_per_head", "bookings_per_seller", "win_rate", "opps_unworked",
+    "sales_expense_ratio", "magic_number", "customers", "arr_per_customer",
+    "new_logo_share", "clv", "arr_per_csm",
+)
+STAT_COLUMNS = ("mean", "sd", "p10", "p50", "p90")
+
+
+def month_label(start: str, offset: int) -> str:
+    """`YYYY-MM` of the month `offset` months after `start`."""
+    year, month = parse_month(start)
+    index = year * 12 + month - 1 + offset
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def day_label(start: str, day: float) -> str:
+    return month_label(start, math.floor(day / MONTH_DAYS))
+
+
+def period_metrics(
+    raw: np.ndarray, layout: Layout, plan: Plan, groups: list[np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Every output metric per replication and period (replications x periods)."""
+    agg = periodize(raw, layout, groups)
+    customers = agg[:, layout.index["customers"], :]
+    customers_start = np.concatenate(
+        [np.full((len(raw), 1), float(plan.customers_count)), customers[:, :-1]], axis=1
+    )
+    months = np.array([len(g) for g in groups], dtype=float)
+    return derive(agg, layout, months, customers_start)
+
+
+def tidy(values: dict[str, np.ndarray], labels: list[str], starts: list[str]) -> pd.DataFrame:
+    """One row per period x metric with mean, sd, p10, p50, p90 over replications."""
+    names = list(values)
+    stacked = np.stack([values[n] for n in names], axis=1)  # (reps, metrics, periods)
+    summary = stats(stacked)
+    periods = len(labels)
+    frame = pd.DataFrame(
+        {
+            "period": np.repeat(labels, len(names)),
+            "period_start": np.repeat(starts, len(names)),
+            "metric": np.tile(names, periods),
+        }
+    )
+    for column in STAT_COLUMNS:
+        frame[column] = summary[column].T.reshape(-1)
+    return frame
+
+
+def replication_frame(
+    values: dict[str, np.ndarray], labels: list[str], starts: list[str]
+) -> pd.DataFrame:
+    """One row per replication x quarter x metric (for paired analysis later)."""
+    names = list(values)
+    stacked = np.stack([values[n] for n in names], axis=1)  # (reps, metrics, periods)
+    reps, n_metrics, periods = stacked.shape
+    order = np.transpose(stacked, (0, 2, 1)).reshape(-1)  # replication, period, metric
+    return pd.DataFrame(
+        {
+            "replication": np.repeat(np.arange(reps, dtype=np.int32), periods * n_metrics),
+            "period": pd.Categorical(
+                np.tile(np.repeat(labels, n_metrics), reps), categories=labels
+            ),
+            "period_start": pd.Categorical(
+                np.tile(np.repeat(starts, n_metrics), reps), categories=starts
+            ),
+            "metric": pd.Categorical(np.tile(names, reps * periods), categories=names),
+            "value": order,
+        }
+    )
+
+
+def seller_frame(rows: list[tuple], plan: Plan, start: str) -> pd.DataFrame:
+    """reps.csv: one row per seller per replication."""
+    columns = ["replication", "role", "seat", "occupant", "hired_day", "left_day", "skill",
+               "opportunities", "wins", "bookings"]
+    frame = pd.DataFrame(rows, columns=columns)
+    horizon = plan.months * MONTH_DAYS
+    hired = frame["hired_day"].to_numpy(float)
+    left = frame["left_day"].to_numpy(float)
+    employed_days = np.clip(np.where(np.isnan(left), horizon, left), 0, horizon) - np.clip(
+        hired, 0, horizon
+    )
+    frame["months_employed"] = np.maximum(0.0, employed_days) / MONTH_DAYS
+    frame["hired"] = [day_label(start, d) for d in hired]
+    frame["left"] = ["" if np.isnan(d) else day_label(start, d) for d in left]
+    frame["cohort"] = [cohort_label(d) for d in hired]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frame["annual_bookings"] = np.where(
+            frame["months_employed"] > 0,
+            frame["bookings"] * 12.0 / frame["months_employed"],
+            np.nan,
+        )
+    return frame[["replication", "role", "seat", "occupant", "hired", "left", "cohort",
+                  "skill", "months_employed", "opportunities", "wins", "bookings",
+                  "annual_bookings"]]
+
+
+def cohort_label(hired_day: float) -> str:
+    """`today` for today's team, else the quarter of the horizon the seller started in."""
+    if hired_day < 0:
+        return "today"
+    return f"Q{int(hired_day // (3 * MONTH_DAYS)) + 1}"
+
+
+def distribution(values: np.ndarray) -> dict[str, float]:
+    """Median, 10% trimmed mean and quartiles (medians: a few whale deals distort means)."""
+    if len(values) == 0:
+        return {"sellers": 0, "median": math.nan, "trimmed_mean_10": math.nan,
+                "p25": math.nan, "p75": math.nan}
+    ordered = np.sort(values)
+    cut = int(0.1 * len(ordered))
+    trimmed = ordered[cut : len(ordered) - cut] if len(ordered) > 2 * cut else ordered
+    p25, p50, p75 = np.percentile(ordered, [25, 50, 75])
+    return {"sellers": int(len(values)), "median": float(p50),
+            "trimmed_mean_10": float(trimmed.mean()), "p25": float(p25), "p75": float(p75)}
+
+
+def rep_distribution(sellers: pd.DataFrame) -> dict:
+    """Annual bookings of sellers employed at least a full year of the horizon."""
+    full_year = sellers[sellers["months_employed"] >= 12.0 - 1e-9]
+    result = distribution(full_year["annual_bookings"].to_numpy(float))
+    result["by_cohort"] = {
+        cohort: distribution(group["annual_bookings"].to_numpy(float))
+        for cohort, group in full_year.groupby("cohort", sort=True)
+    }
+    return result
+
+
+def _clean(value: float) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def build_result(scenario: Scenario, plan: Plan, raw: np.ndarray,
+                 seller_rows: list[tuple]) -> RunResult:
+    """Tidy frames and the summary of a run from its raw replication arrays."""
+    layout = layout_for(plan)
+    months = plan.months
+    quarters = months // 3
+    month_groups = [np.array([k]) for k in range(months)]
+    quarter_groups = [np.arange(3 * q, 3 * q + 3) for q in range(quarters)]
+    monthly = period_metrics(raw, layout, plan, month_groups)
+    quarterly = period_metrics(raw, layout, plan, quarter_groups)
+    total = {k: v[:, 0] for k, v in period_metrics(raw, layout, plan, [np.arange(months)]).items()}
+    total["magic_number"] = _horizon_magic_number(quarterly)
+    m_labels = [f"M{k + 1}" for k in range(months)]
+    m_starts = [month_label(scenario.start, k) for k in range(months)]
+    q_labels = [f"Q{q + 1}" for q in range(quarters)]
+    q_starts = [month_label(scenario.start, 3 * q) for q in range(quarters)]
+    sellers = seller_frame(seller_rows, plan, scenario.start)
+    headline = {}
+    for name in HEADLINE:
+        s = stats(total[name][:, None])
+        headline[name] = {k: _clean(s[k][0]) for k in ("mean", "p10", "p50", "p90")}
+    summary = {
+        "name": scenario.name,
+        "description": scenario.description,
+        "scenario_hash": scenario_hash(scenario),
+        "seed": scenario.seed,
+        "replications": int(raw.shape[0]),
+        "quarters": scenario.quarters,
+        "start": scenario.start,
+        "simrev_version": __version__,
+        "headline": headline,
+        "rep_distribution": _json_ready(rep_distribution(sellers)),
+    }
+    return RunResult(
+        scenario=scenario,
+        scenario_hash=summary["scenario_hash"],
+        monthly=tidy(monthly, m_labels, m_starts),
+        quarterly=tidy(quarterly, q_labels, q_starts),
+        replications=replication_frame(quarterly, q_labels, q_starts),
+        reps=sellers,
+        summary=summary,
+        totals=pd.DataFrame({name: total[name] for name in layout.outputs}).rename_axis(
+            "replication"
+        ),
+    )
+
+
+def _horizon_magic_number(quarterly: dict[str, np.ndarray]) -> np.ndarray:
+    """Net new ARR of quarters 2..n over the cost of quarters 1..n-1."""
+    net_new = quarterly["net_new_arr"][:, 1:].sum(axis=1)
+    cost = quarterly["cost_total"][:, :-1].sum(axis=1)
+    out = np.full(net_new.shape, np.nan)
+    np.divide(net_new, cost, out=out, where=cost != 0)
+    return out
+
+
+def _json_ready(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, float):
+        return _clean(value)
+    return value
