@@ -40,3 +40,29 @@ def run(
     check_memory(plan, scenario.replications)
     raw, sellers = run_plan(plan, scenario.replications, workers, progress)
     return build_result(scenario, plan, raw, sellers)
+
+
+def run_compared(
+    scenarios: Sequence[Scenario],
+    *,
+    workers: int | None = 1,
+    progress: Callable[[int], None] | None = None,
+) -> list[RunResult]:
+    """Simulate scenarios for a paired comparison: the first is the base.
+
+    Every scenario runs with the base's seed and replication count, so they share their
+    random streams (common random numbers).
+    """
+    base = scenarios[0]
+    aligned = [
+        s.model_copy(update={"seed": base.seed, "replications": base.replications})
+        for s in scenarios
+    ]
+    plans = [compile_plan(s) for s in aligned]
+    for plan in plans:
+        check_memory(plan, base.replications)
+    results = []
+    for scenario, plan in zip(aligned, plans, strict=True):
+        raw, sellers = run_plan(plan, scenario.replications, workers, progress)
+        results.append(build_result(scenario, plan, raw, sellers))
+    return results

@@ -1,0 +1,67 @@
+"""Paired comparison under common random numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from sim.api import run_compared
+from sim.compare import compare, increments, paired, unpaired_se
+from tests.factories import scenario
+
+STEADY = {"ae": {"skill_sigma": 0.3, "attrition": 0.3, "time_to_hire_days": 50,
+                 "max_open_opps": 15}}
+
+
+def test_identical_copies_differ_by_exactly_zero() -> None:
+    base = scenario(replications=40, quarters=2, roles=STEADY)
+    results = run_compared([base, base.model_copy(update={"name": "copy"})])
+    table = compare(results)
+    copy = table[table.scenario == "copy"]
+    assert (copy.diff_mean == 0).all()
+    assert (copy.diff_ci_low == 0).all() and (copy.diff_ci_high == 0).all()
+    assert (copy.share_beating_base == 0).all()  # never strictly better
+    assert all("not distinguishable" in v for v in copy.verdict)
+
+
+def test_common_random_numbers_shrink_the_standard_error() -> None:
+    base = scenario(replications=150, quarters=4, roles=STEADY)
+    hire = scenario(replications=150, quarters=4, roles=STEADY,
+                    hiring=[{"role": "ae", "count": 3, "month": "2027-01"}], name="hire3")
+    results = run_compared([base, hire])
+    for metric in ("bookings", "arr", "revenue_per_head"):
+        a = results[0].totals[metric].to_numpy()
+        b = results[1].totals[metric].to_numpy()
+        se_paired = paired(a, b)["se"]
+        se_unpaired = unpaired_se(a, b)
+        print(f"{metric}: paired se {se_paired:.4g} < unpaired se {se_unpaired:.4g}")
+        assert se_paired < 0.7 * se_unpaired
+
+
+def test_interval_matches_scipy_t_interval() -> None:
+    rng = np.random.default_rng(3)
+    a = rng.normal(100, 10, 60)
+    b = a + rng.normal(2, 3, 60)
+    mine = paired(a, b)
+    ci = stats.ttest_1samp(b - a, 0.0).confidence_interval(0.95)
+    assert np.isclose(mine["ci_low"], ci.low) and np.isclose(mine["ci_high"], ci.high)
+
+
+def test_increments_are_paired_means() -> None:
+    base = scenario(replications=30, quarters=2, roles=STEADY)
+    hire = scenario(replications=30, quarters=2, roles=STEADY, name="hire1",
+                    hiring=[{"role": "ae", "count": 1, "month": "2027-01"}])
+    results = run_compared([base, hire])
+    inc = increments(results).iloc[0]
+    expected_cost = (results[1].totals.cost_total - results[0].totals.cost_total).mean()
+    assert np.isclose(inc.incremental_cost, expected_cost)
+    assert inc.incremental_cost > 0
+    assert np.isclose(inc.arr_per_extra_dollar, inc.incremental_arr / inc.incremental_cost)
+
+
+def test_a_plan_runs_with_the_base_seed_and_replications() -> None:
+    base = scenario(replications=12, quarters=1, seed=5)
+    other = scenario(replications=99, quarters=1, seed=6, name="other")
+    results = run_compared([base, other])
+    assert len(results[1].totals) == 12
+    assert results[1].summary["seed"] == 5
