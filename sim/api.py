@@ -35,11 +35,15 @@ def run(
     *,
     workers: int | None = 1,
     progress: Callable[[int], None] | None = None,
+    scheduler: str | None = None,
 ) -> RunResult:
-    """Simulate every replication of `scenario` (workers None = all cores)."""
+    """Simulate every replication of `scenario` (workers None = all cores).
+
+    `scheduler` names a Dask distributed scheduler to run on instead of local processes.
+    """
     plan = compile_plan(scenario)
     check_memory(plan, scenario.replications)
-    raw, sellers = run_plan(plan, scenario.replications, workers, progress)
+    raw, sellers = run_plan(plan, scenario.replications, workers, progress, scheduler)
     return build_result(scenario, plan, raw, sellers)
 
 
@@ -48,6 +52,7 @@ def run_compared(
     *,
     workers: int | None = 1,
     progress: Callable[[int], None] | None = None,
+    scheduler: str | None = None,
 ) -> list[RunResult]:
     """Simulate scenarios for a paired comparison: the first is the base.
 
@@ -64,7 +69,7 @@ def run_compared(
         check_memory(plan, base.replications)
     results = []
     for scenario, plan in zip(aligned, plans, strict=True):
-        raw, sellers = run_plan(plan, scenario.replications, workers, progress)
+        raw, sellers = run_plan(plan, scenario.replications, workers, progress, scheduler)
         results.append(build_result(scenario, plan, raw, sellers))
     return results
 

@@ -51,12 +51,22 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+SCHEDULER_ENV = "SIMREV_SCHEDULER"
+
+
 def iter_chunks(
-    plan: Plan, replications: int, workers: int | None = 1
+    plan: Plan, replications: int, workers: int | None = 1, scheduler: str | None = None
 ) -> Iterator[Chunk]:
-    """Simulate every replication; yield chunks in replication order."""
-    workers = default_workers() if workers is None else workers
+    """Simulate every replication; yield chunks in replication order.
+
+    With `scheduler` (a Dask distributed scheduler address), chunks run on that cluster;
+    a chunk depends only on (plan, first, count), so a retried chunk gives the same result.
+    """
     tasks = chunks(replications)
+    if scheduler:
+        yield from _dask_chunks(plan, tasks, scheduler)
+        return
+    workers = default_workers() if workers is None else workers
     if workers <= 1 or len(tasks) <= 1:
         for first, count in tasks:
             yield simulate_chunk(plan, first, count)
@@ -68,17 +78,42 @@ def iter_chunks(
             yield future.result()
 
 
+def _dask_chunks(plan: Plan, tasks: list[tuple[int, int]], address: str) -> Iterator[Chunk]:
+    try:
+        from distributed import Client
+    except ImportError as error:
+        raise ScenarioError(
+            None, "--scheduler", address,
+            "Dask is not installed; expected pip install 'simrev[dask]' first",
+        ) from error
+    try:
+        client = Client(address, timeout="10s", set_as_default=False)
+    except OSError as error:
+        raise ScenarioError(
+            None, "--scheduler", address, f"expected a reachable Dask scheduler ({error})"
+        ) from error
+    with client:
+        shared = client.scatter(plan, broadcast=True)
+        futures = [
+            client.submit(simulate_chunk, shared, first, count, pure=False, retries=2)
+            for first, count in tasks
+        ]
+        for future in futures:
+            yield future.result()
+
+
 def run_plan(
     plan: Plan,
     replications: int,
     workers: int | None = 1,
     progress: Callable[[int], None] | None = None,
+    scheduler: str | None = None,
 ) -> tuple[np.ndarray, list[tuple]]:
     """All replications: raw metrics (replications x raw x months) and seller rows."""
     layout = layout_for(plan)
     raw = np.empty((replications, len(layout), plan.months))
     sellers: list[tuple] = []
-    for chunk in iter_chunks(plan, replications, workers):
+    for chunk in iter_chunks(plan, replications, workers, scheduler):
         raw[chunk.first : chunk.first + len(chunk.raw)] = chunk.raw
         sellers.extend(chunk.sellers)
         if progress is not None:
