@@ -10,7 +10,7 @@ import pandas as pd
 from sim import __version__
 from sim.metrics import Layout, derive, periodize, stats
 from sim.model import layout_for
-from sim.plan import MONTH_DAYS, Plan
+from sim.plan import MONTH_DAYS, Plan, month_of
 from sim.results import RunResult
 from sim.scenario import Scenario, scenario_hash
 from sim.scenario.schema import parse_month
@@ -32,7 +32,7 @@ def month_label(start: str, offset: int) -> str:
 
 
 def day_label(start: str, day: float) -> str:
-    return month_label(start, math.floor(day / MONTH_DAYS))
+    return month_label(start, month_of(day))
 
 
 def period_metrics(
@@ -119,7 +119,7 @@ def cohort_label(hired_day: float) -> str:
     """`today` for today's team, else the quarter of the horizon the seller started in."""
     if hired_day < 0:
         return "today"
-    return f"Q{int(hired_day // (3 * MONTH_DAYS)) + 1}"
+    return f"Q{month_of(hired_day) // 3 + 1}"
 
 
 def distribution(values: np.ndarray) -> dict[str, float]:

@@ -45,7 +45,7 @@ class Book:
         accounts = self.plan.segments[segment].accounts
         if accounts is None:
             return 1.0
-        return max(0.0, (accounts - self.per_segment[segment]) / accounts)
+        return max(0.0, float(accounts - self.per_segment[segment]) / accounts)
 
     def add(self, arr: float, day: float, segment: int, month_end: float) -> None:
         """A won deal: a new customer from `day`, its revenue accruing daily."""

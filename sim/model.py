@@ -28,7 +28,7 @@ from sim.customers import Book
 from sim.levers import CYCLE_TIME, DEAL_SIZE, WIN_RATE
 from sim.metrics import Layout
 from sim.people import Head, Roster
-from sim.plan import MONTH_DAYS, YEAR_DAYS, Plan, ProgramPlan
+from sim.plan import MONTH_DAYS, YEAR_DAYS, Plan, ProgramPlan, month_of
 from sim.streams import INBOUND, OppDraws, stream
 
 SELF, SDR, ROUTED_INBOUND, CLOSE = 0, 1, 2, 3
@@ -161,7 +161,7 @@ class Model:
         event.callbacks.append(lambda _event: action(*args))
 
     def _record(self, name: str, day: float, value: float) -> None:
-        month = int(day // MONTH_DAYS)
+        month = month_of(day)
         if 0 <= month < self.plan.months:
             self.raw[self.ix[name]][month] += value
 
@@ -484,7 +484,7 @@ class Model:
         best = max(sellers, key=SPARE) if sellers else None
         if best is None or best.spare <= 0:
             if day >= 0:
-                month = int(day // MONTH_DAYS)
+                month = month_of(day)
                 self.created_rows[kind][month] += 1
                 self.unworked_row[month] += 1
             return
@@ -500,7 +500,7 @@ class Model:
         owner.spare -= 1
         heapq.heappush(self.arrivals, (close_day, key, CLOSE, opp))
         if day >= 0:
-            self.created_rows[kind][int(day // MONTH_DAYS)] += 1
+            self.created_rows[kind][month_of(day)] += 1
             owner.opps += 1
 
     def _close(self, opp: list, day: float) -> None:
@@ -512,7 +512,7 @@ class Model:
         head.spare += 1
         if day < 0:
             return
-        month = int(day // MONTH_DAYS)
+        month = month_of(day)
         segment = self.plan.segments[opp[SEGMENT]]
         if opp[U_WIN] >= segment.win_rate * head.skill * head.lever[WIN_RATE]:
             self.lost_row[month] += 1

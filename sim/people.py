@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from sim import levers
-from sim.plan import MONTH_DAYS, RolePlan, SegmentPlan
+from sim.plan import MONTH_DAYS, RolePlan, SegmentPlan, month_of
 from sim.streams import HEAD, OppDraws, stream
 
 
@@ -70,7 +70,7 @@ class Head:
     def ramp_now(self) -> float:
         """Ramp factor at `progress_at` (the month's start once progress is advanced)."""
         ramp = self.role.ramp
-        return ramp[min(int(self.progress_days // MONTH_DAYS), len(ramp) - 1)]
+        return ramp[min(month_of(self.progress_days), len(ramp) - 1)]
 
     def ramp_pieces(self, start: float, end: float) -> list[tuple[float, float, float]]:
         """(from_day, to_day, ramp factor) pieces over [start, end), tenure month by month.
@@ -84,7 +84,7 @@ class Head:
         pieces = []
         t = start
         while t < end:
-            k = int(progress // MONTH_DAYS)
+            k = month_of(progress)
             if k >= len(ramp) - 1 or speed <= 0:
                 pieces.append((t, end, ramp[min(k, len(ramp) - 1)]))
                 break

@@ -16,6 +16,20 @@ YEAR_DAYS = 365.0
 WARM_QUANTILE_Z = 2.576  # 99.5% quantile of the cycle: older pipeline is negligible (<0.1%)
 
 
+def month_of(day: float) -> int:
+    """Month index of `day`: k with k·M <= day < (k+1)·M, exact at the boundaries.
+
+    Month starts are computed as ``k * MONTH_DAYS``; plain ``day // MONTH_DAYS`` can put
+    such a start in the month before it by rounding.
+    """
+    month = int(day // MONTH_DAYS)
+    if (month + 1) * MONTH_DAYS <= day:
+        return month + 1
+    if month * MONTH_DAYS > day:
+        return month - 1
+    return month
+
+
 @dataclass(frozen=True)
 class Lognormal:
     """A lognormal by (mu, sigma) of its log; `mean == 0` means always 0."""

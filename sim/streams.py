@@ -9,6 +9,7 @@ sellers see, and scenarios compared together share their streams.
 
 from __future__ import annotations
 
+import math
 import zlib
 
 import numpy as np

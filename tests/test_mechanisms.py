@@ -219,3 +219,26 @@ def test_win_rate_lever_and_skill_multiply_the_win_probability() -> None:
     won = series(raw, p, "opps_won")[:, 3:].sum(axis=1)
     lost = series(raw, p, "opps_lost")[:, 3:].sum(axis=1)
     assert_mean(won / (won + lost), 0.25 * 1.2)
+
+
+def test_month_of_is_exact_at_month_starts() -> None:
+    from sim.plan import MONTH_DAYS, month_of
+
+    for k in range(-24, 121):
+        assert month_of(k * MONTH_DAYS) == k
+        assert month_of(k * MONTH_DAYS - 1e-9) == k - 1
+
+
+def test_an_exit_at_a_month_start_loses_handed_over_deals_in_that_month() -> None:
+    """Regression (found by hypothesis): day 3·M rounded into month 2."""
+    p = plan(replications=2, quarters=2, seed=0,
+             segments={"mid": {"win_rate": 0.0, "deal_size": 1000, "cycle_days": 5,
+                               "inbound_opps_per_month": 2.0}},
+             roles={"ae": {"headcount": 1, "tenure_months": 0, "opps_per_month": 0}},
+             hiring=[{"role": "ae", "count": -1, "month": "2027-04"}])
+    raw, _ = run_plan(p, 2)
+    get = lambda name: series(raw, p, name)  # noqa: E731
+    created = get("opps_created_inbound")
+    np.testing.assert_array_equal(
+        get("open_opps")[:, :-1] + created[:, 1:] - get("opps_unworked")[:, 1:],
+        get("opps_won")[:, 1:] + get("opps_lost")[:, 1:] + get("open_opps")[:, 1:])
