@@ -60,7 +60,13 @@ def main() -> None:
     args = parser.parse_args()
     workers = default_workers()
     print(f"machine: {os.cpu_count()} cores; scenario {args.scenario.name}")
-    print(f"one core: {ms_per_replication(args.scenario, args.single):.1f} ms per replication")
+    from benchmarks.naive import ms_per_replication as naive_ms
+
+    ours = ms_per_replication(args.scenario, args.single)
+    naive = naive_ms(50)
+    print(f"one core: {ours:.1f} ms per replication "
+          f"(naive SimPy reference of 25 sellers' opportunities: {naive:.1f} ms; "
+          f"ratio {ours / naive:.2f})")
     seconds = full_run_seconds(args.scenario, args.replications, workers)
     print(f"{args.replications:,} replications on {workers} workers, outputs written: "
           f"{seconds:.1f} s wall")
