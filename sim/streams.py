@@ -9,7 +9,6 @@ sellers see, and scenarios compared together share their streams.
 
 from __future__ import annotations
 
-import math
 import zlib
 
 import numpy as np
@@ -83,10 +82,11 @@ class OppDraws:
                 continue
             day = start
             while True:
-                day += left / rate
-                if day >= end:
-                    left = (day - end) * rate
+                room = (end - day) * rate  # cumulative intensity left in this piece
+                if left >= room:
+                    left -= room
                     break
+                day += left / rate
                 out.append((day, u_win, z_cycle, z_size))
                 if i == len(rows):
                     self._refill()

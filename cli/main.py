@@ -1,0 +1,215 @@
+"""The `simrev` command: a thin click shell over the `sim` library.
+
+Exit codes: 0 success, 1 internal error, 2 bad input (file, key, value or option),
+130 interrupted. Every error is one line on stderr.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from cli.options import debug_option, run_options, scenario_options
+from cli.tables import print_run
+from sim import __version__, api
+from sim.outputs import check_out_dir, write_run
+from sim.plan import compile_plan
+from sim.runner import check_memory
+from sim.scenario import Scenario, ScenarioError, scenario_to_yaml
+
+EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 1, 2, 130
+
+
+def one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+class SimrevGroup(click.Group):
+    """Turns every failure into one line on stderr and the right exit code."""
+
+    def main(self, args: Sequence[str] | None = None, **kwargs: object) -> None:  # type: ignore[override]
+        args = list(sys.argv[1:] if args is None else args)
+        debug = "--debug" in args
+        kwargs.pop("standalone_mode", None)
+        try:
+            code = super().main(args=args, standalone_mode=False, **kwargs)
+        except click.exceptions.Exit as done:
+            code = done.exit_code
+        except click.exceptions.Abort:
+            click.echo("simrev: interrupted", err=True)
+            code = EXIT_INTERRUPTED
+        except click.UsageError as error:
+            where = f"{error.ctx.command_path}: " if error.ctx else "simrev: "
+            click.echo(one_line(where + error.format_message()), err=True)
+            code = EXIT_BAD_INPUT
+        except click.ClickException as error:
+            click.echo(one_line("simrev: " + error.format_message()), err=True)
+            code = error.exit_code
+        except ScenarioError as error:
+            click.echo(one_line(str(error)), err=True)
+            code = EXIT_BAD_INPUT
+        except KeyboardInterrupt:
+            click.echo("simrev: interrupted; previous results are untouched", err=True)
+            code = EXIT_INTERRUPTED
+        except Exception as error:  # noqa: BLE001 - the one place internal errors end
+            if debug:
+                traceback.print_exc()
+            click.echo(
+                one_line(f"simrev: internal error: {type(error).__name__}: {error} "
+                         "(rerun with --debug for the traceback)"),
+                err=True,
+            )
+            code = EXIT_INTERNAL
+        sys.exit(code or 0)
+
+
+def _terminate(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+@click.group(cls=SimrevGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="simrev")
+def main() -> None:
+    """Simulate a go-to-market team, many times over, to plan revenue capacity.
+
+    \b
+    Example:
+      simrev run scenarios/hire5.yaml
+    """
+    signal.signal(signal.SIGTERM, _terminate)
+
+
+def load_all(paths: Sequence[str], overrides: Sequence[str], replications: int | None,
+             seed: int | None) -> list[Scenario]:
+    """Every scenario, validated before anything runs."""
+    return [api.load(path, overrides, replications=replications, seed=seed) for path in paths]
+
+
+def guard_memory(scenarios: Sequence[Scenario], paths: Sequence[str]) -> None:
+    for scenario, path in zip(scenarios, paths, strict=True):
+        check_memory(compile_plan(scenario), scenario.replications, path)
+
+
+class ProgressReporter:
+    """A progress bar on a terminal, shown once a run has taken about a second."""
+
+    def __init__(self, total: int, label: str, enabled: bool) -> None:
+        self.total = total
+        self.label = label
+        self.enabled = enabled
+        self.done = 0
+        self.started = time.monotonic()
+        self.bar: Progress | None = None
+        self.task = None
+
+    def __call__(self, count: int) -> None:
+        self.done += count
+        if not self.enabled:
+            return
+        if self.bar is None and time.monotonic() - self.started > 1.0:
+            self.bar = Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
+                console=Console(stderr=True), transient=True,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task(self.label, total=self.total, rate="")
+        if self.bar is not None:
+            rate = self.done / max(1e-9, time.monotonic() - self.started)
+            self.bar.update(self.task, completed=self.done, rate=f"{rate:,.0f} rep/s")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def progress_for(total: int, label: str, quiet: bool) -> ProgressReporter:
+    return ProgressReporter(total, label, enabled=not quiet and sys.stderr.isatty())
+
+
+def stdout_console() -> Console:
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=140)
+    return console
+
+
+@main.command()
+@click.argument("scenarios", nargs=-1, required=True, metavar="SCENARIO.yaml...")
+@scenario_options
+@run_options
+@debug_option
+def run(scenarios: tuple[str, ...], overrides: tuple[str, ...], replications: int | None,
+        seed: int | None, out: str, workers: int | None, scheduler: str | None, quiet: bool,
+        debug: bool) -> None:
+    """Simulate each scenario, print a summary and write DIR/<name>/.
+
+    \b
+    Example:
+      simrev run scenarios/hire5.yaml --replications 500 --set roles.ae.headcount=25
+    """
+    loaded = load_all(scenarios, overrides, replications, seed)
+    out_dir = check_out_dir(out)
+    guard_memory(loaded, scenarios)
+    console = stdout_console()
+    for scenario in loaded:
+        reporter = progress_for(scenario.replications, scenario.name, quiet)
+        try:
+            result = api.run(scenario, workers=workers, progress=reporter, scheduler=scheduler)
+        finally:
+            reporter.close()
+        folder = write_run(result, out_dir)
+        if not quiet:
+            print_run(console, result, str(folder))
+
+
+@main.command()
+@click.argument("scenarios", nargs=-1, required=True, metavar="SCENARIO.yaml...")
+@scenario_options
+@click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+@debug_option
+def validate(scenarios: tuple[str, ...], overrides: tuple[str, ...], replications: int | None,
+             seed: int | None, quiet: bool, debug: bool) -> None:
+    """Check scenario files without simulating; print the first error of each.
+
+    \b
+    Example:
+      simrev validate scenarios/*.yaml
+    """
+    bad = 0
+    for path in scenarios:
+        try:
+            api.load(path, overrides, replications=replications, seed=seed)
+        except ScenarioError as error:
+            bad += 1
+            click.echo(one_line(str(error)), err=True)
+            continue
+        if not quiet:
+            click.echo(f"ok  {path}")
+    if bad:
+        raise click.exceptions.Exit(EXIT_BAD_INPUT)
+
+
+@main.command()
+@click.argument("scenario", metavar="SCENARIO.yaml")
+@scenario_options
+@debug_option
+def show(scenario: str, overrides: tuple[str, ...], replications: int | None,
+         seed: int | None, debug: bool) -> None:
+    """Print the fully resolved scenario (after extends, defaults and --set) as YAML.
+
+    \b
+    Example:
+      simrev show scenarios/hire5.yaml --set roles.ae.headcount=25
+    """
+    click.echo(scenario_to_yaml(api.load(scenario, overrides, replications=replications,
+                                         seed=seed)), nl=False)
+
+

@@ -1,0 +1,92 @@
+"""Terminal tables (rich): headline metrics per quarter with P10–P90, rep distribution."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from sim.results import RunResult
+
+QUARTER_COLUMNS = (
+    ("bookings", "bookings", "money"),
+    ("arr", "ARR (end)", "money"),
+    ("revenue_per_head", "revenue / head", "money"),
+    ("heads_total", "heads (end)", "count"),
+    ("cost_total", "cost", "money"),
+    ("win_rate", "win rate", "share"),
+    ("opps_unworked", "unworked opps", "count"),
+)
+
+
+def fmt(value: float, kind: str = "money") -> str:
+    """$1.23M, $456k, 12.5, 22.1%; a missing value is an en dash."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if kind == "share":
+        return f"{100 * value:.1f}%"
+    if kind == "count":
+        return f"{value:,.1f}" if abs(value) < 100 else f"{value:,.0f}"
+    if kind == "ratio":
+        return f"{value:.2f}"
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    if value >= 1e6:
+        return f"{sign}${value / 1e6:.2f}M"
+    if value >= 1e3:
+        return f"{sign}${value / 1e3:.0f}k"
+    return f"{sign}${value:.0f}"
+
+
+def spread(row: pd.Series | dict, kind: str) -> str:
+    return f"{fmt(row['p50'], kind)} ({fmt(row['p10'], kind)}–{fmt(row['p90'], kind)})"
+
+
+def quarterly_table(result: RunResult) -> Table:
+    s = result.scenario
+    table = Table(
+        title=f"{s.name}: median (P10–P90) of {s.replications:,} replications, seed {s.seed}",
+        title_justify="left",
+    )
+    table.add_column("quarter")
+    for _, label, _ in QUARTER_COLUMNS:
+        table.add_column(label, justify="right")
+    frame = result.quarterly.set_index(["period", "metric"])
+    for period in dict.fromkeys(result.quarterly["period"]):
+        start = frame.loc[(period, "bookings"), "period_start"]
+        cells = [spread(frame.loc[(period, metric)], kind) for metric, _, kind in QUARTER_COLUMNS]
+        table.add_row(f"{period} {start}", *cells)
+    return table
+
+
+def rep_table(result: RunResult) -> Table:
+    dist = result.summary["rep_distribution"]
+    table = Table(
+        title="Annual bookings per seller (sellers employed a full year of the horizon)",
+        title_justify="left",
+    )
+    for name in ("cohort", "sellers", "median", "10% trimmed mean", "P25", "P75"):
+        table.add_column(name, justify="left" if name == "cohort" else "right")
+
+    def add(label: str, d: dict) -> None:
+        table.add_row(label, f"{d['sellers']:,}", fmt(d["median"]), fmt(d["trimmed_mean_10"]),
+                      fmt(d["p25"]), fmt(d["p75"]))
+
+    add("all", dist)
+    for cohort, d in dist.get("by_cohort", {}).items():
+        add("today's team" if cohort == "today" else f"hired in {cohort}", d)
+    return table
+
+
+def print_run(console: Console, result: RunResult, folder: str) -> None:
+    console.print(quarterly_table(result))
+    console.print(rep_table(result))
+    h = result.summary["headline"]
+    console.print(
+        f"Whole horizon: revenue per head {spread(h['revenue_per_head'], 'money')}, "
+        f"bookings {spread(h['bookings'], 'money')}, "
+        f"cost {spread(h['cost_total'], 'money')}."
+    )
+    console.print(f"Results written to {folder}/")
