@@ -17,9 +17,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from cli.options import debug_option, run_options, scenario_options
-from cli.tables import print_run
+from cli.tables import compare_table, increments_table, leaders, print_run
 from sim import __version__, api
-from sim.outputs import check_out_dir, write_run
+from sim.compare import compare as paired_table
+from sim.compare import increments as paired_increments
+from sim.outputs import check_out_dir, write_compare, write_run
 from sim.plan import compile_plan
 from sim.runner import check_memory
 from sim.scenario import Scenario, ScenarioError, scenario_to_yaml
@@ -213,3 +215,81 @@ def show(scenario: str, overrides: tuple[str, ...], replications: int | None,
                                          seed=seed)), nl=False)
 
 
+
+
+def unique_names(scenarios: list[Scenario]) -> list[Scenario]:
+    """Rename repeated scenario names (comparing a file with itself): name, name-2, ..."""
+    seen: dict[str, int] = {}
+    out = []
+    for scenario in scenarios:
+        count = seen.get(scenario.name, 0) + 1
+        seen[scenario.name] = count
+        if count > 1:
+            scenario = scenario.model_copy(update={"name": f"{scenario.name}-{count}"})
+        out.append(scenario)
+    return out
+
+
+@main.command()
+@click.argument("scenarios", nargs=-1, required=True, metavar="BASE.yaml [OTHER.yaml]...")
+@click.option("--vary", default=None, metavar="KEY.PATH=V1,V2,...",
+              help="Add one variant of BASE per value, e.g. --vary roles.ae.headcount=20,25,30.")
+@click.option("--xlsx", is_flag=True, help="Also write summary.xlsx for spreadsheets.")
+@scenario_options
+@run_options
+@debug_option
+def compare(scenarios: tuple[str, ...], vary: str | None, xlsx: bool,
+            overrides: tuple[str, ...], replications: int | None, seed: int | None, out: str,
+            workers: int | None, scheduler: str | None, quiet: bool, debug: bool) -> None:
+    """Simulate scenarios with common random numbers; report paired differences vs BASE.
+
+    Every scenario runs with BASE's seed and replications, so replication r of each sees
+    the same random draws and a difference measures the plan, not the noise.
+
+    \b
+    Example:
+      simrev compare scenarios/base.yaml scenarios/hire5.yaml scenarios/support.yaml
+      simrev compare scenarios/base.yaml --vary roles.ae.headcount=20,22,25,30
+    """
+    loaded = load_all(scenarios, overrides, replications, seed)
+    paths = list(scenarios)
+    sweep = None
+    if vary is not None:
+        key_path, values, variants = api.sweep(scenarios[0], vary, overrides,
+                                               replications=replications, seed=seed)
+        loaded += variants
+        paths += [scenarios[0]] * len(variants)
+        sweep = (key_path, values)
+    loaded = unique_names(loaded)
+    out_dir = check_out_dir(out)
+    base = loaded[0]
+    loaded = [s.model_copy(update={"seed": base.seed, "replications": base.replications})
+              for s in loaded]
+    guard_memory(loaded, paths)
+    reporter = progress_for(base.replications * len(loaded), "compare", quiet)
+    try:
+        results = api.run_compared(loaded, workers=workers, progress=reporter,
+                                   scheduler=scheduler)
+    finally:
+        reporter.close()
+    table = paired_table(results)
+    increments = paired_increments(results)
+    report = render_compare_report(results, table, increments, sweep)
+    folder = write_compare(results, table, increments, out_dir, report, xlsx)
+    if not quiet:
+        console = stdout_console()
+        console.print(compare_table(table, base.replications, base.seed))
+        if len(results) > 1:
+            console.print(increments_table(increments))
+        for line in leaders(table):
+            console.print(line)
+        console.print(f"Results written to {folder}/")
+
+
+def render_compare_report(results, table, increments, sweep) -> str | None:
+    """The HTML report of a comparison, where the report module is installed."""
+    try:
+        from sim.report import render_compare
+    except ImportError:
+        return None
+    return render_compare(results, table, increments, sweep)

@@ -90,3 +90,65 @@ def print_run(console: Console, result: RunResult, folder: str) -> None:
         f"cost {spread(h['cost_total'], 'money')}."
     )
     console.print(f"Results written to {folder}/")
+
+
+COMPARE_KIND = {
+    "revenue_per_head": "money", "bookings": "money", "arr": "money", "cost_total": "money",
+    "bookings_per_seller": "money", "sales_expense_ratio": "ratio", "magic_number": "ratio",
+}
+COMPARE_LABEL = {
+    "revenue_per_head": "revenue per head", "bookings": "bookings", "arr": "ARR at end",
+    "cost_total": "cost", "bookings_per_seller": "bookings per seller",
+    "sales_expense_ratio": "sales expense ratio", "magic_number": "magic number",
+}
+
+
+def compare_table(table: pd.DataFrame, replications: int, seed: int) -> Table:
+    out = Table(title=f"Paired comparison with the base: {replications:,} replications, seed "
+                      f"{seed}, common random numbers; difference with its 95% interval",
+                title_justify="left")
+    for name in ("metric", "scenario", "median (P10–P90)", "difference vs base (95% CI)",
+                 "beats base"):
+        out.add_column(name, justify="left" if name in ("metric", "scenario") else "right")
+    for metric, rows in table.groupby("metric", sort=False):
+        kind = COMPARE_KIND.get(metric, "money")
+        for i, (_, row) in enumerate(rows.iterrows()):
+            base = i == 0
+            diff = "–" if base else (
+                f"{fmt(row.diff_mean, kind)} ({fmt(row.diff_ci_low, kind)} to "
+                f"{fmt(row.diff_ci_high, kind)})")
+            beats = "–" if base else f"{100 * row.share_beating_base:.0f}%"
+            out.add_row(COMPARE_LABEL.get(metric, metric) if base else "", row.scenario,
+                        spread(row, kind), diff, beats, end_section=i == len(rows) - 1)
+    return out
+
+
+def increments_table(increments: pd.DataFrame) -> Table:
+    out = Table(title="What the extra money buys (paired means over the horizon)",
+                title_justify="left")
+    for name in ("scenario", "incremental cost", "incremental ARR", "ARR per extra $"):
+        out.add_column(name, justify="left" if name == "scenario" else "right")
+    for _, row in increments.iterrows():
+        out.add_row(row.scenario, fmt(row.incremental_cost), fmt(row.incremental_arr),
+                    fmt(row.arr_per_extra_dollar, "ratio"))
+    return out
+
+
+def leaders(table: pd.DataFrame) -> list[str]:
+    """One verdict line per metric: which plan leads and whether it is clear of the base."""
+    from sim.compare import COMPARED
+
+    lines = []
+    for metric, rows in table.groupby("metric", sort=False):
+        higher = COMPARED[metric]
+        means = rows["mean"].dropna()
+        label = COMPARE_LABEL.get(metric, metric)
+        if means.empty:
+            lines.append(f"{label}: no estimate (too short a horizon).")
+            continue
+        best = rows.loc[means.idxmax() if higher else means.idxmin()]
+        if best.verdict == "base":
+            lines.append(f"{label}: the base leads.")
+        else:
+            lines.append(f"{label}: {best.scenario} leads; {best.verdict}.")
+    return lines

@@ -101,3 +101,38 @@ def fill_run(result: RunResult, folder: Path) -> None:
 def write_run(result: RunResult, out_parent: str | Path) -> Path:
     """Write `out_parent/<name>/` atomically; returns the folder."""
     return write_atomically(out_parent, result.name, lambda folder: fill_run(result, folder))
+
+
+def compare_folder_name(names: list[str]) -> str:
+    """`compare-<names>`, shortened with a stable hash when very long."""
+    import hashlib
+
+    name = "compare-" + "-".join(names)
+    if len(name) > 100:
+        digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+        name = name[:90].rstrip("-") + "-" + digest
+    return name
+
+
+def write_compare(
+    results: list[RunResult],
+    table: pd.DataFrame,
+    increments: pd.DataFrame,
+    out_parent: str | Path,
+    report_html: str | None = None,
+    xlsx: bool = False,
+) -> Path:
+    """Write `out_parent/compare-<names>/` atomically; returns the folder."""
+
+    def fill(folder: Path) -> None:
+        write_csv(table, folder / "compare.csv")
+        write_csv(increments, folder / "increments.csv")
+        if report_html is not None:
+            (folder / "report.html").write_text(report_html, encoding="utf-8")
+        if xlsx:
+            from sim.xlsx import write_xlsx
+
+            write_xlsx(results, folder / "summary.xlsx", table)
+
+    name = compare_folder_name([r.name for r in results])
+    return write_atomically(out_parent, name, fill)

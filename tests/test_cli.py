@@ -33,7 +33,7 @@ def invoke(*args: str):
     return CliRunner().invoke(main, [str(a) for a in args])
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["validate"], ["show"]])
+@pytest.mark.parametrize("command", [[], ["run"], ["validate"], ["show"], ["compare"]])
 def test_every_command_has_help_with_an_example(command: list[str]) -> None:
     for flag in ("--help", "-h"):
         result = invoke(*command, flag)
@@ -165,3 +165,25 @@ def test_the_installed_command_runs_in_a_subprocess(small: Path, tmp_path: Path)
     bad = subprocess.run([sys.executable, "-m", "cli", "run", str(tmp_path / "none.yaml")],
                          capture_output=True, text=True, check=False)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+
+
+def test_compare_a_scenario_with_itself_gives_exact_zeros(small: Path, tmp_path: Path) -> None:
+    result = invoke("compare", small, small, "--out", tmp_path, "--workers", "1",
+                    "--set", "quarters=2")
+    assert result.exit_code == 0, result.stderr
+    table = pd.read_csv(tmp_path / "compare-small-small-2" / "compare.csv")
+    copy = table[table.scenario == "small-2"]
+    assert len(copy) == 7 and (copy.diff_mean == 0).all() and (copy.share_beating_base == 0).all()
+    assert "not distinguishable" in result.output or "base leads" in result.output
+
+
+def test_compare_vary_runs_one_variant_per_value(small: Path, tmp_path: Path) -> None:
+    result = invoke("compare", small, "--vary", "roles.ae.headcount=2,4", "--out", tmp_path,
+                    "--quiet")
+    assert result.exit_code == 0, result.stderr
+    folder = tmp_path / "compare-small-small-headcount-2-small-headcount-4"
+    table = pd.read_csv(folder / "compare.csv")
+    assert list(dict.fromkeys(table.scenario)) == ["small", "small-headcount-2",
+                                                   "small-headcount-4"]
+    bad = invoke("compare", small, "--vary", "roles.ae.headcount", "--out", tmp_path)
+    assert bad.exit_code == 2 and bad.stderr.count("\n") == 1 and "--vary" in bad.stderr
