@@ -10,6 +10,7 @@ replication, which removes the noise they share: its 95% confidence interval is
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -81,12 +82,14 @@ def compare(results: list[RunResult]) -> pd.DataFrame:
             diff = values - base_values
             valid = ~np.isnan(diff)
             beats = (diff[valid] > 0) if higher else (diff[valid] < 0)
-            with np.errstate(all="ignore"):
+            with warnings.catch_warnings():  # an all-missing metric is NaN, as meant
+                warnings.simplefilter("ignore", RuntimeWarning)
                 p10, p50, p90 = np.nanpercentile(values, [10, 50, 90])
+                mean = float(np.nanmean(values))
             rows.append({
                 "scenario": result.name,
                 "metric": metric,
-                "mean": float(np.nanmean(values)),
+                "mean": mean,
                 "p10": float(p10), "p50": float(p50), "p90": float(p90),
                 "diff_mean": interval["diff"],
                 "diff_se": interval["se"],
