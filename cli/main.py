@@ -27,6 +27,7 @@ from sim.runner import check_memory
 from sim.scenario import Scenario, ScenarioError, scenario_to_yaml
 
 EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 1, 2, 130
+INTERRUPTED = "simrev: interrupted; previous results are untouched"
 
 
 def one_line(text: str) -> str:
@@ -44,8 +45,8 @@ class SimrevGroup(click.Group):
             code = super().main(args=args, standalone_mode=False, **kwargs)
         except click.exceptions.Exit as done:
             code = done.exit_code
-        except click.exceptions.Abort:
-            click.echo("simrev: interrupted", err=True)
+        except (click.exceptions.Abort, KeyboardInterrupt):
+            click.echo(INTERRUPTED, err=True)
             code = EXIT_INTERRUPTED
         except click.UsageError as error:
             where = f"{error.ctx.command_path}: " if error.ctx else "simrev: "
@@ -57,9 +58,6 @@ class SimrevGroup(click.Group):
         except ScenarioError as error:
             click.echo(one_line(str(error)), err=True)
             code = EXIT_BAD_INPUT
-        except KeyboardInterrupt:
-            click.echo("simrev: interrupted; previous results are untouched", err=True)
-            code = EXIT_INTERRUPTED
         except Exception as error:  # noqa: BLE001 - the one place internal errors end
             if debug:
                 traceback.print_exc()

@@ -7,12 +7,14 @@ the previous results untouched and no temporary folder behind.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -52,22 +54,42 @@ def write_atomically(out_parent: str | Path, name: str, fill: Callable[[Path], N
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(temp, 0o777 & ~umask)  # mkdtemp makes it private; results are ordinary files
-    old = None
+    olds: list[Path] = []
     try:
         fill(temp)
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=parent))
-            os.rmdir(old)
-            os.rename(target, old)
-        os.rename(temp, target)
+        _swap_in(temp, target, olds)
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
-        if old is not None and old.exists() and not target.exists():
-            os.rename(old, target)  # put the previous results back
+        if olds and not target.exists():
+            os.rename(olds.pop(), target)  # put the previous results back
         raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        for old in olds:
+            shutil.rmtree(old, ignore_errors=True)
     return target
+
+
+def _swap_in(temp: Path, target: Path, olds: list[Path], attempts: int = 20) -> None:
+    """Rename `temp` to `target`, moving any existing `target` aside (into `olds`) first.
+
+    Another run writing the same folder at the same moment can slip its own folder in
+    between; then move that aside too and try again: the last complete folder wins, whole.
+    """
+    for _ in range(attempts):
+        if target.exists():
+            old = target.parent / f"{TEMP_PREFIX}old-{os.getpid()}-{len(olds)}-{time.time_ns()}"
+            try:
+                os.rename(target, old)
+                olds.append(old)
+            except FileNotFoundError:
+                pass  # the other run moved it first
+        try:
+            os.rename(temp, target)
+            return
+        except OSError as error:
+            if error.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                raise
+    raise OSError(errno.EEXIST, f"could not replace {target}: it keeps being rewritten")
 
 
 def _clean(value: object) -> object:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 
@@ -72,10 +73,16 @@ def iter_chunks(
             yield simulate_chunk(plan, first, count)
         return
     context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context) as pool:
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context,
+                               initializer=_quiet_worker)
+    try:
         futures = [pool.submit(simulate_chunk, plan, first, count) for first, count in tasks]
         for future in futures:
             yield future.result()
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)  # stop at once on Ctrl-C or failure
+        raise
+    pool.shutdown()
 
 
 def _dask_chunks(plan: Plan, tasks: list[tuple[int, int]], address: str) -> Iterator[Chunk]:
@@ -100,6 +107,11 @@ def _dask_chunks(plan: Plan, tasks: list[tuple[int, int]], address: str) -> Iter
         ]
         for future in futures:
             yield future.result()
+
+
+def _quiet_worker() -> None:
+    """Workers leave Ctrl-C to the main process, which reports it in one line."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def run_plan(
