@@ -484,7 +484,7 @@ class Model:
         best = max(sellers, key=SPARE) if sellers else None
         if best is None or best.spare <= 0:
             if day >= 0:
-                month = month_of(day)
+                month = self.month  # opportunity events fall in the clock's month
                 self.created_rows[kind][month] += 1
                 self.unworked_row[month] += 1
             return
@@ -500,7 +500,7 @@ class Model:
         owner.spare -= 1
         heapq.heappush(self.arrivals, (close_day, key, CLOSE, opp))
         if day >= 0:
-            self.created_rows[kind][month_of(day)] += 1
+            self.created_rows[kind][self.month] += 1
             owner.opps += 1
 
     def _close(self, opp: list, day: float) -> None:
@@ -512,7 +512,7 @@ class Model:
         head.spare += 1
         if day < 0:
             return
-        month = month_of(day)
+        month = self.month  # opportunity events fall in the clock's month
         segment = self.plan.segments[opp[SEGMENT]]
         if opp[U_WIN] >= segment.win_rate * head.skill * head.lever[WIN_RATE]:
             self.lost_row[month] += 1
