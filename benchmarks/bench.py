@@ -57,6 +57,8 @@ def main() -> None:
     parser.add_argument("--scenario", type=Path, default=ROOT / "scenarios" / "hire5.yaml")
     parser.add_argument("--replications", type=int, default=1000)
     parser.add_argument("--single", type=int, default=100, help="replications timed on one core")
+    parser.add_argument("--big", type=int, default=0, metavar="N",
+                        help="also measure peak memory of an N-replication run (e.g. 10000)")
     args = parser.parse_args()
     workers = default_workers()
     print(f"machine: {os.cpu_count()} cores; scenario {args.scenario.name}")
@@ -71,6 +73,31 @@ def main() -> None:
     print(f"{args.replications:,} replications on {workers} workers, outputs written: "
           f"{seconds:.1f} s wall")
     print(f"peak memory (largest process): {peak_rss_mib():.0f} MiB")
+    if args.big:
+        print(big_run(args.scenario, args.big))
+
+
+def big_run(scenario_path: Path, replications: int) -> str:
+    """Wall time and peak memory of a large run, measured in a fresh process."""
+    import subprocess
+
+    code = (
+        "import resource, sys, tempfile, time\n"
+        f"sys.path.insert(0, {str(ROOT)!r})\n"
+        "from sim.api import load, run\n"
+        "from sim.outputs import write_run\n"
+        "start = time.perf_counter()\n"
+        f"result = run(load({str(scenario_path)!r}, replications={replications}), workers=None)\n"
+        "write_run(result, tempfile.mkdtemp())\n"
+        "own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+        "print(f'{time.perf_counter() - start:.1f} {max(own, kids) / 1024:.0f}')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    seconds, mib = done.stdout.split()
+    return (f"{replications:,} replications, outputs written: {seconds} s wall, "
+            f"peak memory {mib} MiB")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ def format_path(path: tuple[object, ...] | list[object]) -> str:
     return text
 
 
-def format_value(value: object, limit: int = 60) -> str:
+def format_value(value: object, limit: int = 160) -> str:
     """A short, one-line rendering of a bad value."""
     text = repr(value) if isinstance(value, str) else str(value)
     text = " ".join(text.split())
@@ -56,7 +56,7 @@ class ScenarioError(Exception):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        where = self.file or "<scenario>"
+        where = self.file or "simrev"
         if self.line is not None:
             where = f"{where}:{self.line}"
         parts = [where]
