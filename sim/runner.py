@@ -15,7 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 
 from sim.model import Model, layout_for
-from sim.plan import Plan
+from sim.plan import MONTH_DAYS, Plan
 from sim.scenario.errors import ScenarioError
 
 CHUNK = 25  # replications per task
@@ -162,9 +162,26 @@ def available_bytes() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
+MAX_OPPORTUNITIES = 2e9  # about an hour of work on two cores: surely a typo, not a plan
+
+
+def expected_opportunities(plan: Plan) -> float:
+    """Opportunities one replication creates at full ramp (warm-up included)."""
+    months = plan.months + plan.warm_months
+    per_day = sum(s.inbound_per_day for s in plan.segments)
+    for role in plan.roles:
+        if role.kind in ("seller", "sdr"):
+            hires = sum(n for moves in plan.hiring.values() for name, n in moves
+                        if name == role.name)
+            per_day += role.opps_per_day * (role.headcount + max(0, hires))
+    return per_day * months * MONTH_DAYS
+
+
 def check_memory(plan: Plan, replications: int, file: str | None = None) -> None:
-    """Refuse, before any work, a run whose size would exhaust this machine's memory."""
-    need = estimate_bytes(plan, replications)
+    """Refuse, before any work, a run whose size would exhaust this machine's memory
+    (or its patience: more than `MAX_OPPORTUNITIES` simulated opportunities)."""
+    book_bytes = 40 * (plan.customers_count + 1) * default_workers()
+    need = estimate_bytes(plan, replications) + book_bytes
     have = available_bytes()
     if need > 0.8 * have:
         fit = max(1, int(0.8 * have // max(1, need // replications)))
@@ -173,4 +190,11 @@ def check_memory(plan: Plan, replications: int, file: str | None = None) -> None
             f"a run this size needs about {need / 2**30:.1f} GiB of memory and "
             f"{have / 2**30:.1f} GiB is available; expected at most about {fit:,} "
             "replications (use --replications)",
+        )
+    work = expected_opportunities(plan) * replications
+    if work > MAX_OPPORTUNITIES:
+        raise ScenarioError(
+            file, "replications", replications,
+            f"a run this size would simulate about {work:.2g} opportunities (hours of work); "
+            "expected fewer replications, or check the pipeline rates for a typo",
         )

@@ -483,7 +483,7 @@ def _child(node: _T, key: Any) -> _T | None:
 
 
 def _fmt_num(x: float) -> str:
-    return f"{x:g}"
+    return f"{x:_}" if float(x).is_integer() and abs(x) >= 1e6 else f"{x:g}"
 
 
 def describe(node: _T, plural: bool = False) -> str:

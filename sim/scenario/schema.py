@@ -178,7 +178,7 @@ REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
 class Role(Strict):
     kind: RoleKind
     segment: str | None = None
-    headcount: Count = 0
+    headcount: Annotated[int, Field(ge=0, le=100_000, strict=True)] = 0
     tenure_months: NonNeg | list[NonNeg] = 24.0
     cost: NonNeg = 0.0
     commission: Rate = 0.0
@@ -222,7 +222,7 @@ class Role(Strict):
 
 
 class Customers(Strict):
-    count: Count = 0
+    count: Annotated[int, Field(ge=0, le=50_000_000, strict=True)] = 0
     arr: NonNeg = 0.0
     churn: Rate = 0.0
     expansion: Rate = 0.0
@@ -239,7 +239,7 @@ class Customers(Strict):
 
 class Hire(Strict):
     role: str
-    count: Annotated[int, Field(strict=True)]
+    count: Annotated[int, Field(ge=-100_000, le=100_000, strict=True)]
     month: str
 
     _month = field_validator("month", mode="before")(_month_str)
