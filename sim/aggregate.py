@@ -74,16 +74,14 @@ def replication_frame(
     stacked = np.stack([values[n] for n in names], axis=1)  # (reps, metrics, periods)
     reps, n_metrics, periods = stacked.shape
     order = np.transpose(stacked, (0, 2, 1)).reshape(-1)  # replication, period, metric
+    period_codes = np.tile(np.repeat(np.arange(periods, dtype=np.int16), n_metrics), reps)
+    metric_codes = np.tile(np.arange(n_metrics, dtype=np.int16), reps * periods)
     return pd.DataFrame(
         {
             "replication": np.repeat(np.arange(reps, dtype=np.int32), periods * n_metrics),
-            "period": pd.Categorical(
-                np.tile(np.repeat(labels, n_metrics), reps), categories=labels
-            ),
-            "period_start": pd.Categorical(
-                np.tile(np.repeat(starts, n_metrics), reps), categories=starts
-            ),
-            "metric": pd.Categorical(np.tile(names, reps * periods), categories=names),
+            "period": pd.Categorical.from_codes(period_codes, categories=labels),
+            "period_start": pd.Categorical.from_codes(period_codes, categories=starts),
+            "metric": pd.Categorical.from_codes(metric_codes, categories=names),
             "value": order,
         }
     )
