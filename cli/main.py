@@ -143,12 +143,13 @@ def stdout_console() -> Console:
 
 @main.command()
 @click.argument("scenarios", nargs=-1, required=True, metavar="SCENARIO.yaml...")
+@click.option("--xlsx", is_flag=True, help="Also write summary.xlsx for spreadsheets.")
 @scenario_options
 @run_options
 @debug_option
-def run(scenarios: tuple[str, ...], overrides: tuple[str, ...], replications: int | None,
-        seed: int | None, out: str, workers: int | None, scheduler: str | None, quiet: bool,
-        debug: bool) -> None:
+def run(scenarios: tuple[str, ...], xlsx: bool, overrides: tuple[str, ...],
+        replications: int | None, seed: int | None, out: str, workers: int | None,
+        scheduler: str | None, quiet: bool, debug: bool) -> None:
     """Simulate each scenario, print a summary and write DIR/<name>/.
 
     \b
@@ -165,7 +166,7 @@ def run(scenarios: tuple[str, ...], overrides: tuple[str, ...], replications: in
             result = api.run(scenario, workers=workers, progress=reporter, scheduler=scheduler)
         finally:
             reporter.close()
-        folder = write_run(result, out_dir)
+        folder = write_run(result, out_dir, xlsx)
         if not quiet:
             print_run(console, result, str(folder))
 
@@ -284,10 +285,8 @@ def compare(scenarios: tuple[str, ...], vary: str | None, xlsx: bool,
         console.print(f"Results written to {folder}/")
 
 
-def render_compare_report(results, table, increments, sweep) -> str | None:
-    """The HTML report of a comparison, where the report module is installed."""
-    try:
-        from sim.report import render_compare
-    except ImportError:
-        return None
+def render_compare_report(results, table, increments, sweep) -> str:
+    """The HTML report of a comparison."""
+    from sim.report import render_compare
+
     return render_compare(results, table, increments, sweep)

@@ -110,19 +110,27 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     frame.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
 
 
-def fill_run(result: RunResult, folder: Path) -> None:
+def fill_run(result: RunResult, folder: Path, xlsx: bool = False) -> None:
     """Every file of a run into `folder`."""
+    from sim.report import render_run
+
     write_json(result.summary, folder / "summary.json")
     (folder / "scenario.yaml").write_text(scenario_to_yaml(result.scenario), encoding="utf-8")
     write_csv(result.monthly, folder / "monthly.csv")
     write_csv(result.quarterly, folder / "quarterly.csv")
     result.replications.to_parquet(folder / "replications.parquet", index=False)
     write_csv(result.reps, folder / "reps.csv")
+    (folder / "report.html").write_text(render_run(result), encoding="utf-8")
+    if xlsx:
+        from sim.xlsx import write_xlsx
+
+        write_xlsx([result], folder / "summary.xlsx")
 
 
-def write_run(result: RunResult, out_parent: str | Path) -> Path:
+def write_run(result: RunResult, out_parent: str | Path, xlsx: bool = False) -> Path:
     """Write `out_parent/<name>/` atomically; returns the folder."""
-    return write_atomically(out_parent, result.name, lambda folder: fill_run(result, folder))
+    return write_atomically(out_parent, result.name,
+                            lambda folder: fill_run(result, folder, xlsx))
 
 
 def compare_folder_name(names: list[str]) -> str:

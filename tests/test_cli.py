@@ -48,7 +48,7 @@ def test_run_writes_every_output_file(small: Path, tmp_path: Path) -> None:
     folder = tmp_path / "out" / "small"
     assert sorted(p.name for p in folder.iterdir()) == sorted([
         "summary.json", "scenario.yaml", "monthly.csv", "quarterly.csv",
-        "replications.parquet", "reps.csv"])
+        "replications.parquet", "reps.csv", "report.html"])
     summary = json.loads((folder / "summary.json").read_text())
     assert summary["replications"] == 8 and summary["name"] == "small"
     assert set(summary["headline"]["bookings"]) == {"mean", "p10", "p50", "p90"}
@@ -187,3 +187,13 @@ def test_compare_vary_runs_one_variant_per_value(small: Path, tmp_path: Path) ->
                                                    "small-headcount-4"]
     bad = invoke("compare", small, "--vary", "roles.ae.headcount", "--out", tmp_path)
     assert bad.exit_code == 2 and bad.stderr.count("\n") == 1 and "--vary" in bad.stderr
+
+
+def test_xlsx_flag_writes_the_workbook(small: Path, tmp_path: Path) -> None:
+    assert invoke("run", small, "--out", tmp_path, "--quiet", "--xlsx").exit_code == 0
+    assert (tmp_path / "small" / "summary.xlsx").stat().st_size > 0
+    result = invoke("compare", small, small, "--out", tmp_path, "--quiet", "--xlsx")
+    assert result.exit_code == 0, result.stderr
+    folder = tmp_path / "compare-small-small-2"
+    assert {"compare.csv", "increments.csv", "report.html", "summary.xlsx"} <= {
+        p.name for p in folder.iterdir()}

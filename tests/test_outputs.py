@@ -98,4 +98,4 @@ def test_two_runs_at_once_never_leave_a_mixed_folder(tmp_path) -> None:
         assert summary["seed"] == int(seed)
         assert sorted(os.listdir(out / "race")) == sorted([
             "monthly.csv", "quarterly.csv", "replications.parquet", "reps.csv",
-            "scenario.yaml", "summary.json"])
+            "scenario.yaml", "summary.json", "report.html"])
