@@ -41,6 +41,7 @@ class SimrevGroup(click.Group):
         args = list(sys.argv[1:] if args is None else args)
         debug = "--debug" in args
         kwargs.pop("standalone_mode", None)
+        previous = _catch_sigterm()
         try:
             code = super().main(args=args, standalone_mode=False, **kwargs)
         except click.exceptions.Exit as done:
@@ -67,11 +68,23 @@ class SimrevGroup(click.Group):
                 err=True,
             )
             code = EXIT_INTERNAL
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
         sys.exit(code or 0)
 
 
 def _terminate(signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
+
+
+def _catch_sigterm():
+    """SIGTERM ends a run like Ctrl-C; returns the handler to restore (None off the main
+    thread, where signals cannot be set)."""
+    try:
+        return signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:
+        return None
 
 
 @click.group(cls=SimrevGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -83,7 +96,6 @@ def main() -> None:
     Example:
       simrev run scenarios/hire5.yaml
     """
-    signal.signal(signal.SIGTERM, _terminate)
 
 
 def load_all(paths: Sequence[str], overrides: Sequence[str], replications: int | None,

@@ -168,13 +168,18 @@ MAX_OPPORTUNITIES = 2e9  # about an hour of work on two cores: surely a typo, no
 def expected_opportunities(plan: Plan) -> float:
     """Opportunities one replication creates at full ramp (warm-up included)."""
     months = plan.months + plan.warm_months
+    boost = 1.0  # the most pipeline, selling time and season could multiply creation by
+    for effects in [p.effects for p in plan.programs] + [r.effects for r in plan.roles]:
+        for lever in ("pipeline", "selling_time"):
+            boost *= max(1.0, effects.get(lever, 1.0))
+    boost *= max(max(s.seasonality) for s in plan.segments)
     per_day = sum(s.inbound_per_day for s in plan.segments)
     for role in plan.roles:
         if role.kind in ("seller", "sdr"):
             hires = sum(n for moves in plan.hiring.values() for name, n in moves
                         if name == role.name)
             per_day += role.opps_per_day * (role.headcount + max(0, hires))
-    return per_day * months * MONTH_DAYS
+    return per_day * months * MONTH_DAYS * max(1.0, boost)
 
 
 def check_memory(plan: Plan, replications: int, file: str | None = None) -> None:

@@ -127,7 +127,7 @@ CASES = [
     ("rate-below-zero", sub("attrition: 0.3", "attrition: -0.1"), (), "roles.ae.attrition",
      "-0.1", "[0, 1]", "attrition: -0.1"),
     ("negative-cv", sub("{mean: 40_000, cv: 0.6}", "{mean: 40_000, cv: -0.6}"), (),
-     "segments.mid.deal_size.cv", "-0.6", ">= 0", "deal_size"),
+     "segments.mid.deal_size.cv", "-0.6", "in [0, 10]", "deal_size"),
     ("zero-deal-size", sub("{mean: 40_000, cv: 0.6}", "0"), (), "segments.mid.deal_size.mean",
      "0", "> 0", "deal_size"),
     ("empty-ramp", sub("[0.0, 0.25, 0.5, 0.8, 1.0]", "[]"), (), "roles.ae.ramp", "[]",

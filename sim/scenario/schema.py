@@ -59,7 +59,10 @@ NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)]
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False, strict=True)]
 Rate = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False, strict=True)]
 Count = Annotated[int, Field(ge=0, strict=True)]
-Effects = dict[Lever, Positive]
+# Multipliers beyond x100 are typos (a seasonality of 1e10 would never finish simulating).
+Multiplier = Annotated[float, Field(gt=0, le=100, allow_inf_nan=False, strict=True)]
+Effects = dict[Lever, Multiplier]
+Season = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False, strict=True)]
 
 
 class KeyValueError(ValueError):
@@ -95,7 +98,7 @@ class Dist(Strict):
     """A lognormal by mean and coefficient of variation; cv 0 means exactly the mean."""
 
     mean: Positive
-    cv: NonNeg = 0.0
+    cv: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False, strict=True)] = 0.0
 
     @property
     def sigma(self) -> float:
@@ -125,7 +128,7 @@ class Segment(Strict):
     cycle_days: Dist
     accounts: Annotated[int, Field(ge=1, strict=True)] | None = None
     inbound_opps_per_month: NonNeg = 0.0
-    seasonality: list[NonNeg] | None = None
+    seasonality: list[Season] | None = None
 
     _dists = field_validator("deal_size", "cycle_days", mode="before")(_dist)
 
