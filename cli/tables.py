@@ -8,6 +8,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from sim.formatting import money
 from sim.results import RunResult
 
 QUARTER_COLUMNS = (
@@ -31,13 +32,7 @@ def fmt(value: float, kind: str = "money") -> str:
         return f"{value:,.1f}" if abs(value) < 100 else f"{value:,.0f}"
     if kind == "ratio":
         return f"{value:.2f}"
-    sign = "-" if value < 0 else ""
-    value = abs(value)
-    if value >= 1e6:
-        return f"{sign}${value / 1e6:.2f}M"
-    if value >= 1e3:
-        return f"{sign}${value / 1e3:.0f}k"
-    return f"{sign}${value:.0f}"
+    return money(value)
 
 
 def spread(row: pd.Series | dict, kind: str) -> str:

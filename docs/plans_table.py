@@ -20,6 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from sim.api import load, run_compared  # noqa: E402
 from sim.compare import compare, increments  # noqa: E402
+from sim.formatting import money  # noqa: E402
 
 PLANS = ("base", "hire5", "enablement", "support", "ai_assist")
 COLUMNS = (
@@ -30,15 +31,6 @@ COLUMNS = (
     ("heads_total", "heads at end"),
 )
 START, END = "<!-- plans:start -->", "<!-- plans:end -->"
-
-
-def money(value: float) -> str:
-    sign, value = ("-" if value < 0 else ""), abs(value)
-    if value >= 1e6:
-        return f"{sign}${value / 1e6:.2f}M"
-    if value >= 1e3:
-        return f"{sign}${value / 1e3:.0f}k"
-    return f"{sign}${value:.0f}"
 
 
 def cell(stat: dict, name: str) -> str:

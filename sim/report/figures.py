@@ -6,6 +6,8 @@ import html
 import math
 from collections.abc import Sequence
 
+from sim.formatting import money as format_money
+
 WIDTH, HEIGHT = 560, 260
 LEFT, RIGHT, TOP, BOTTOM = 70, 16, 30, 40
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf",
@@ -13,14 +15,7 @@ COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17
 
 
 def money(value: float) -> str:
-    if value is None or not math.isfinite(value):
-        return "–"
-    sign, value = ("-" if value < 0 else ""), abs(value)
-    if value >= 1e6:
-        return f"{sign}${value / 1e6:.1f}M"
-    if value >= 1e3:
-        return f"{sign}${value / 1e3:.0f}k"
-    return f"{sign}{value:.3g}"
+    return format_money(value, millions_digits=1)
 
 
 def plain(value: float) -> str:

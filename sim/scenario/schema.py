@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -19,19 +19,6 @@ from pydantic import (
     model_validator,
 )
 
-LEVERS: tuple[str, ...] = (
-    "pipeline",
-    "selling_time",
-    "capacity",
-    "win_rate",
-    "deal_size",
-    "cycle_time",
-    "ramp_speed",
-    "attrition",
-    "time_to_hire",
-    "churn",
-    "expansion",
-)
 Lever = Literal[
     "pipeline",
     "selling_time",
@@ -45,6 +32,7 @@ Lever = Literal[
     "churn",
     "expansion",
 ]
+LEVERS: tuple[str, ...] = get_args(Lever)  # in this order: the engine indexes them
 RoleKind = Literal["seller", "sdr", "csm", "support", "manager"]
 Who = Literal["all", "bottom_quartile", "new_hires"]
 
