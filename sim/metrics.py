@@ -56,7 +56,6 @@ FLOWS: tuple[str, ...] = (
     "departures",
 )
 STOCKS: tuple[str, ...] = ("heads_total", "sellers", "open_opps", "arr", "customers")
-INTERNAL = frozenset({"cycle_days_won_sum", "head_days", "seller_days", "ramp_days"})
 
 
 class Layout:

@@ -48,13 +48,7 @@ class ReplicationResult:
 
     replication: int
     raw: np.ndarray
-    sellers: list[tuple]
-
-
-SELLER_COLUMNS = (
-    "role", "seat", "occupant", "hired_day", "left_day", "skill", "opportunities", "wins",
-    "bookings",
-)
+    sellers: list[tuple]  # role, seat, occupant, hired_day, left_day, skill, opps, wins, bookings
 
 
 def layout_for(plan: Plan) -> Layout:
@@ -106,7 +100,6 @@ class Model:
         self.manager_days = {r.name: 0.0 for r in self.managers}
         self.manager_mark = self.env.now
         self.arr_at_start = self.book.total_arr
-        self.customers_at_start = 0
         self._hire_today_team()
 
     # ---- set-up -------------------------------------------------------------------
@@ -191,7 +184,6 @@ class Model:
             for arrival in self.inbound[seg.index].arrivals([(start, end, rate)]):
                 self._push(arrival, ROUTED_INBOUND, seg.index)
         self.arr_at_start = self.book.total_arr
-        self.customers_at_start = self.book.customers
         self.book_size_at_start = self.book.n
 
     def _head_month(self, head: Head, start: float, end: float) -> None:
@@ -545,8 +537,3 @@ def _bottom_quartile(heads: list[Head]) -> set:
         return set()
     count = max(1, round(len(heads) / 4))
     return set(sorted(heads, key=lambda h: (h.skill, h.order))[:count])
-
-
-def simulate_replication(plan: Plan, replication: int) -> ReplicationResult:
-    """Run one replication of `plan`."""
-    return Model(plan, replication).run()
