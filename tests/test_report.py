@@ -2,136 +2,406 @@
 
 from __future__ import annotations
 
+import dataclasses
+import html
 import re
 import shutil
 import struct
 import subprocess
 import zlib
+from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from sim.api import load, run_compared
+from sim import __version__
+from sim.api import load, run_compared, sweep
 from sim.compare import compare, increments
 from sim.report import render_compare, render_run
+from sim.report.figures import nice_ticks, tick_labels
+from sim.scenario import scenario_to_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+SMALL = ["quarters=4"]
 
 
 @pytest.fixture(scope="module")
 def results():
-    names = ("base", "hire5")
-    return run_compared([load(ROOT / "scenarios" / f"{n}.yaml", replications=20,
-                              overrides=["quarters=4"]) for n in names])
+    """base, hire5 and two headcount variants of base: 20 replications, 4 quarters."""
+    key, values, variants = sweep(SCENARIOS / "base.yaml", "roles.ae.headcount=18,24", SMALL,
+                                  replications=20)
+    loaded = [load(SCENARIOS / f"{n}.yaml", SMALL, replications=20) for n in ("base", "hire5")]
+    return run_compared([*loaded, *variants]), (key, values)
 
 
 @pytest.fixture(scope="module")
 def run_page(results) -> str:
-    return render_run(results[0])
+    return render_run(results[0][0])
 
 
 @pytest.fixture(scope="module")
 def compare_page(results) -> str:
-    return render_compare(results, compare(results), increments(results), None)
+    runs = results[0][:2]
+    return render_compare(runs, compare(runs), increments(runs))
+
+
+@pytest.fixture(scope="module")
+def sweep_page(results) -> str:
+    runs, swept = results
+    return render_compare(runs, compare(runs), increments(runs), swept)
 
 
 def assert_self_contained(page: str) -> None:
-    assert len(page.encode()) < 5 * 2**20
-    assert not re.search(r'(src|href)\s*=\s*"(https?:)?//', page)
-    assert "<script src" not in page and "@import" not in page
-    assert page.startswith("<!DOCTYPE html>")
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    assert len(page.encode("utf-8")) < 5 * 2**20
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page, re.I)
+    assert not re.search(r"<script[^>]*\bsrc", page, re.I)
+    assert "<link" not in page and "@import" not in page and "url(" not in page
+    # every href is a link inside the page
+    assert all(h.startswith("#") for h in re.findall(r'href="([^"]*)"', page))
 
 
-def test_run_page_holds_the_charts_numbers_and_assumptions(run_page, results) -> None:
+def charts(page: str, cls: str) -> list[str]:
+    return re.findall(rf'<svg class="{cls}".*?</svg>', page, re.S)
+
+
+def assert_accessible_charts(page: str) -> None:
+    for svg in re.findall(r"<svg[^>]*>.*?</svg>", page, re.S):
+        opening = svg[: svg.index(">") + 1]
+        assert 'role="img"' in opening and 'aria-label="' in opening
+        assert re.search(r"<svg[^>]*><title>[^<]+</title>", svg)
+
+
+class Tables(HTMLParser):
+    """Rows of every table: (row attributes, [cell texts])."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, list[tuple[dict, list[str]]]] = {}
+        self.table = ""
+        self.cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "table":
+            self.table = attrs.get("class", "")
+            self.rows.setdefault(self.table, [])
+        elif tag == "tr":
+            self.rows[self.table].append((attrs, []))
+        elif tag in ("td", "th"):
+            self.cell = []
+        elif tag == "span" and self.cell is not None and attrs.get("class") == "key":
+            self.cell.append("\0")  # the metric key after the label
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self.cell is not None:
+            self.rows[self.table][-1][1].append("".join(self.cell).split("\0")[0].strip())
+            self.cell = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def parse_number(text: str) -> tuple[float, float]:
+    """'$14.26M' -> (14.26e6, half a unit of the last digit), '22.1%' -> (0.221, ...)."""
+    m = re.fullmatch(r"(-?)\$?([\d,]+(?:\.(\d+))?)([Mk%]?)", text.strip())
+    assert m, text
+    sign, number, decimals, unit = m.groups()
+    scale = {"M": 1e6, "k": 1e3, "%": 0.01, "": 1.0}[unit]
+    half = 0.5 * 10 ** -len(decimals or "") * scale
+    return (-1 if sign else 1) * float(number.replace(",", "")) * scale, half
+
+
+def test_run_page_is_one_self_contained_file(run_page) -> None:
     assert_self_contained(run_page)
-    assert run_page.count('class="fan-chart"') == 4
-    for title in ("Bookings per quarter", "ARR at quarter end", "Heads at quarter end",
-                  "Revenue per head"):
-        assert title in run_page
-    assert 'class="box-plot"' in run_page
-    assert "win_rate: 0.22" in run_page  # the resolved scenario
-    assert f"seed {results[0].summary['seed']}" in run_page
-    p50 = results[0].summary["headline"]["bookings"]["p50"]
-    assert f"${p50 / 1e6:.1f}M" in run_page
+    assert_accessible_charts(run_page)
+    assert "<script" not in run_page  # no JavaScript at all
 
 
-def test_compare_page_holds_paired_differences(compare_page) -> None:
+def test_run_page_headline_numbers_match_the_summary(run_page, results) -> None:
+    result = results[0][0]
+    headline = result.summary["headline"]
+    parser = Tables()
+    parser.feed(run_page)
+    header, *rows = parser.rows["headline"]
+    assert header[1] == ["metric", "mean", "P10", "P50", "P90"]
+    assert [attrs["data-metric"] for attrs, _ in rows] == list(headline)
+    for attrs, cells in rows:
+        stats = headline[attrs["data-metric"]]
+        for text, stat in zip(cells[1:], ("mean", "p10", "p50", "p90"), strict=True):
+            shown, half = parse_number(text)
+            assert shown == pytest.approx(stats[stat], abs=half * 1.001 + 1e-9), (attrs, stat)
+
+
+def test_run_page_holds_the_fan_charts_by_quarter(run_page, results) -> None:
+    result = results[0][0]
+    fans = charts(run_page, "fan-chart")
+    assert len(fans) == 4
+    titles = ("Bookings per quarter", "ARR at quarter end", "Heads at quarter end",
+              "Revenue per head (annualized)")
+    for svg, title in zip(fans, titles, strict=True):
+        assert f'aria-label="{title}"' in svg and f"<title>{title}</title>" in svg
+        assert svg.count('class="band"') == 1 and svg.count('class="median"') == 1
+        ticks = re.findall(r'class="x-tick"[^>]*>([^<]+)<', svg)
+        assert ticks == ["Q1", "Q2", "Q3", "Q4"]
+        assert "2027-01" in svg and "2027-10" in svg  # the quarters' first months
+    bookings = fans[0]
+    assert re.search(r">\$\d+(\.\d)?M<", bookings)  # money axis like $1.5M
+    p50 = result.quarterly.query("metric == 'bookings' and period == 'Q2'").p50.iloc[0]
+    assert html.escape(f"Q2: P50 ${p50 / 1e6:.1f}M") in bookings  # the point's tooltip
+
+
+def test_run_page_holds_the_rep_distribution_and_assumptions(run_page, results) -> None:
+    result = results[0][0]
+    boxes = charts(run_page, "box-plot")
+    assert len(boxes) == 1
+    full = result.reps[result.reps.months_employed >= 12 - 1e-9]
+    counts = full.groupby("cohort").size()
+    shown = [int(n.replace(",", "")) for n in re.findall(r">n=([\d,]+)<", boxes[0])]
+    assert sorted(shown) == sorted(counts.tolist())
+    assert boxes[0].count('class="box"') == (counts > 0).sum()
+    median = result.summary["rep_distribution"]["median"]
+    assert f"median ${median / 1e3:.0f}k" in run_page
+    yaml = scenario_to_yaml(result.scenario)
+    assert f'<pre class="assumptions">{html.escape(yaml)}</pre>' in run_page
+    assert "win_rate: 0.22" in run_page
+
+
+def test_run_page_footer_names_seed_replications_version_and_hash(run_page, results) -> None:
+    result = results[0][0]
+    footer = run_page[run_page.index("<footer>"):]
+    assert f"seed {result.scenario.seed}" in footer
+    assert "20 replications" in footer
+    assert f"simrev {__version__}" in footer
+    assert result.scenario_hash in footer and len(result.scenario_hash) == 64
+
+
+def test_every_text_is_escaped(results) -> None:
+    result = results[0][0]
+    evil = "<script>alert('x')</script> & <b>bold</b>"
+    scenario = result.scenario.model_copy(update={"description": evil})
+    page = render_run(dataclasses.replace(result, scenario=scenario))
+    assert "<script" not in page and "<b>bold" not in page
+    assert html.escape(evil) in page
+
+
+def test_compare_page_holds_the_paired_differences(compare_page, results) -> None:
+    runs = results[0][:2]
+    table = compare(runs)
     assert_self_contained(compare_page)
-    assert compare_page.count('class="diff-chart"') == 7
-    assert "beats base" in compare_page and "hire5" in compare_page
-    assert 'class="sweep-chart"' not in compare_page
+    assert_accessible_charts(compare_page)
+    diffs = charts(compare_page, "diff-chart")
+    assert len(diffs) == table.metric.nunique() == 7
+    assert all(svg.count('class="interval"') == 1 and 'class="zero"' in svg for svg in diffs)
+    assert not charts(compare_page, "sweep-chart")
+    fans = charts(compare_page, "fan-chart")
+    assert len(fans) == 2 and all(svg.count('class="band"') == 2 for svg in fans)
+    assert len(charts(compare_page, "box-plot")) == 2
+    assert compare_page.count('<pre class="assumptions">') == 2
+    parser = Tables()
+    parser.feed(compare_page)
+    rows = {(a["data-scenario"], a["data-metric"]): cells
+            for a, cells in parser.rows["compare"][1:]}
+    assert len(rows) == len(table)
+    row = table.query("scenario == 'hire5' and metric == 'bookings'").iloc[0]
+    cells = rows[("hire5", "bookings")]
+    assert cells[-1] == row.verdict
+    diff = re.fullmatch(r"\+?(\S+) \((\S+) to (\S+)\)", cells[-3])
+    assert diff, cells
+    for text, number in zip(diff.groups(), (row.diff_mean, row.diff_ci_low, row.diff_ci_high),
+                            strict=True):
+        shown, half = parse_number(text)
+        assert shown == pytest.approx(number, abs=half * 1.001)
+    assert cells[-2] == f"{100 * row.share_beating_base:.0f}%"
+    assert "incremental cost" in compare_page and 'class="increments"' in compare_page
 
 
-def test_compare_page_with_a_sweep_draws_the_curve() -> None:
-    from sim.api import sweep
+def test_compare_page_with_a_sweep_draws_the_curve(sweep_page, results) -> None:
+    runs, (key, values) = results
+    assert_self_contained(sweep_page)
+    curves = charts(sweep_page, "sweep-chart")
+    assert len(curves) == 3
+    for svg in curves:
+        assert re.findall(r'class="x-tick"[^>]*>([^<]+)<', svg) == values
+        assert key in svg and svg.count('class="band"') == 1
+    # numeric values sit to scale on x: 18 at the left, 24 at the right
+    xs = [float(x) for x in re.findall(r'<text class="x-tick" x="([\d.]+)"', curves[0])]
+    assert xs[0] < xs[1]
+    parser = Tables()
+    parser.feed(sweep_page)
+    sweep_rows = parser.rows["sweep"][1:]
+    assert [cells[0] for _, cells in sweep_rows] == values
+    assert [cells[1] for _, cells in sweep_rows] == [r.name for r in runs[-2:]]
+    assert len(charts(sweep_page, "diff-chart")) == 7
+    assert sweep_page.count('<pre class="assumptions">') == len(runs)
 
-    key, values, variants = sweep(ROOT / "scenarios" / "base.yaml",
-                                  "roles.ae.headcount=18,24", ["quarters=2"], replications=10)
-    results = run_compared([load(ROOT / "scenarios" / "base.yaml", replications=10,
-                                 overrides=["quarters=2"]), *variants])
-    page = render_compare(results, compare(results), increments(results), (key, values))
-    assert page.count('class="sweep-chart"') == 3
-    assert "headcount=24" in page
+
+def test_an_identical_copy_shows_zero_differences(results) -> None:
+    base = results[0][0]
+    runs = [base, dataclasses.replace(base)]  # the same runs, as a copy of the scenario would
+    page = render_compare(runs, compare(runs), increments(runs))
+    assert_self_contained(page)
+    parser = Tables()
+    parser.feed(page)
+    copies = [cells for a, cells in parser.rows["compare"][1:]
+              if "base" not in a.get("class", "").split()]
+    assert len(copies) == 7
+    assert all(re.fullmatch(r"(\$0|0\.00) \((\$0|0\.00) to (\$0|0\.00)\)", c[-3]) for c in copies)
 
 
-def png_colors(path: Path) -> int:
-    """Distinct colours in a PNG (8-bit RGB/RGBA, as Chromium writes) — stdlib only."""
+def test_nice_ticks_are_round_and_labels_distinct() -> None:
+    assert nice_ticks(13.8e6, 26.9e6) == [1.0e7, 1.5e7, 2.0e7, 2.5e7, 3.0e7]
+    assert nice_ticks(0, 0) == [-1.0, -0.5, 0.0, 0.5, 1.0]
+    assert tick_labels([1.0e6, 1.05e6, 1.1e6], "money") == ["$1.00M", "$1.05M", "$1.10M"]
+    assert tick_labels([0, 2e6, 4e6], "money") == ["$0", "$2M", "$4M"]
+    assert tick_labels([0, 5e5, 1e6, 1.5e6], "money") == ["$0", "$500k", "$1.0M", "$1.5M"]
+    assert tick_labels([0, 500, 1000, 1500], "money") == ["$0", "$500", "$1,000", "$1,500"]
+    assert tick_labels([0.2, 0.25], "share") == ["20%", "25%"]
+
+
+# --- a real browser --------------------------------------------------------------------------
+
+def png_pixels(path: Path) -> np.ndarray:
+    """Decode an 8-bit RGB/RGBA PNG (as Chromium writes) to an array (height, width, 3).
+
+    Stdlib zlib and struct for the container; the five PNG filters are undone exactly,
+    one anti-diagonal of pixels at a time (each pixel depends on its left, upper and
+    upper-left neighbours only), so numpy does the work.
+    """
     data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, chunks, header = 8, [], None
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, idat, header = 8, [], None
     while pos < len(data):
         length, kind = struct.unpack(">I4s", data[pos:pos + 8])
         body = data[pos + 8:pos + 8 + length]
         if kind == b"IHDR":
             header = struct.unpack(">IIBBBBB", body)
         elif kind == b"IDAT":
-            chunks.append(body)
+            idat.append(body)
         pos += 12 + length
-    width, height, depth, color_type = header[:4]
-    assert depth == 8 and color_type in (2, 6)
+    width, height, depth, color_type, _, _, interlace = header
+    assert depth == 8 and color_type in (2, 6) and interlace == 0, header
     channels = 3 if color_type == 2 else 4
-    raw = zlib.decompress(b"".join(chunks))
-    stride = width * channels + 1
-    colors = set()
-    for row in range(0, height, max(1, height // 200)):
-        line = raw[row * stride + 1:(row + 1) * stride]  # filtered bytes: enough to count
-        colors.update(line[i:i + 3] for i in range(0, len(line), channels * 7))
-    return len(colors)
+    raw = np.frombuffer(zlib.decompress(b"".join(idat)), np.uint8)
+    raw = raw.reshape(height, width * channels + 1)
+    filters = raw[:, 0].astype(np.int16)
+    assert filters.max() <= 4
+    filtered = raw[:, 1:].reshape(height, width, channels).astype(np.int16)
+    out = np.zeros((height + 1, width + 1, channels), np.int16)  # a zero row and column
+    for d in range(height + width - 1):
+        r = np.arange(max(0, d - width + 1), min(height - 1, d) + 1)
+        x = d - r
+        a, b, c = out[r + 1, x], out[r, x + 1], out[r, x]
+        p = a + b - c
+        pa, pb, pc = np.abs(p - a), np.abs(p - b), np.abs(p - c)
+        paeth = np.where((pa <= pb) & (pa <= pc), a, np.where(pb <= pc, b, c))
+        f = filters[r][:, None]
+        predicted = np.select([f == 1, f == 2, f == 3, f == 4],
+                              [a, b, (a + b) // 2, paeth], 0)
+        out[r + 1, x + 1] = (filtered[r, x] + predicted) & 255
+    return out[1:, 1:, :3].astype(np.uint8)
+
+
+def test_the_png_decoder_undoes_every_filter(tmp_path) -> None:
+    rng = np.random.default_rng(7)
+    height, width = 7, 5
+    image = rng.integers(0, 256, (height, width, 3)).astype(int)
+    flat = image.reshape(height, width * 3)
+    rows = b""
+    for y, kind in enumerate([0, 1, 2, 3, 4, 4, 3]):
+        line, prior = flat[y], flat[y - 1] if y else np.zeros(width * 3, int)
+        out = []
+        for i in range(width * 3):
+            a = line[i - 3] if i >= 3 else 0
+            b, c = prior[i], (prior[i - 3] if i >= 3 else 0)
+            p = a + b - c
+            paeth = min((abs(p - a), 0, a), (abs(p - b), 1, b), (abs(p - c), 2, c))[2]
+            out.append((line[i] - (0, a, b, (a + b) // 2, paeth)[kind]) % 256)
+        rows += bytes([kind, *out])
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(
+            ">I", zlib.crc32(kind + body))
+
+    png = tmp_path / "t.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n"
+                    + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+                    + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    assert (png_pixels(png) == image).all()
 
 
 def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    """Debian's chromium; installed with apt-get when missing (as .ci/run does)."""
+    found = shutil.which("chromium")
     if found:
         return found
     install = subprocess.run("apt-get update -qq && apt-get install -y -qq chromium",
-                             shell=True, capture_output=True, text=True, check=False)
+                             shell=True, capture_output=True, text=True, check=False,
+                             timeout=900)
     found = shutil.which("chromium")
     if not found:
-        pytest.skip("Debian's chromium is not installed and could not be installed here: "
-                    + install.stderr.strip()[-200:])
+        pytest.skip("Debian's chromium is not installed and apt-get could not install it "
+                    f"here (exit {install.returncode}): {install.stderr.strip()[-300:]}")
     return found
 
 
 BROWSER_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+                 "--disable-component-update", "--disable-sync",
+                 "--host-resolver-rules=MAP * ~NOTFOUND"]  # offline: nothing can be fetched
 
 
-@pytest.mark.parametrize("which", ["run", "compare"])
-def test_a_real_browser_renders_the_report(which, run_page, compare_page, tmp_path) -> None:
-    browser = chromium()
+def browse(page: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    command = [chromium(), *BROWSER_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", *args,
+               page.as_uri()]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-800:]
+    return done
+
+
+def console_errors(stderr: str) -> list[str]:
+    """Lines in which the page wrote to its console or threw."""
+    return [line for line in stderr.splitlines()
+            if ":CONSOLE" in line or "Uncaught" in line or "Console error" in line]
+
+
+def test_the_console_check_sees_a_broken_page(tmp_path) -> None:
+    """The check below is not vacuous: a page that throws is caught."""
+    page = tmp_path / "broken.html"
+    page.write_text("<!DOCTYPE html><p>x</p><script>console.error('boom');"
+                    "notAFunction();</script>", encoding="utf-8")
+    done = browse(page, tmp_path, "--enable-logging=stderr", "--v=0", "--dump-dom")
+    errors = console_errors(done.stderr)
+    assert any("boom" in e for e in errors) and any("Uncaught" in e for e in errors)
+
+
+@pytest.mark.parametrize("which", ["run", "sweep"])
+def test_a_real_browser_renders_the_report(which, run_page, sweep_page, tmp_path) -> None:
+    text = run_page if which == "run" else sweep_page
     page = tmp_path / "report.html"
-    page.write_text(run_page if which == "run" else compare_page, encoding="utf-8")
-    common = [browser, *BROWSER_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
-    dom = subprocess.run([*common, "--enable-logging=stderr", "--v=0", "--dump-dom",
-                          page.as_uri()], capture_output=True, text=True, timeout=120)
-    assert dom.returncode == 0, dom.stderr[-500:]
-    assert dom.stdout.count("<svg") >= 4  # the charts are in the rendered DOM
-    console_errors = [line for line in dom.stderr.splitlines()
-                      if "CONSOLE" in line or "Uncaught" in line]
-    assert console_errors == []
+    page.write_text(text, encoding="utf-8")
+    dom = browse(page, tmp_path, "--enable-logging=stderr", "--v=0", "--dump-dom")
+    assert console_errors(dom.stderr) == []
+    expected = ({"fan-chart": 4, "box-plot": 1} if which == "run" else
+                {"fan-chart": 2, "diff-chart": 7, "sweep-chart": 3, "box-plot": 4})
+    for cls, count in expected.items():  # the charts are in the DOM the browser built
+        assert dom.stdout.count(f'<svg class="{cls}"') == count, cls
     shot = tmp_path / "shot.png"
-    done = subprocess.run([*common, f"--screenshot={shot}", "--window-size=1200,1600",
-                           page.as_uri()], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0 and shot.exists(), done.stderr[-500:]
-    assert png_colors(shot) > 8  # not a blank page
+    browse(page, tmp_path, f"--screenshot={shot}", "--window-size=1200,2000",
+           "--hide-scrollbars")
+    assert shot.exists() and shot.stat().st_size > 20_000
+    pixels = png_pixels(shot)
+    assert pixels.shape == (2000, 1200, 3)
+    colors = np.unique(pixels.reshape(-1, 3)[::7], axis=0)
+    assert len(colors) > 50  # text, bands, lines: not a blank page
+    ink = (pixels.astype(int).sum(axis=2) < 600).mean()
+    assert 0.005 < ink < 0.5
+    r, g, b = (pixels[..., k].astype(int) for k in range(3))
+    blue = ((b - r > 60) & (b > 120)).sum()  # the base's bands and P50 lines (#1f77b4)
+    assert blue > 500, blue
+    if which == "sweep":
+        red = ((r - b > 80) & (r - g > 80)).sum()  # hire5's series and intervals (#d62728)
+        assert red > 100, red

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from pathlib import Path
 
 import openpyxl
 import pytest
 
+from sim import __version__
 from sim.api import load, run_compared
 from sim.compare import compare
 from sim.xlsx import sheet_name, write_xlsx
@@ -14,23 +17,79 @@ from sim.xlsx import sheet_name, write_xlsx
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_workbook_sheets_and_values(tmp_path: Path) -> None:
-    results = run_compared([load(ROOT / "scenarios" / f"{n}.yaml", replications=10,
-                                 overrides=["quarters=2"]) for n in ("base", "hire5")])
-    table = compare(results)
-    path = tmp_path / "summary.xlsx"
-    write_xlsx(results, path, table)
-    book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["base", "hire5", "comparison"]
-    sheet = book["hire5"]
+@pytest.fixture(scope="module")
+def results():
+    return run_compared([load(ROOT / "scenarios" / f"{n}.yaml", ["quarters=4"],
+                              replications=20) for n in ("base", "hire5")])
+
+
+@pytest.fixture(scope="module")
+def book(results, tmp_path_factory):
+    path = tmp_path_factory.mktemp("xlsx") / "summary.xlsx"
+    write_xlsx(results, path, compare(results))
+    return openpyxl.load_workbook(path)
+
+
+def rows_by_metric(sheet) -> tuple[list[str], dict[str, tuple]]:
     header = [c.value for c in sheet[1]]
-    assert header[:5] == ["metric", "Q1 p10", "Q1 p50", "Q1 p90", "Q1 mean"]
-    rows = {row[0]: row for row in sheet.iter_rows(min_row=2, values_only=True)}
-    expected = results[1].quarterly.query("metric == 'bookings' and period == 'Q2'").iloc[0]
-    assert rows["bookings"][header.index("Q2 p50")] == pytest.approx(expected.p50)
-    comparison = book["comparison"]
-    assert [c.value for c in comparison[1]][:3] == ["scenario", "metric", "mean"]
-    assert comparison.max_row == len(table) + 1
+    return header, {row[0]: row for row in sheet.iter_rows(min_row=2, values_only=True)}
+
+
+def test_one_sheet_per_scenario_then_comparison_and_about(book) -> None:
+    assert book.sheetnames == ["base", "hire5", "comparison", "about"]
+
+
+def test_scenario_sheets_hold_the_quarterly_percentiles(book, results) -> None:
+    for result in results:
+        header, rows = rows_by_metric(book[result.name])
+        assert header[:6] == ["metric", "label", "Q1 p10", "Q1 p50", "Q1 p90", "Q1 mean"]
+        assert header[-4:] == ["Q4 p10", "Q4 p50", "Q4 p90", "Q4 mean"]
+        assert list(rows) == list(dict.fromkeys(result.quarterly.metric))
+        for metric in ("bookings", "arr", "heads_total", "revenue_per_head", "win_rate"):
+            for _, q in result.quarterly[result.quarterly.metric == metric].iterrows():
+                for stat in ("p10", "p50", "p90", "mean"):
+                    cell = rows[metric][header.index(f"{q.period} {stat}")]
+                    assert cell == pytest.approx(q[stat]), (result.name, metric, stat)
+    sheet = book["hire5"]
+    formats = {row[0].value: row[3].number_format for row in sheet.iter_rows(min_row=2)}
+    assert "$" in formats["bookings"] and "%" in formats["win_rate"]
+    assert sheet.freeze_panes == "C2"
+
+
+def test_comparison_sheet_is_the_compare_table(book, results) -> None:
+    table = compare(results)
+    sheet = book["comparison"]
+    header = [c.value for c in sheet[1]]
+    assert header == list(table.columns)
+    assert sheet.max_row == len(table) + 1
+    for n, row in enumerate(sheet.iter_rows(min_row=2, values_only=True)):
+        expected = table.iloc[n]
+        assert row[:2] == (expected.scenario, expected.metric)
+        for column in ("mean", "p10", "p90", "diff_mean", "diff_ci_low", "diff_ci_high",
+                       "share_beating_base"):
+            value = expected[column]
+            cell = row[header.index(column)]
+            assert (cell is None) if math.isnan(value) else cell == pytest.approx(value)
+        assert row[header.index("verdict")] == expected.verdict
+
+
+def test_about_sheet_names_version_seed_and_hashes(book, results) -> None:
+    values = [c for row in book["about"].iter_rows(values_only=True) for c in row]
+    assert __version__ in values
+    for result in results:
+        assert result.scenario_hash in values and result.name in values
+    assert results[0].scenario.seed in values and "2027-01" in values
+
+
+def test_duplicate_and_awkward_names_get_safe_unique_sheets(results, tmp_path) -> None:
+    base = results[0]
+    renamed = [dataclasses.replace(base, scenario=base.scenario.model_copy(
+        update={"name": name})) for name in ("comparison", "x" * 40, "x" * 40)]
+    path = tmp_path / "s.xlsx"
+    write_xlsx([base, dataclasses.replace(base), *renamed], path, compare(results))
+    names = openpyxl.load_workbook(path).sheetnames
+    assert names == ["base", "base~2", "comparison", "x" * 31, "x" * 29 + "~2",
+                     "comparison~2", "about"]
 
 
 def test_sheet_names_are_excel_safe_and_unique() -> None:
@@ -38,4 +97,7 @@ def test_sheet_names_are_excel_safe_and_unique() -> None:
     long = "a" * 40
     assert sheet_name(long, taken) == "a" * 31
     assert sheet_name(long, taken) == "a" * 29 + "~2"
-    assert sheet_name("x[1]:y", taken) == "x_1__y"
+    assert sheet_name("A" * 40, taken) == "A" * 29 + "~3"  # Excel ignores case
+    assert sheet_name("x[1]:y/z?*\\", taken) == "x_1__y_z___"
+    assert sheet_name("", taken) == "sheet"
+    assert all(len(name) <= 31 for name in taken)

@@ -1,181 +1,388 @@
-"""One self-contained HTML page per run or comparison (inline SVG and CSS only)."""
+"""One self-contained HTML page per run or comparison: inline CSS and SVG, no scripts.
+
+The page opens offline (nothing is fetched: no CDN, no fonts, no images by address) and
+prints on paper. Every piece of text from a scenario or a result is escaped.
+"""
 
 from __future__ import annotations
 
 import html
 import math
+import re
 
 import pandas as pd
 
 from sim import __version__
 from sim.compare import COMPARED
-from sim.report.figures import box_plot, diff_chart, fan_chart, money, plain, sweep_chart
+from sim.report.figures import box_plot, color, diff_chart, fan_chart, finite, fmt, sweep_chart
+from sim.report.units import kind, label
 from sim.results import RunResult
 from sim.scenario import scenario_to_yaml
 
-FANS = (("bookings", "Bookings per quarter", money), ("arr", "ARR at quarter end", money),
-        ("heads_total", "Heads at quarter end", plain),
-        ("revenue_per_head", "Revenue per head (annualized)", money))
+# The fan charts by quarter: metric, title, what the value is.
+FANS: tuple[tuple[str, str, str], ...] = (
+    ("bookings", "Bookings per quarter", "sum over the quarter"),
+    ("arr", "ARR at quarter end", "at the quarter's end"),
+    ("heads_total", "Heads at quarter end", "all roles, at the quarter's end"),
+    ("revenue_per_head", "Revenue per head (annualized)", "annualized revenue / average heads"),
+)
+SWEPT: tuple[str, ...] = ("revenue_per_head", "bookings", "arr")
+
 STYLE = """
-body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px;
-color:#222;max-width:1200px}h1{font-size:22px}h2{font-size:18px;margin-top:28px}
-table{border-collapse:collapse;font-size:13px;margin:8px 0}td,th{border:1px solid #ccc;
-padding:4px 8px;text-align:right}th:first-child,td:first-child{text-align:left}
-.charts{display:flex;flex-wrap:wrap;gap:12px}pre{background:#f6f6f6;padding:10px;
-font-size:12px;overflow:auto;max-height:420px}footer{color:#666;font-size:12px;margin-top:30px}
+:root{color-scheme:light}
+body{font-family:system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;
+margin:24px auto;padding:0 20px;color:#222;max-width:1180px;line-height:1.4;background:#fff}
+h1{font-size:24px;margin-bottom:4px}
+h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ddd;padding-bottom:4px}
+h3{font-size:15px;margin:18px 0 6px}
+.meta{color:#555;font-size:13px}
+nav{font-size:13px;margin:10px 0}
+nav a{margin-right:14px;color:#1f5f99}
+table{border-collapse:collapse;font-size:13px;margin:8px 0}
+td,th{border:1px solid #d4d4d4;padding:4px 8px;text-align:right;vertical-align:top;
+white-space:nowrap}
+th{background:#f3f5f7;white-space:normal}
+td.text,th.text{text-align:left}
+td.group{white-space:normal;min-width:120px}
+tr.base td{background:#fafafa}
+tr.group-start td{border-top:2px solid #999}
+.scroll{overflow-x:auto;max-width:100%}
+.key{color:#888;font-size:11px;margin-left:6px}
+td.group .key{margin-left:0}
+.swatch{display:inline-block;width:10px;height:10px;margin-right:6px;border-radius:2px}
+.verdict{min-width:200px;max-width:340px;text-align:left;font-size:12px;white-space:normal}
+.good{color:#1a7f37}
+.bad{color:#b42318}
+.charts{display:flex;flex-wrap:wrap;gap:14px}
+.charts svg{border:1px solid #eee;max-width:100%;height:auto}
+pre{background:#f6f6f6;padding:10px;font-size:12px;overflow:auto;max-height:460px}
+details summary{cursor:pointer;font-weight:600;margin:8px 0}
+.note{font-size:12px;color:#555}
+footer{color:#666;font-size:12px;margin-top:36px;border-top:1px solid #ddd;padding-top:8px}
+@media print{pre{max-height:none}.charts svg{border:none}nav{display:none}}
 """
-LABELS = {"revenue_per_head": "revenue per head", "bookings": "bookings",
-          "arr": "ARR at end", "cost_total": "total cost",
-          "bookings_per_seller": "bookings per seller",
-          "sales_expense_ratio": "sales expense ratio", "magic_number": "magic number"}
 
 
-def _fmt(metric: str, value: float) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "–"
-    if metric in ("win_rate", "new_logo_share"):
-        return f"{100 * value:.1f}%"
-    if metric in ("sales_expense_ratio", "magic_number"):
-        return f"{value:.2f}"
-    if metric.startswith(("heads", "sellers", "customers", "opps")):
-        return f"{value:,.1f}"
-    return money(value)
+def _esc(text: object) -> str:
+    return html.escape(str(text))
+
+
+def value(metric: str, number: float | None) -> str:
+    """A metric's value as the tables show it."""
+    return fmt(number, kind(metric), 2 if kind(metric) == "money" else None)
+
+
+def signed(metric: str, number: float | None) -> str:
+    text = value(metric, number)
+    return "+" + text if finite(number) and number > 0 else text
 
 
 def _page(title: str, sections: list[str], footer: str) -> str:
-    return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>"
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            "<meta name=\"generator\" content=\"simrev " + _esc(__version__) + "\">"
+            f"<title>{_esc(title)}</title><style>{STYLE}</style></head><body>"
             + "".join(sections) + f"<footer>{footer}</footer></body></html>\n")
 
 
-def _table(header: list[str], rows: list[list[str]], cls: str) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
-                   for row in rows)
+def _nav(items: list[tuple[str, str]]) -> str:
+    return "<nav>" + "".join(f'<a href="#{a}">{_esc(t)}</a>' for a, t in items) + "</nav>"
+
+
+def _table(header: list[str], rows: list[list[str]], cls: str, text_columns: int = 1,
+           row_attrs: list[str] | None = None, escape: bool = True) -> str:
+    """A table; the first `text_columns` columns are left-aligned text, the rest numbers."""
+    def cell(tag: str, i: int, content: str) -> str:
+        align = ' class="text"' if i < text_columns else ""
+        return f"<{tag}{align}>{_esc(content) if escape else content}</{tag}>"
+
+    head = "".join(cell("th", i, h) for i, h in enumerate(header))
+    body = "".join(
+        f"<tr{row_attrs[n] if row_attrs else ''}>"
+        + "".join(cell("td", i, c) for i, c in enumerate(row)) + "</tr>"
+        for n, row in enumerate(rows))
     return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def _series(result: RunResult, metric: str) -> tuple[list[str], list, list, list]:
+def _swatch(index: int) -> str:
+    return f'<span class="swatch" style="background:{color(index)}"></span>'
+
+
+def _series(result: RunResult, metric: str) -> tuple[list[str], list[str], list, list, list]:
     frame = result.quarterly[result.quarterly.metric == metric]
-    return (list(frame.period), list(frame.p10), list(frame.p50), list(frame.p90))
+    return (list(frame.period), list(frame.period_start), list(frame.p10), list(frame.p50),
+            list(frame.p90))
 
 
-def _cohorts(result: RunResult) -> list[tuple[str, dict]]:
+def _cohort_order(cohort: str) -> tuple[int, int]:
+    match = re.fullmatch(r"Q(\d+)", str(cohort))
+    return (1, int(match.group(1))) if match else (0, 0)
+
+
+def _cohort_label(result: RunResult, cohort: str) -> str:
+    if cohort == "today":
+        return "today's team"
+    starts = result.quarterly.drop_duplicates("period").set_index("period").period_start
+    start = starts.get(cohort)
+    return f"hired {cohort}" + (f"\n{start}" if isinstance(start, str) else "")
+
+
+def cohorts(result: RunResult) -> list[tuple[str, dict]]:
+    """Annual bookings of sellers employed a full year, by hire cohort: the box plot data."""
     reps = result.reps
     full = reps[reps.months_employed >= 12.0 - 1e-9]
     groups = []
-    for cohort, group in full.groupby("cohort", sort=True):
-        values = group.annual_bookings.dropna()
-        q = (values.quantile([0.1, 0.25, 0.5, 0.75, 0.9]).tolist() if len(values)
-             else [math.nan] * 5)
-        label = "today's team" if cohort == "today" else f"hired {cohort}"
-        groups.append((label, {"p10": q[0], "p25": q[1], "median": q[2], "p75": q[3],
-                               "p90": q[4], "sellers": len(values)}))
+    found = sorted(full.cohort.dropna().unique(), key=_cohort_order)
+    for cohort in found:
+        values = full.loc[full.cohort == cohort, "annual_bookings"].dropna().to_numpy(float)
+        if len(values):
+            q = pd.Series(values).quantile([0.1, 0.25, 0.5, 0.75, 0.9]).tolist()
+        else:
+            q = [math.nan] * 5
+        groups.append((_cohort_label(result, cohort),
+                       {"p10": q[0], "p25": q[1], "median": q[2], "p75": q[3], "p90": q[4],
+                        "sellers": len(values)}))
     return groups
 
 
+def _rep_section(result: RunResult, index: int = 0, heading: str = "h3") -> str:
+    dist = result.summary.get("rep_distribution", {})
+    groups = cohorts(result)
+    text = (f"<p>Annual bookings of sellers employed at least a full year of the horizon, "
+            f"over all replications: median {_esc(fmt(dist.get('median')))}, 10% trimmed mean "
+            f"{_esc(fmt(dist.get('trimmed_mean_10')))}, quartiles "
+            f"{_esc(fmt(dist.get('p25')))}–{_esc(fmt(dist.get('p75')))} "
+            f"({int(dist.get('sellers') or 0):,} seller-years). Medians, because a few whale "
+            "deals distort means; cohorts hired too late to complete a year are absent.</p>")
+    chart = box_plot(f"{result.name}: annual bookings per seller by hire cohort", groups,
+                     subtitle="whiskers P10–P90, box quartiles, line median, n seller-years",
+                     fill=color(index))
+    rows = [[lab.replace("\n", " from "), f"{g['sellers']:,}",
+             *(fmt(g[k]) for k in ("median", "p25", "p75", "p10", "p90"))] for lab, g in groups]
+    table = _table(["cohort", "seller-years", "median", "P25", "P75", "P10", "P90"], rows,
+                   "cohorts")
+    return (f"<{heading}>{_esc(result.name)}</{heading}>" if heading else "") + text + \
+        f'<div class="charts">{chart}</div>' + table
+
+
+def _assumptions(result: RunResult, collapsed: bool = False) -> str:
+    yaml = f'<pre class="assumptions">{_esc(scenario_to_yaml(result.scenario))}</pre>'
+    title = f"{_esc(result.name)} <span class=\"key\">{_esc(result.scenario_hash[:12])}</span>"
+    return f"<details{'' if collapsed else ' open'}><summary>{title}</summary>{yaml}</details>"
+
+
 def _footer(results: list[RunResult]) -> str:
-    first = results[0].summary
-    hashes = ", ".join(f"{r.name} {r.scenario_hash[:12]}" for r in results)
-    return html.escape(f"simrev {__version__} · seed {first['seed']} · "
-                       f"{first['replications']:,} replications · scenario hashes: {hashes}")
+    first = results[0]
+    lines = [f"simrev {_esc(__version__)} · seed {_esc(first.summary.get('seed'))} · "
+             f"{int(first.summary.get('replications') or 0):,} replications · "
+             f"{_esc(first.summary.get('quarters'))} quarters from "
+             f"{_esc(first.summary.get('start'))}"]
+    for r in results:
+        lines.append(f"{_esc(r.name)}: seed {_esc(r.summary.get('seed'))}, "
+                     f"{int(r.summary.get('replications') or 0):,} replications, "
+                     f"scenario hash <code>{_esc(r.scenario_hash)}</code>")
+    return "<br>".join(lines)
 
 
-def _assumptions(result: RunResult) -> str:
-    return (f"<h3>{html.escape(result.name)}</h3>"
-            f"<pre>{html.escape(scenario_to_yaml(result.scenario))}</pre>")
+def _fans(results: list[RunResult], metrics: tuple[tuple[str, str, str], ...]) -> str:
+    charts = []
+    reps = int(results[0].summary.get("replications") or 0)
+    for metric, title, what in metrics:
+        series, labels, starts = [], [], []
+        for result in results:
+            labels, starts, p10, p50, p90 = _series(result, metric)
+            series.append((result.name, p10, p50, p90))
+        charts.append(fan_chart(title, labels, series, kind(metric), sublabels=starts,
+                                subtitle=f"{what}; P50 line, P10–P90 band, {reps:,} replications",
+                                y_label=label(metric)))
+    return '<div class="charts">' + "".join(charts) + "</div>"
 
 
 def render_run(result: RunResult) -> str:
-    """The report of one scenario's run."""
+    """The report of one scenario's run: a complete HTML page."""
     s = result.scenario
-    headline = result.summary["headline"]
-    rows = [[name, *(_fmt(name, headline[name][k]) for k in ("mean", "p10", "p50", "p90"))]
-            for name in headline]
-    charts = []
-    for metric, title, fmt in FANS:
-        labels, p10, p50, p90 = _series(result, metric)
-        charts.append(fan_chart(title, labels, [(s.name, p10, p50, p90)], fmt))
-    dist = result.summary["rep_distribution"]
+    summary = result.summary
+    headline = summary["headline"]
+    rows = [[f"{_esc(label(m))}<span class=\"key\">{_esc(m)}</span>",
+             *(_esc(value(m, headline[m][k])) for k in ("mean", "p10", "p50", "p90"))]
+            for m in headline]
+    attrs = [f' data-metric="{_esc(m)}"' for m in headline]
     sections = [
-        f"<h1>simrev: {html.escape(s.name)}</h1><p>{html.escape(s.description)}</p>",
-        "<h2>Headline (whole horizon)</h2>",
-        _table(["metric", "mean", "P10", "P50", "P90"], rows, "headline"),
-        "<h2>By quarter: median with the P10–P90 band</h2>",
-        '<div class="charts">' + "".join(charts) + "</div>",
-        "<h2>Rep distribution</h2>",
-        f"<p>Annual bookings of sellers employed a full year: median {money(dist['median'])}, "
-        f"10% trimmed mean {money(dist['trimmed_mean_10'])}, quartiles "
-        f"{money(dist['p25'])}–{money(dist['p75'])} ({dist['sellers']:,} seller-years).</p>",
-        box_plot("Annual bookings per seller by hire cohort (P10, quartiles, median, P90)",
-                 _cohorts(result)),
-        "<h2>Assumptions</h2>", _assumptions(result),
+        f"<header><h1>simrev report: {_esc(s.name)}</h1><p>{_esc(s.description)}</p>"
+        f'<p class="meta">{int(summary.get("replications") or 0):,} replications · seed '
+        f"{_esc(summary.get('seed'))} · {_esc(summary.get('quarters'))} quarters from "
+        f"{_esc(summary.get('start'))} · simrev {_esc(__version__)}</p></header>",
+        _nav([("headline", "Headline"), ("quarters", "By quarter"),
+              ("reps", "Rep distribution"), ("assumptions", "Assumptions")]),
+        '<h2 id="headline">Headline (whole horizon)</h2>',
+        '<p class="note">Flows summed over the horizon, stocks at its end, ratios from those; '
+        "P10/P50/P90 across replications.</p>",
+        _table(["metric", "mean", "P10", "P50", "P90"], rows, "headline", row_attrs=attrs,
+               escape=False),
+        '<h2 id="quarters">By quarter</h2>', _fans([result], FANS),
+        '<h2 id="reps">Rep distribution by hire cohort</h2>', _rep_section(result, 0, ""),
+        '<h2 id="assumptions">Assumptions (the resolved scenario)</h2>', _assumptions(result),
     ]
-    return _page(f"simrev: {s.name}", sections, _footer([result]))
+    return _page(f"simrev report: {s.name}", sections, _footer([result]))
+
+
+def _base_rows(table: pd.DataFrame, base: RunResult) -> pd.Series:
+    if "verdict" in table:
+        return table["verdict"] == "base"
+    return table["scenario"] == base.name
+
+
+def _compare_table(results: list[RunResult], table: pd.DataFrame) -> str:
+    index = {r.name: i for i, r in reversed(list(enumerate(results)))}
+    is_base = _base_rows(table, results[0])
+    rows, attrs = [], []
+    for metric in dict.fromkeys(table.metric):
+        part = table[table.metric == metric]
+        higher = COMPARED.get(metric, True)
+        for n, (i, r) in enumerate(part.iterrows()):
+            base = bool(is_base.loc[i])
+            k = kind(metric)
+            scen = _swatch(index.get(r.scenario, 0)) + _esc(r.scenario)
+            if base:
+                diff, beats, verdict = "–", "–", "base"
+                cls = ""
+            else:
+                diff = (f"{signed(metric, r.diff_mean)} ({value(metric, r.diff_ci_low)} to "
+                        f"{value(metric, r.diff_ci_high)})")
+                beats = (f"{100 * r.share_beating_base:.0f}%"
+                         if finite(r.share_beating_base) else "–")
+                verdict = str(r.verdict)
+                good = (r.diff_ci_low > 0) if higher else (r.diff_ci_high < 0)
+                bad = (r.diff_ci_high < 0) if higher else (r.diff_ci_low > 0)
+                cls = " good" if good else " bad" if bad else ""
+            metric_cell = (f'<td class="text group" rowspan="{len(part)}">'
+                           f'{_esc(label(metric))}<br><span class="key">'
+                           f'{"higher" if higher else "lower"} is better</span></td>'
+                           ) if n == 0 else ""
+            rows.append(
+                metric_cell + f'<td class="text">{scen}</td>'
+                f"<td>{_esc(fmt(r['mean'], k))}</td>"
+                f"<td>{_esc(fmt(r.p10, k))} – {_esc(fmt(r.p90, k))}</td>"
+                f"<td>{_esc(diff)}</td><td>{_esc(beats)}</td>"
+                f'<td class="verdict{cls}">{_esc(verdict)}</td>')
+            classes = " ".join(c for c in ("base" * base, "group-start" * (n == 0)) if c)
+            attrs.append((f'class="{classes}" ' if classes else "")
+                         + f'data-metric="{_esc(metric)}" data-scenario="{_esc(r.scenario)}"')
+    head = "".join(f'<th class="text">{h}</th>' if h in ("metric", "scenario", "verdict")
+                   else f"<th>{h}</th>" for h in
+                   ("metric", "scenario", "mean", "P10 – P90", "difference vs base (95% CI)",
+                    "share beating base", "verdict"))
+    body = "".join(f"<tr {a}>{r}</tr>" for a, r in zip(attrs, rows, strict=True))
+    return (f'<div class="scroll"><table class="compare"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table></div>")
+
+
+def _diff_charts(results: list[RunResult], table: pd.DataFrame) -> str:
+    index = {r.name: i for i, r in reversed(list(enumerate(results)))}
+    is_base = _base_rows(table, results[0])
+    base = results[0].name
+    charts = []
+    for metric in dict.fromkeys(table.metric):
+        part = table[(table.metric == metric) & ~is_base]
+        rows = [(r.scenario, r.diff_mean, r.diff_ci_low, r.diff_ci_high)
+                for _, r in part.iterrows()]
+        colors = [color(index.get(r.scenario, 1)) for _, r in part.iterrows()]
+        better = "higher" if COMPARED.get(metric, True) else "lower"
+        charts.append(diff_chart(f"Δ {label(metric)} vs {base}", rows, kind(metric),
+                                 subtitle=f"paired difference, 95% CI; {better} is better",
+                                 colors=colors))
+    return '<div class="charts">' + "".join(charts) + "</div>"
+
+
+def _sweep_section(results: list[RunResult], key: str, values: list[str]) -> str:
+    values = [str(v) for v in values][: max(0, len(results) - 1)]
+    variants = results[len(results) - len(values):]
+    reps = int(results[0].summary.get("replications") or 0)
+    charts = []
+    for metric in SWEPT:
+        stats = [v.summary["headline"].get(metric, {}) for v in variants]
+        charts.append(sweep_chart(
+            f"{label(metric)} by {key.rsplit('.', 1)[-1]}", key, values,
+            [s.get("p10") for s in stats], [s.get("p50") for s in stats],
+            [s.get("p90") for s in stats], kind(metric),
+            subtitle=f"whole horizon; P50 line, P10–P90 band, {reps:,} replications"))
+    numbers = []
+    for v in values:
+        try:
+            numbers.append(float(v))
+        except ValueError:
+            numbers.append(math.nan)
+    leaf = key.rsplit(".", 1)[-1]
+    rows = []
+    for k, (v, result) in enumerate(zip(values, variants, strict=True)):
+        means = {m: float(result.totals[m].mean()) for m in ("bookings", "arr")}
+        row = [v, result.name]
+        row += [fmt(result.summary["headline"].get(m, {}).get("p50"), kind(m)) for m in SWEPT]
+        for m in ("bookings", "arr"):
+            step = numbers[k] - numbers[k - 1] if k else math.nan
+            if k and finite(step) and step != 0:
+                prev = float(variants[k - 1].totals[m].mean())
+                row.append(signed(m, (means[m] - prev) / step))
+            else:
+                row.append("–")
+        rows.append(row)
+    table = _table([leaf, "scenario", *(f"{label(m)} P50" for m in SWEPT),
+                    f"extra bookings per +1 {leaf}", f"extra ARR per +1 {leaf}"], rows,
+                   "sweep", text_columns=2)
+    return ('<h2 id="sweep">Sweep over ' + _esc(key) + "</h2>"
+            '<p class="note">Each value ran as a variant of the base with the same random '
+            "streams; the last two columns are the change in mean from the previous value per "
+            "unit of it: when they shrink, returns diminish.</p>"
+            '<div class="charts">' + "".join(charts) + "</div>" + table)
 
 
 def render_compare(results: list[RunResult], table: pd.DataFrame, increments: pd.DataFrame,
                    sweep: tuple[str, list[str]] | None = None) -> str:
-    """The report of a paired comparison (the first result is the base)."""
+    """The report of a paired comparison (the first result is the base): a complete page.
+
+    `table` and `increments` come from `sim.compare.compare` / `increments`; `sweep` is
+    (key path, values) when the last len(values) results are variants of the base.
+    """
     base = results[0]
-    rows = []
-    for _, r in table.iterrows():
-        is_base = r.scenario == base.name
-        diff = "–" if is_base else (
-            f"{_fmt(r.metric, r.diff_mean)} ({_fmt(r.metric, r.diff_ci_low)} to "
-            f"{_fmt(r.metric, r.diff_ci_high)})")
-        beats = "–" if is_base else f"{100 * r.share_beating_base:.0f}%"
-        rows.append([LABELS.get(r.metric, r.metric), r.scenario, _fmt(r.metric, r["mean"]),
-                     f"{_fmt(r.metric, r.p10)} – {_fmt(r.metric, r.p90)}", diff, beats,
-                     "" if is_base else r.verdict])
-    diffs = []
-    for metric in COMPARED:
-        part = table[(table.metric == metric) & (table.scenario != base.name)]
-        data = [(r.scenario, r.diff_mean, r.diff_ci_low, r.diff_ci_high)
-                for _, r in part.iterrows()]
-        fmt = (lambda v: f"{v:.2f}") if metric in ("sales_expense_ratio", "magic_number") \
-            else money
-        diffs.append(diff_chart(f"Δ {LABELS[metric]} vs {base.name} (95% CI)", data, fmt))
-    fans = []
-    for metric, title, fmt in FANS[:2]:
-        series = []
-        labels: list[str] = []
-        for result in results:
-            labels, p10, p50, p90 = _series(result, metric)
-            series.append((result.name, p10, p50, p90))
-        fans.append(fan_chart(title, labels, series, fmt))
+    summary = base.summary
+    names = ", ".join(r.name for r in results)
+    inc_rows = [[_swatch(i + 1) + _esc(r.scenario), _esc(signed("cost_total",
+                                                                r.incremental_cost)),
+                 _esc(signed("arr", r.incremental_arr)),
+                 _esc(fmt(r.arr_per_extra_dollar, "ratio"))]
+                for i, (_, r) in enumerate(increments.iterrows())]
+    nav = [("headline", "Comparison"), ("differences", "Paired differences"),
+           ("increments", "Increments"), ("quarters", "By quarter")]
+    if sweep is not None:
+        nav.append(("sweep", "Sweep"))
+    nav += [("reps", "Rep distribution"), ("assumptions", "Assumptions")]
     sections = [
-        f"<h1>simrev compare: {html.escape(', '.join(r.name for r in results))}</h1>",
-        f"<p>Every plan ran with the base's seed and replications (common random numbers); "
-        f"differences are paired, replication by replication, against "
-        f"<b>{html.escape(base.name)}</b>.</p>",
-        "<h2>Headline comparison (whole horizon)</h2>",
-        _table(["metric", "scenario", "mean", "P10 – P90", "difference vs base (95% CI)",
-                "beats base", "verdict"], rows, "compare"),
-        "<h2>Paired differences</h2>", '<div class="charts">' + "".join(diffs) + "</div>",
-        "<h2>What the extra money buys</h2>",
-        _table(["scenario", "incremental cost", "incremental ARR", "ARR per extra $"],
-               [[r.scenario, money(r.incremental_cost), money(r.incremental_arr),
-                 plain(r.arr_per_extra_dollar)] for _, r in increments.iterrows()],
-               "increments"),
-        "<h2>By quarter</h2>", '<div class="charts">' + "".join(fans) + "</div>",
+        f"<header><h1>simrev compare: {_esc(names)}</h1>"
+        f"<p>Every plan ran with the base's seed and replications (common random numbers), "
+        f"so replication r of each plan saw the same random draws; differences are taken "
+        f"replication by replication against <b>{_esc(base.name)}</b>.</p>"
+        f'<p class="meta">{int(summary.get("replications") or 0):,} replications · seed '
+        f"{_esc(summary.get('seed'))} · simrev {_esc(__version__)}</p></header>",
+        _nav(nav),
+        '<h2 id="headline">Headline comparison (whole horizon)</h2>',
+        _compare_table(results, table),
+        '<h2 id="differences">Paired differences from the base</h2>',
+        '<p class="note">Dot: mean of the per-replication differences; bar: its 95% '
+        "confidence interval. A bar clear of the dashed zero line is a difference the "
+        "simulation can tell apart from noise.</p>",
+        _diff_charts(results, table),
+        '<h2 id="increments">What the extra money buys</h2>',
+        _table(["scenario", "incremental cost", "incremental ARR", "ARR per extra $"], inc_rows,
+               "increments", escape=False),
+        '<h2 id="quarters">By quarter</h2>', _fans(results, FANS[:2]),
     ]
     if sweep is not None:
-        key, values = sweep
-        variants = results[len(results) - len(values):]
-        charts = []
-        for metric, title in (("revenue_per_head", "Revenue per head"),
-                              ("bookings", "Bookings, whole horizon"), ("arr", "ARR at end")):
-            stats = [v.summary["headline"][metric] for v in variants]
-            charts.append(sweep_chart(f"{title} by {key}", key, values,
-                                      [s["p10"] for s in stats], [s["p50"] for s in stats],
-                                      [s["p90"] for s in stats]))
-        sections += [f"<h2>Sweep over {html.escape(key)}</h2>",
-                     '<div class="charts">' + "".join(charts) + "</div>"]
-    sections.append("<h2>Rep distribution by hire cohort</h2>")
-    sections.append('<div class="charts">' + "".join(
-        box_plot(f"{r.name}: annual bookings per seller", _cohorts(r)) for r in results)
-        + "</div>")
-    sections.append("<h2>Assumptions</h2>")
-    sections += [_assumptions(r) for r in results]
-    return _page("simrev compare", sections, _footer(results))
+        sections.append(_sweep_section(results, sweep[0], list(sweep[1])))
+    sections.append('<h2 id="reps">Rep distribution by hire cohort</h2>')
+    sections += [_rep_section(r, i) for i, r in enumerate(results)]
+    sections.append('<h2 id="assumptions">Assumptions (the resolved scenarios)</h2>')
+    if len(results) > 1:
+        sections.append('<p class="note">The base is open; click a plan to read its '
+                        "scenario.</p>")
+    sections += [_assumptions(r, collapsed=i > 0) for i, r in enumerate(results)]
+    return _page(f"simrev compare: {names}", sections, _footer(results))
