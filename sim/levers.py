@@ -19,8 +19,11 @@ HEAD_LEVERS = frozenset(range(0, 9))  # act on a person; churn and expansion act
 
 
 def neutral() -> list[float]:
-    """One multiplier per lever, all 1."""
+    """One multiplier per lever, all 1 (a new list, for `apply`)."""
     return [1.0] * len(LEVERS)
+
+
+NEUTRAL = neutral()  # shared by every head no effect reaches; never passed to `apply`
 
 
 def phase_fraction(months_since_start: int, phase_in_months: int) -> float:

@@ -2,10 +2,9 @@
 
 SimPy runs the clock and the people: month starts and ends, requisitions filled after their
 time-to-hire, departures at their attrition times. Opportunities are the bulk of the events
-and need no process of their own: each month's arrivals are drawn in blocks per source and
-taken in time order between the people events, and each seller's open opportunities sit in
-a heap of close times that is settled whenever the seller's open count matters (a new
-opportunity, routing, a departure, the month's end).
+and need no process of their own: each month's arrivals are drawn in blocks per source at
+the month's start, and the `Pipeline` takes them and the closes of open opportunities in
+time order between the people events.
 
 Time is in days from the horizon start; the simulation starts ``warm_months`` earlier so
 today's team begins with the pipeline it would hold in steady state (nothing before day 0
@@ -14,32 +13,22 @@ is recorded, and today's team neither leaves nor hires then).
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import math
 from dataclasses import dataclass
-from operator import attrgetter, itemgetter
 
 import numpy as np
 import simpy
 
 from sim import levers
 from sim.customers import Book
-from sim.levers import CYCLE_TIME, DEAL_SIZE, WIN_RATE
 from sim.metrics import Layout
 from sim.people import Head, Roster
+from sim.pipeline import INBOUND as ROUTED_INBOUND
+from sim.pipeline import SELF, Pipeline
 from sim.plan import MONTH_DAYS, YEAR_DAYS, Plan, ProgramPlan, month_of
 from sim.streams import INBOUND, OppDraws, stream
 
-SELF, SDR, ROUTED_INBOUND, CLOSE = 0, 1, 2, 3
-CREATED = ("opps_created_self", "opps_created_sdr", "opps_created_inbound")
-
-
-# An open opportunity is a small list (cheaper than an object on the hot path):
-# [owner head, created day, close day, segment index, win uniform, size normal, key].
-OWNER, CREATED_DAY, CLOSE_DAY, SEGMENT, U_WIN, Z_SIZE, KEY = range(7)
 UNLIMITED = 1e12  # capacity of a seller without max_open_opps: spare = UNLIMITED - open
-SPARE = attrgetter("spare")
 
 
 @dataclass
@@ -69,24 +58,19 @@ class Model:
         self.env = simpy.Environment(initial_time=-plan.warm_months * MONTH_DAYS)
         self.month = -plan.warm_months
         self.month_start = self.env.now
-        self.seq = itertools.count()
         self.book = Book(plan, replication)
-        self.arrivals: list[tuple] = []
-        self.created_rows = [self.raw[self.ix[name]] for name in CREATED]
-        self.unworked_row = self.raw[self.ix["opps_unworked"]]
-        self.lost_row = self.raw[self.ix["opps_lost"]]
-        self.won_rows = [
-            self.raw[self.ix[name]]
-            for name in ("opps_won", "bookings", "customers_won", "cycle_days_won_sum",
-                         "cost_commission")
-        ]
+        self.pipeline = Pipeline(
+            len(plan.segments),
+            {name: self.raw[self.ix[name]] for name in self.layout.names},
+            self.book.add,
+        )
         self.rosters = {
             r.name: Roster(r, i, None if r.segment is None else plan.segments[r.segment])
             for i, r in enumerate(plan.roles)
             if r.kind != "manager"
         }
         self.managers = [r for r in plan.roles if r.kind == "manager"]
-        self.sellers: list[list[Head]] = [[] for _ in plan.segments]  # active, by order
+        self.sellers = self.pipeline.sellers  # active sellers by segment, in routing order
         self.started: list[Head] = []  # heads employed at some point this month
         self.all_sellers: list[Head] = []
         self.inbound = [
@@ -94,7 +78,7 @@ class Model:
         ]
         self.segment_factor = [1.0] * len(plan.segments)
         self.company = levers.neutral()
-        self.month_programs: list[tuple[ProgramPlan, float, set]] = []
+        self.month_programs = []
         self.month_support: list[tuple[int | None, dict[str, float], float]] = []
         self.cohorts: dict[str, set] = {}
         self.manager_days = {r.name: 0.0 for r in self.managers}
@@ -111,6 +95,8 @@ class Model:
                 hired = -tenure_days
                 if hired <= first_day:
                     self._activate(head, first_day)
+                    if head.role.kind == "seller":
+                        self.pipeline.join(head)
                     head.hired_at = hired
                     head.progress_days = first_day - hired
                 else:
@@ -124,27 +110,19 @@ class Model:
 
     def _clock(self):  # a SimPy process
         env = self.env
-        heap = self.arrivals
+        pipeline = self.pipeline
         for month in range(-self.plan.warm_months, self.plan.months):
             start = month * MONTH_DAYS
             end = start + MONTH_DAYS
             self._start_month(month, start, end)
             # Opportunity events never schedule people events, so the next people event
             # only moves when SimPy has run.
-            until = min(end, env.peek())
-            close, arrive, pop = self._close, self._arrive, heapq.heappop
             while True:
-                if heap and heap[0][0] < until:
-                    entry = pop(heap)
-                    if entry[2] == CLOSE:
-                        close(entry[3], entry[0])
-                    else:
-                        arrive(*entry)
-                elif until < end:
-                    yield env.timeout(until - env.now)
-                    until = min(end, env.peek())
-                else:
+                until = min(end, env.peek())
+                pipeline.work_until(until)
+                if until >= end:
                     break
+                yield env.timeout(until - env.now)
             yield env.timeout(end - env.now)
             self._end_month(month, start, end)
 
@@ -162,6 +140,7 @@ class Model:
     def _start_month(self, month: int, start: float, end: float) -> None:
         self.month = month
         self.month_start = start
+        self.pipeline.month = month
         plan = self.plan
         heads = [h for roster in self.rosters.values() for h in roster.active]
         for head in heads:
@@ -177,43 +156,48 @@ class Model:
                 self.book.market_factor(seg.index) * seg.seasonality[calendar]
             )
         self.started = list(heads)
+        arrivals: list[tuple] = []
         for head in heads:
-            self._head_month(head, start, end)
+            self._head_month(head, start, end, arrivals)
         for seg in plan.segments:
             rate = seg.inbound_per_day * self.segment_factor[seg.index]
-            for arrival in self.inbound[seg.index].arrivals([(start, end, rate)]):
-                self._push(arrival, ROUTED_INBOUND, seg.index)
+            self.inbound[seg.index].arrivals([(start, end, rate)], ROUTED_INBOUND, seg.index,
+                                             arrivals)
+        self.pipeline.new_month(arrivals)
+        for index in range(len(plan.segments)):
+            self.pipeline.seat(index)  # spares from this month's capacity
         self.arr_at_start = self.book.total_arr
         self.book_size_at_start = self.book.n
 
-    def _head_month(self, head: Head, start: float, end: float) -> None:
+    def _head_month(self, head: Head, start: float, end: float, arrivals: list) -> None:
         """A head's month from `start`: ramp, capacity, its arrivals and attrition."""
         role = head.role
-        pieces = head.ramp_pieces(start, end)
+        ramp = role.ramp[-1]
+        if head.ramped:
+            pieces = [(start, end, ramp)]
+            head.ramp_avg = (end - start) * ramp / (end - start)
+        else:
+            pieces = head.ramp_pieces(start, end)
+            head.ramp_avg = sum((b - a) * r for a, b, r in pieces) / (end - start)
         head.month_pieces = pieces
-        head.ramp_avg = sum((b - a) * r for a, b, r in pieces) / (end - start)
-        lever = head.lever
-        if role.kind in ("seller", "sdr"):
-            rate = role.opps_per_day * lever[levers.PIPELINE] * lever[levers.SELLING_TIME]
-            rate *= self.segment_factor[role.segment]
-            kind = SDR
-            if role.kind == "seller":
-                rate *= self.rosters[role.name].seat_factor(head.seat)
-                kind = SELF
-                room = lever[levers.CAPACITY] * lever[levers.SELLING_TIME]
-                if math.isinf(role.max_open_opps):
+        kind = head.kind
+        if kind is not None:  # sellers and SDRs source opportunities
+            rate = head.rate_unit * self.segment_factor[role.segment] * head.seat_factor
+            if kind == SELF:
+                if role.max_open_opps == math.inf:
                     head.capacity = UNLIMITED if head.ramp_avg > 0 else 0.0
                 else:
-                    head.capacity = role.max_open_opps * head.ramp_avg * room
-                head.spare = head.capacity - len(head.open)
+                    head.capacity = role.max_open_opps * head.ramp_avg * head.room
+                head.spare = head.capacity - head.n_open
             if rate > 0:
-                push, heap, seq = heapq.heappush, self.arrivals, self.seq
-                for day, u_win, z_cycle, z_size in head.draws.arrivals(
-                    [(a, b, rate * r) for a, b, r in pieces]
-                ):
-                    push(heap, (day, next(seq), kind, head, u_win, z_cycle, z_size))
-        hazard = role.attrition_per_day * lever[levers.ATTRITION]
-        if self.month >= 0 and hazard > 0:
+                if head.ramped:
+                    if rate * ramp > 0.0:
+                        head.draws.between(start, end, rate * ramp, kind, head, arrivals)
+                else:
+                    head.draws.arrivals([(a, b, rate * r) for a, b, r in pieces], kind, head,
+                                        arrivals)
+        hazard = head.hazard
+        if hazard > 0 and self.month >= 0:
             wait = head.attrition_left / hazard
             if start + wait < end:
                 head.attrition_left = math.inf
@@ -239,7 +223,7 @@ class Model:
             heads_total += count
         raw[ix["heads_total"]][month] = heads_total
         raw[ix["sellers"]][month] = n_sellers
-        raw[ix["open_opps"]][month] = sum(len(h.open) for s in self.sellers for h in s)
+        raw[ix["open_opps"]][month] = self.pipeline.open_count()
         book = self.book
         raw[ix["revenue"]][month] = book.month_revenue(self.arr_at_start)
         churned_arr, churned, expansion = book.month_end(
@@ -264,12 +248,9 @@ class Model:
             days = b - a
             cost += days * head.role.cost_per_day
             head_days += days
-            if head.role.kind == "seller":
+            if head.kind == SELF:
                 seller_days += days
-                ramp_days += sum(
-                    (min(y, b) - max(x, a)) * r for x, y, r in head.month_pieces
-                    if min(y, b) > max(x, a)
-                )
+                ramp_days += _ramp_days(head.month_pieces, a, b)
         self._managers_to(end)
         for role in self.managers:
             days = self.manager_days[role.name]
@@ -337,18 +318,22 @@ class Model:
             book_effects = {k: v for k, v in role.effects.items() if k in ("churn", "expansion")}
             levers.apply(self.company, book_effects, coverage)
         for head in heads:
-            head.lever = self._levers_for(head)
+            lever = self._levers_for(head)
+            if lever != head.lever:
+                head.set_lever(lever)
 
     def _levers_for(self, head: Head) -> list[float]:
-        lever = levers.neutral()
+        lever = None
         for program, fraction, cohort in self.month_programs:
             if self._targets(program, cohort, head):
+                lever = lever or levers.neutral()
                 levers.apply(lever, program.effects, fraction)
-        if head.role.kind == "seller":
+        if head.kind == SELF:
             for segment, effects, coverage in self.month_support:
-                if segment in (None, head.role.segment):
+                if segment in (None, head.segment_index):
+                    lever = lever or levers.neutral()
                     levers.apply(lever, effects, coverage)
-        return lever
+        return levers.NEUTRAL if lever is None else lever
 
     def _targets(self, program: ProgramPlan, cohort: set, head: Head) -> bool:
         if program.role is not None and head.role.name != program.role:
@@ -389,9 +374,6 @@ class Model:
         roster = self.rosters[head.role.name]
         if head.role.kind == "seller":
             self._managers_to(day)
-            sellers = self.sellers[head.role.segment]
-            sellers.append(head)
-            sellers.sort(key=lambda h: h.order)
             self.all_sellers.append(head)
         head.start(day)
         roster.active.append(head)
@@ -402,7 +384,7 @@ class Model:
         self._activate(head, day)
         self._record("hires", day, 1)
         self._record("cost_hiring", day, head.role.hire_cost)
-        head.lever = self._levers_for(head)
+        head.set_lever(self._levers_for(head))
         seats = sum(
             program.seat_cost_per_month
             for program, _fraction, cohort in self.month_programs
@@ -412,9 +394,13 @@ class Model:
         self.started.append(head)
         end = (self.month + 1) * MONTH_DAYS
         if day < end:
-            self._head_month(head, day, end)
+            arrivals: list[tuple] = []
+            self._head_month(head, day, end, arrivals)
+            self.pipeline.add_arrivals(arrivals)
         else:
             head.month_pieces = []
+        if head.role.kind == "seller":
+            self.pipeline.join(head)
 
     def _departure(self, head: Head) -> None:
         if head.active:
@@ -428,98 +414,11 @@ class Model:
         self._record("departures", day, 1)
         if head.role.kind == "seller":
             self._managers_to(day)
-            self.sellers[head.role.segment].remove(head)
-            self._hand_over(head, day)
+            self.pipeline.leave(head, day)
         if backfill:
             self._requisition(roster, head.seat, day)
         else:
             roster.taken.discard(head.seat)
-
-    def _hand_over(self, leaver: Head, day: float) -> None:
-        """A leaver's open opportunities go to the seller with the most spare capacity.
-
-        Handed-over work is taken even beyond capacity; with nobody left in the segment the
-        opportunities are lost on the day of leaving.
-        """
-        others = self.sellers[leaver.role.segment]
-        for opp in sorted(leaver.open.values(), key=itemgetter(CLOSE_DAY, KEY)):
-            if not others:
-                opp[OWNER] = None
-                self._record("opps_lost", day, 1)
-                continue
-            best = max(others, key=SPARE)
-            opp[OWNER] = best
-            best.open[opp[KEY]] = opp
-            best.spare -= 1
-        leaver.open = {}
-
-    # ---- opportunities ------------------------------------------------------------
-    def _push(self, arrival: tuple, kind: int, source: object) -> None:
-        day, u_win, z_cycle, z_size = arrival
-        heapq.heappush(self.arrivals, (day, next(self.seq), kind, source, u_win, z_cycle, z_size))
-
-    def _arrive(self, day: float, _seq: int, kind: int, source, u_win: float,
-                z_cycle: float, z_size: float) -> None:
-        """An opportunity arrives from a seller, an SDR or inbound marketing."""
-        if kind == SELF:
-            if source.active and source.spare > 0:  # a full seller sources nothing
-                self._create(source, day, SELF, u_win, z_cycle, z_size)
-            return
-        if kind == SDR:
-            if not source.active:
-                return
-            segment = source.role.segment
-        else:
-            segment = source
-        sellers = self.sellers[segment]
-        # the most spare capacity; ties go to the first in role and seat order
-        best = max(sellers, key=SPARE) if sellers else None
-        if best is None or best.spare <= 0:
-            if day >= 0:
-                month = self.month  # opportunity events fall in the clock's month
-                self.created_rows[kind][month] += 1
-                self.unworked_row[month] += 1
-            return
-        self._create(best, day, kind, u_win, z_cycle, z_size)
-
-    def _create(self, owner: Head, day: float, kind: int, u_win: float, z_cycle: float,
-                z_size: float) -> None:
-        cycle = owner.segment.cycle
-        close_day = day + math.exp(cycle.mu + cycle.sigma * z_cycle) * owner.lever[CYCLE_TIME]
-        key = next(self.seq)
-        opp = [owner, day, close_day, owner.segment.index, u_win, z_size, key]
-        owner.open[key] = opp
-        owner.spare -= 1
-        heapq.heappush(self.arrivals, (close_day, key, CLOSE, opp))
-        if day >= 0:
-            self.created_rows[kind][self.month] += 1
-            owner.opps += 1
-
-    def _close(self, opp: list, day: float) -> None:
-        """An opportunity closes: won with probability min(1, win_rate x skill x levers)."""
-        head = opp[OWNER]
-        if head is None:
-            return  # lost already when its seller left with nobody to hand it to
-        del head.open[opp[KEY]]
-        head.spare += 1
-        if day < 0:
-            return
-        month = self.month  # opportunity events fall in the clock's month
-        segment = self.plan.segments[opp[SEGMENT]]
-        if opp[U_WIN] >= segment.win_rate * head.skill * head.lever[WIN_RATE]:
-            self.lost_row[month] += 1
-            return
-        deal = segment.deal
-        size = math.exp(deal.mu + deal.sigma * opp[Z_SIZE]) * head.lever[DEAL_SIZE]
-        won, bookings, customers, cycles, commission = self.won_rows
-        won[month] += 1
-        bookings[month] += size
-        customers[month] += 1
-        cycles[month] += day - opp[CREATED_DAY]
-        commission[month] += size * head.role.commission
-        head.wins += 1
-        head.bookings += size
-        self.book.add(size, day, segment.index, (month + 1) * MONTH_DAYS)
 
     # ---- results ------------------------------------------------------------------
     def _seller_rows(self) -> list[tuple]:
@@ -529,6 +428,14 @@ class Model:
             rows.append((head.role.name, head.seat, head.occupant, head.hired_at, left,
                          head.skill, head.opps, head.wins, head.bookings))
         return rows
+
+
+def _ramp_days(pieces: list[tuple[float, float, float]], a: float, b: float) -> float:
+    """Ramp-weighted days of ramp `pieces` within [a, b)."""
+    if len(pieces) == 1:  # the usual case, without a generator
+        x, y, r = pieces[0]
+        return (min(y, b) - max(x, a)) * r if min(y, b) > max(x, a) else 0.0
+    return sum((min(y, b) - max(x, a)) * r for x, y, r in pieces if min(y, b) > max(x, a))
 
 
 def _bottom_quartile(heads: list[Head]) -> set:

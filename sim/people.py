@@ -14,6 +14,8 @@ from sim import levers
 from sim.plan import MONTH_DAYS, RolePlan, SegmentPlan, month_of
 from sim.streams import HEAD, OppDraws, stream
 
+SOURCE_KINDS = {"seller": 0, "sdr": 1}  # Pipeline.SELF and Pipeline.SDR
+
 
 class Head:
     """One person. Times are in days from the horizon start (negative = before it)."""
@@ -21,14 +23,17 @@ class Head:
     __slots__ = (
         "role", "seat", "occupant", "draws", "skill", "attrition_left", "tth_z",
         "hired_at", "left_at", "active", "progress_days", "progress_at", "lever",
-        "ramp_avg", "capacity", "spare", "open", "opps", "wins", "bookings", "order",
-        "month_pieces", "segment",
+        "ramp_avg", "ramped", "capacity", "spare", "opps", "wins", "bookings", "order",
+        "month_pieces", "segment", "segment_index", "slot", "spares", "n_open", "p_win",
+        "cycle_mu", "cycle_sigma", "cycle_mult", "deal_mu", "deal_sigma", "deal_mult",
+        "commission", "kind", "rate_unit", "seat_factor", "room", "hazard",
     )
 
     def __init__(self, role: RolePlan, seat: int, occupant: int, seed: int, rep: int,
-                 order: int) -> None:
+                 order: int, segment: SegmentPlan | None = None) -> None:
         self.role = role
-        self.segment = None  # the SegmentPlan a seller sells into (set by the model)
+        self.segment = segment  # the SegmentPlan a seller or SDR works in
+        self.segment_index = role.segment
         self.seat = seat
         self.occupant = occupant
         self.order = order  # position for routing tie-breaks: (role order, seat)
@@ -45,15 +50,42 @@ class Head:
         self.active = False
         self.progress_days = 0.0  # ramp progress at time `progress_at`
         self.progress_at = 0.0
-        self.lever = levers.neutral()
         self.ramp_avg = 0.0  # time-average ramp factor over this month's employed part
+        self.ramped = False  # at the last value of the ramp for good
         self.capacity = 0.0  # max open opportunities this month
         self.month_pieces: list[tuple[float, float, float]] = []  # this month's ramp pieces
-        self.spare = 0.0  # capacity - open opportunities
-        self.open: dict = {}  # this head's open opportunities by key
+        self.spare = 0.0  # capacity - open opportunities (see Pipeline.spares)
+        self.slot = 0  # position in the segment's routing list
+        self.spares: list[float] = []  # the segment's spare list (shared)
+        self.n_open = 0  # open opportunities owned
         self.opps = 0
         self.wins = 0
         self.bookings = 0.0
+        self.commission = role.commission
+        self.kind = SOURCE_KINDS.get(role.kind)  # arrival kind of its own opportunities
+        self.seat_factor = 1.0  # territory decay of a seller's seat (set by the roster)
+        # opportunities per day before ramp, market and season; capacity levers; hazard
+        self.rate_unit = self.room = self.hazard = 0.0
+        # the segment's distributions and this month's levers, cached for the pipeline
+        self.p_win = 0.0
+        self.cycle_mult = self.deal_mult = 1.0
+        self.cycle_mu = self.cycle_sigma = self.deal_mu = self.deal_sigma = 0.0
+        if segment is not None:
+            self.cycle_mu, self.cycle_sigma = segment.cycle.mu, segment.cycle.sigma
+            self.deal_mu, self.deal_sigma = segment.deal.mu, segment.deal.sigma
+        self.set_lever(levers.NEUTRAL)
+
+    def set_lever(self, lever: list[float]) -> None:
+        """This month's levers, and the products of them the month and pipeline read."""
+        self.lever = lever
+        role = self.role
+        self.rate_unit = role.opps_per_day * lever[levers.PIPELINE] * lever[levers.SELLING_TIME]
+        self.room = lever[levers.CAPACITY] * lever[levers.SELLING_TIME]
+        self.hazard = role.attrition_per_day * lever[levers.ATTRITION]
+        if self.segment is not None:
+            self.p_win = self.segment.win_rate * self.skill * lever[levers.WIN_RATE]
+            self.cycle_mult = lever[levers.CYCLE_TIME]
+            self.deal_mult = lever[levers.DEAL_SIZE]
 
     def start(self, day: float, progress_days: float = 0.0) -> None:
         self.active = True
@@ -62,8 +94,8 @@ class Head:
         self.progress_days = progress_days
 
     def advance_progress(self, day: float) -> None:
-        """Bring ramp progress up to `day` at this month's ramp speed."""
-        if day > self.progress_at:
+        """Bring ramp progress up to `day` at this month's ramp speed (moot once ramped)."""
+        if day > self.progress_at and not self.ramped:
             self.progress_days += (day - self.progress_at) * self.lever[levers.RAMP_SPEED]
             self.progress_at = day
 
@@ -85,6 +117,8 @@ class Head:
         t = start
         while t < end:
             k = month_of(progress)
+            if k >= len(ramp) - 1 and t == start:
+                self.ramped = True  # progress never goes back
             if k >= len(ramp) - 1 or speed <= 0:
                 pieces.append((t, end, ramp[min(k, len(ramp) - 1)]))
                 break
@@ -110,8 +144,10 @@ class Roster:
         occupant = self.occupants.get(seat, 0)
         self.occupants[seat] = occupant + 1
         self.taken.add(seat)
-        head = Head(self.role, seat, occupant, seed, rep, self.order * 1_000_000 + seat)
-        head.segment = self.segment
+        head = Head(self.role, seat, occupant, seed, rep, self.order * 1_000_000 + seat,
+                    self.segment)
+        if self.role.kind == "seller":
+            head.seat_factor = self.seat_factor(seat)
         return head
 
     def free_seat(self) -> int:

@@ -1,7 +1,7 @@
 """Random streams: one `numpy.random.Generator` per random source per replication.
 
-A stream is keyed by integers only: ``(replication, kind, *identity)``, spawned from the
-scenario seed with `SeedSequence(seed, spawn_key=...)`. Identities are stable across
+A stream is keyed by integers only: ``(seed, replication, kind, *identity)`` is the entropy
+of its `SeedSequence` (as 32-bit words, see `key_words`). Identities are stable across
 scenarios and processes (a role's or segment's name through `zlib.crc32`, a seat number,
 an occupant number, a month), so adding five hires never changes the draws that today's
 sellers see, and scenarios compared together share their streams.
@@ -18,7 +18,8 @@ HEAD = 1  # one head (role, seat, occupant): header draws, then its opportunitie
 INBOUND = 2  # a segment's marketing-sourced opportunities
 CHURN = 3  # the book of business, one stream per month
 
-BLOCK = 64  # opportunities drawn per refill
+BLOCK = 128  # opportunities drawn per refill
+WORD = 1 << 32
 
 
 def name_id(name: str) -> int:
@@ -26,73 +27,97 @@ def name_id(name: str) -> int:
     return zlib.crc32(name.encode("utf-8"))
 
 
+def key_words(seed: int, replication: int, kind: int, identity: tuple[int, ...]) -> np.ndarray:
+    """The entropy words of a stream: the seed's word count and words, then the rest.
+
+    Every part after the seed must fit one 32-bit word; the seed may be any size. Given the
+    kind, the identity has a fixed length, so the encoding is one-to-one. (An array of
+    uint32 is also the fastest entropy `SeedSequence` takes.)
+    """
+    seed_words = []
+    while True:
+        seed_words.append(seed % WORD)
+        seed //= WORD
+        if not seed:
+            break
+    rest = (replication, kind, *identity)
+    if min(rest) < 0 or max(rest) >= WORD:
+        raise ValueError(f"stream key {rest} must be 32-bit unsigned integers")
+    return np.array([len(seed_words), *seed_words, *rest], dtype=np.uint32)
+
+
 def stream(seed: int, replication: int, kind: int, *identity: int) -> np.random.Generator:
     """The generator for one random source in one replication."""
-    seq = np.random.SeedSequence(seed, spawn_key=(replication, kind, *identity))
-    return np.random.Generator(np.random.PCG64(seq))
+    entropy = key_words(seed, replication, kind, identity)
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy)))
 
 
 class OppDraws:
     """Per-opportunity randomness of one source, drawn in blocks of `BLOCK`.
 
-    Candidate opportunity i always gets row i, whatever happened to the candidates before
-    it (created, or dropped because the seller was full or gone): ``left`` (a unit
-    exponential: the cumulative intensity still to run before it arrives), ``u_win`` (won
-    when ``u_win < p``), ``z_cycle`` and ``z_size`` (standard normals for the lognormal
-    cycle and deal size). Coupled draws make levers act monotonically under common random
-    numbers.
+    Candidate opportunity i always gets draw i of each of four sequences, whatever happened
+    to the candidates before it (created, or dropped because the seller was full or gone):
+    ``gap`` (a unit exponential: the cumulative intensity from the previous candidate),
+    ``u_win`` (won when ``u_win < p``), ``z_cycle`` and ``z_size`` (standard normals for
+    the lognormal cycle and deal size). A block is drawn as BLOCK exponentials, BLOCK
+    uniforms and 2 x BLOCK normals, on first use. Coupled draws make levers act
+    monotonically under common random numbers.
     """
 
-    __slots__ = ("_rng", "_rows", "_i", "left", "u_win", "z_cycle", "z_size")
+    __slots__ = ("_rng", "_gap", "_u_win", "_z_cycle", "_z_size", "_i", "left")
 
     def __init__(self, rng: np.random.Generator) -> None:
         self._rng = rng
-        self._rows: list[tuple[float, float, float, float]] = []
-        self._i = 0
-        self.advance()
+        self._gap: list[float] = []
+        self._u_win: list[float] = []
+        self._z_cycle: list[float] = []
+        self._z_size: list[float] = []
+        self._i = -1  # the current candidate (-1: none drawn yet)
+        self.left = -1.0  # cumulative intensity before the current candidate arrives
 
     def _refill(self) -> None:
-        u = self._rng.random((BLOCK, 2))
-        z = self._rng.standard_normal((BLOCK, 2))
-        gaps = -np.log1p(-u[:, 0])
-        self._rows = list(
-            zip(gaps.tolist(), u[:, 1].tolist(), z[:, 0].tolist(), z[:, 1].tolist(), strict=True)
-        )
-        self._i = 0
+        rng = self._rng
+        self._gap = rng.standard_exponential(BLOCK).tolist()
+        self._u_win = rng.random(BLOCK).tolist()
+        z_cycle, z_size = rng.standard_normal((2, BLOCK)).tolist()
+        self._z_cycle, self._z_size = z_cycle, z_size
 
-    def advance(self) -> None:
-        """Move on to the next candidate."""
-        if self._i == len(self._rows):
-            self._refill()
-        self.left, self.u_win, self.z_cycle, self.z_size = self._rows[self._i]
-        self._i += 1
-
-    def arrivals(self, pieces: list[tuple[float, float, float]]) -> list[tuple[float, ...]]:
-        """Arrivals of the non-homogeneous Poisson process with piecewise-constant rate.
-
-        `pieces` are ``(from_day, to_day, rate_per_day)``; unit-exponential gaps are mapped
-        through the cumulative intensity, and what is left of the current gap carries over
-        to the next call. Returns ``(day, u_win, z_cycle, z_size)`` per arrival.
-        """
-        out = []
-        rows, i = self._rows, self._i
-        left, u_win, z_cycle, z_size = self.left, self.u_win, self.z_cycle, self.z_size
+    def arrivals(self, pieces: list[tuple[float, float, float]], kind: int, source: object,
+                 out: list[tuple]) -> None:
+        """Arrivals over `pieces` of ``(from_day, to_day, rate_per_day)`` (see `between`)."""
         for start, end, rate in pieces:
-            if rate <= 0.0:
-                continue
-            day = start
-            while True:
-                room = (end - day) * rate  # cumulative intensity left in this piece
-                if left >= room:
-                    left -= room
-                    break
-                day += left / rate
-                out.append((day, u_win, z_cycle, z_size))
-                if i == len(rows):
-                    self._refill()
-                    rows, i = self._rows, 0
-                left, u_win, z_cycle, z_size = rows[i]
-                i += 1
-        self._i = i
-        self.left, self.u_win, self.z_cycle, self.z_size = left, u_win, z_cycle, z_size
-        return out
+            if rate > 0.0:
+                self.between(start, end, rate, kind, source, out)
+
+    def between(self, start: float, end: float, rate: float, kind: int, source: object,
+                out: list[tuple]) -> None:
+        """Arrivals in [start, end) of a Poisson process with `rate` > 0 per day.
+
+        Unit-exponential gaps are mapped through the cumulative intensity, and what is left
+        of the current gap carries over to the next call, so consecutive calls make one
+        non-homogeneous process. Appends ``(day, kind, source, u_win, z_cycle, z_size)``.
+        """
+        i, left = self._i, self.left
+        if i < 0:  # the first candidate
+            self._refill()
+            i, left = self._i, self.left = 0, self._gap[0]
+        room = (end - start) * rate  # cumulative intensity of the interval
+        if left >= room:
+            self.left = left - room
+            return
+        gap, u_win, z_cycle, z_size = self._gap, self._u_win, self._z_cycle, self._z_size
+        append = out.append
+        day = start
+        while True:
+            day += left / rate
+            append((day, kind, source, u_win[i], z_cycle[i], z_size[i]))
+            i += 1
+            if i == BLOCK:
+                self._refill()
+                gap, u_win, z_cycle, z_size = self._gap, self._u_win, self._z_cycle, self._z_size
+                i = 0
+            left = gap[i]
+            room = (end - day) * rate
+            if left >= room:
+                break
+        self._i, self.left = i, left - room

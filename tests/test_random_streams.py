@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim.runner import run_plan
+from sim.streams import HEAD, OppDraws, key_words, stream
 from tests.factories import plan
 
 STEADY = {"ae": {"skill_sigma": 0.3, "max_open_opps": 30, "ramp": [0.2, 0.6, 1.0],
@@ -58,3 +64,39 @@ def test_replication_depends_only_on_its_index() -> None:
     raw_all, _ = run_plan(p, 10)
     raw_three, _ = run_plan(p, 3)
     np.testing.assert_array_equal(raw_all[:3], raw_three)
+
+
+def _arrival_days(draws: OppDraws, cuts: list[float], rate: float) -> list[float]:
+    out: list[tuple] = []
+    for start, end in zip(cuts, cuts[1:], strict=False):
+        draws.between(start, end, rate, 0, None, out)
+    return [arrival[0] for arrival in out]
+
+
+@given(st.lists(st.floats(0.01, 99.99), max_size=12), st.floats(0.001, 20.0))
+@settings(max_examples=60, deadline=None)
+def test_arrivals_do_not_depend_on_how_the_interval_is_cut(cuts, rate) -> None:
+    # the gap left over at a cut carries over, so one process is drawn whatever the cuts
+    whole = _arrival_days(OppDraws(stream(7, 0, HEAD, 1)), [0.0, 100.0], rate)
+    pieces = _arrival_days(OppDraws(stream(7, 0, HEAD, 1)), [0.0, *sorted(cuts), 100.0], rate)
+    assert len(pieces) == len(whole)
+    assert pieces == pytest.approx(whole, rel=1e-9, abs=1e-9)
+
+
+def test_arrival_counts_are_poisson() -> None:
+    # 2,000 sources x 30 days at 0.5 a day: mean and variance of the count are both 15
+    counts = np.array([
+        len(_arrival_days(OppDraws(stream(3, 0, HEAD, 2, seat)), [0.0, 10.0, 30.0], 0.5))
+        for seat in range(2000)
+    ])
+    se_mean = math.sqrt(15 / len(counts))
+    assert abs(counts.mean() - 15) < 4 * se_mean
+    # the sample variance of a Poisson(15) count has sd ~ sqrt(2 * 15^2 / n)
+    assert abs(counts.var(ddof=1) - 15) < 4 * math.sqrt(2 * 15**2 / len(counts))
+
+
+def test_stream_keys_are_one_to_one() -> None:
+    assert not np.array_equal(key_words(1, 2, 3, (4,)), key_words(1, 2, 3, (4, 0)))
+    assert not np.array_equal(key_words(2**32, 0, 1, ()), key_words(0, 1, 1, ()))
+    with pytest.raises(ValueError):
+        key_words(1, 2**32, 1, ())

@@ -1,0 +1,207 @@
+"""The pipeline: opportunities arriving, routed, opened and closed, in time order.
+
+This is the engine's hot loop, so it trades a little elegance for speed: a month's
+arrivals from every source are drawn at the month's start and sorted once; open
+opportunities wait in one heap of close times; each segment keeps its sellers' spare
+capacity in a plain list (routing is ``max`` and ``index`` on it). People events (hires,
+departures) happen on the SimPy clock between calls to `work_until`.
+
+An arrival is a tuple ``(day, kind, source, u_win, z_cycle, z_size)``: `source` is the
+seller (self-sourced), the SDR, or the segment index (inbound). An open opportunity is a
+list ``[owner, created_day, u_win, z_size]`` (the owner changes when a seller leaves) and
+its heap entry is ``(close_day, key, opportunity)``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from operator import attrgetter, itemgetter
+
+from sim.people import Head
+from sim.plan import MONTH_DAYS
+
+SELF, SDR, INBOUND = 0, 1, 2
+OWNER, CREATED_DAY, U_WIN, Z_SIZE = range(4)
+NO_ARRIVAL = (math.inf, -1, None, 0.0, 0.0, 0.0)  # ends every month's arrival list
+NO_CLOSE = (math.inf, -1, None)  # stays at the bottom of the close heap
+BY_DAY = itemgetter(0)
+ORDER = attrgetter("order")
+
+
+class Pipeline:
+    """Open opportunities and routing for one replication.
+
+    `rows` maps metric names to the replication's monthly lists (see `Layout`); only
+    events on or after day 0 are recorded, in the month `month` the clock is in.
+    """
+
+    def __init__(self, segments: int, rows: dict[str, list[float]], won_deal) -> None:
+        self.month = 0
+        self.pending: list[tuple] = [NO_ARRIVAL]
+        self.next = 0
+        self.closes: list[tuple] = [NO_CLOSE]
+        self.key = 0
+        self.sellers: list[list[Head]] = [[] for _ in range(segments)]  # by routing order
+        self.spares: list[list[float]] = [[] for _ in range(segments)]  # parallel to sellers
+        self.created = [rows["opps_created_self"], rows["opps_created_sdr"],
+                        rows["opps_created_inbound"]]
+        self.unworked = rows["opps_unworked"]
+        self.lost = rows["opps_lost"]
+        self.won = [rows[name] for name in
+                    ("opps_won", "bookings", "customers_won", "cycle_days_won_sum",
+                     "cost_commission")]
+        self.won_deal = won_deal  # called with (size, day, segment) for every win
+
+    # ---- arrivals ------------------------------------------------------------------
+    def new_month(self, arrivals: list[tuple]) -> None:
+        """Start the month (`month` set already) with its arrivals in generation order."""
+        arrivals.sort(key=BY_DAY)  # stable: equal days keep generation order
+        arrivals.append(NO_ARRIVAL)
+        self.pending = arrivals
+        self.next = 0
+
+    def add_arrivals(self, arrivals: list[tuple]) -> None:
+        """Merge arrivals drawn mid-month (a head starting) into the month's rest."""
+        rest = self.pending[self.next:-1]
+        rest.extend(arrivals)
+        self.new_month(rest)
+
+    # ---- sellers -------------------------------------------------------------------
+    # While seated, a seller's spare capacity lives in its segment's `spares` list at
+    # `head.slot`; `head.spare` is only read when (re)seating.
+
+    def join(self, head: Head) -> None:
+        """A seller starts work with `head.spare` set."""
+        segment = head.segment_index
+        self._unseat(segment)
+        sellers = self.sellers[segment]
+        sellers.append(head)
+        sellers.sort(key=ORDER)
+        self.seat(segment)
+
+    def leave(self, head: Head, day: float) -> None:
+        """A seller leaves on `day`; their open opportunities are handed over."""
+        segment = head.segment_index
+        self._unseat(segment)
+        self.sellers[segment].remove(head)
+        self.seat(segment)
+        self._hand_over(head, day)
+
+    def seat(self, segment: int) -> None:
+        """Build the segment's spare list from its sellers' `spare`."""
+        sellers = self.sellers[segment]
+        self.spares[segment] = spares = [head.spare for head in sellers]
+        for slot, head in enumerate(sellers):
+            head.slot = slot
+            head.spares = spares
+
+    def _unseat(self, segment: int) -> None:
+        for head, spare in zip(self.sellers[segment], self.spares[segment], strict=True):
+            head.spare = spare
+
+    def _hand_over(self, leaver: Head, day: float) -> None:
+        """A leaver's open opportunities go, one by one in close order, to the segment's
+        seller with the most spare capacity (even beyond capacity); with nobody left they
+        are lost on `day`."""
+        mine = sorted(entry for entry in self.closes if entry[2] and entry[2][OWNER] is leaver)
+        sellers = self.sellers[leaver.segment_index]
+        spares = self.spares[leaver.segment_index]
+        for entry in mine:
+            opp = entry[2]
+            if not sellers:
+                opp[OWNER] = None
+                if day >= 0:
+                    self.lost[self.month] += 1
+                continue
+            slot = spares.index(max(spares))
+            opp[OWNER] = sellers[slot]
+            sellers[slot].n_open += 1
+            spares[slot] -= 1
+        leaver.n_open = 0
+
+    def open_count(self) -> int:
+        return sum(head.n_open for sellers in self.sellers for head in sellers)
+
+    # ---- the hot loop --------------------------------------------------------------
+    def work_until(self, until: float) -> None:
+        """Process arrivals and closes, in time order, before day `until`."""
+        pending, closes = self.pending, self.closes
+        i = self.next
+        month = self.month
+        created, unworked, lost = self.created, self.unworked, self.lost
+        won, bookings, customers, cycles, commission = self.won
+        won_deal, month_end = self.won_deal, (month + 1) * MONTH_DAYS
+        pop, push, exp = heapq.heappop, heapq.heappush, math.exp
+        arrival = pending[i]
+        while True:
+            day = closes[0][0]
+            if day < arrival[0]:  # a close comes first
+                if day >= until:
+                    break
+                opp = pop(closes)[2]
+                owner = opp[OWNER]
+                if owner is None:
+                    continue  # lost already when its seller left with nobody to take it
+                owner.n_open -= 1
+                owner.spares[owner.slot] += 1
+                if day < 0:
+                    continue
+                # won with the owner's win probability this month
+                if opp[U_WIN] >= owner.p_win:
+                    lost[month] += 1
+                    continue
+                size = exp(owner.deal_mu + owner.deal_sigma * opp[Z_SIZE]) * owner.deal_mult
+                won[month] += 1
+                bookings[month] += size
+                customers[month] += 1
+                cycles[month] += day - opp[CREATED_DAY]
+                commission[month] += size * owner.commission
+                owner.wins += 1
+                owner.bookings += size
+                won_deal(size, day, owner.segment_index, month_end)
+                continue
+            day = arrival[0]
+            if day >= until:
+                break
+            i += 1
+            kind = arrival[1]
+            if kind == SELF:
+                owner = arrival[2]
+                if not owner.active:
+                    arrival = pending[i]
+                    continue
+                spares = owner.spares
+                slot = owner.slot
+                if spares[slot] <= 0:  # a full seller sources nothing
+                    arrival = pending[i]
+                    continue
+            else:
+                if kind == SDR:
+                    source = arrival[2]
+                    if not source.active:
+                        arrival = pending[i]
+                        continue
+                    segment = source.segment_index
+                else:
+                    segment = arrival[2]
+                spares = self.spares[segment]
+                best = max(spares) if spares else 0.0
+                if best <= 0:  # nobody has room: created but unworked
+                    if day >= 0:
+                        created[kind][month] += 1
+                        unworked[month] += 1
+                    arrival = pending[i]
+                    continue
+                slot = spares.index(best)  # ties: the first in routing order
+                owner = self.sellers[segment][slot]
+            spares[slot] -= 1
+            owner.n_open += 1
+            close_day = day + exp(owner.cycle_mu + owner.cycle_sigma * arrival[4]) * owner.cycle_mult
+            self.key += 1
+            push(closes, (close_day, self.key, [owner, day, arrival[3], arrival[5]]))
+            if day >= 0:
+                created[kind][month] += 1
+                owner.opps += 1
+            arrival = pending[i]
+        self.next = i
