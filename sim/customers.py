@@ -35,6 +35,7 @@ class Book:
         self.per_segment = np.bincount(self.segment[:n], minlength=len(plan.segments))
         self.total_arr = float(plan.customers_arr)
         self.month_revenue_extra = 0.0  # revenue this month from deals won during it
+        self.new_deals: list[tuple[float, int]] = []  # (ARR, segment) won since `settle`
 
     @property
     def customers(self) -> int:
@@ -48,19 +49,33 @@ class Book:
         return max(0.0, float(accounts - self.per_segment[segment]) / accounts)
 
     def add(self, arr: float, day: float, segment: int, month_end: float) -> None:
-        """A won deal: a new customer from `day`, its revenue accruing daily."""
-        if self.n == len(self.arr):
+        """A won deal: a new customer from `day`, its revenue accruing daily.
+
+        Deals wait in a list until `settle` (the month's end): nothing reads the book
+        between a month's start and its end.
+        """
+        self.total_arr += arr
+        self.month_revenue_extra += arr * (month_end - day) / YEAR_DAYS
+        self.new_deals.append((arr, segment))
+
+    def settle(self) -> None:
+        """Put the month's won deals on the book."""
+        if not self.new_deals:
+            return
+        arr, segment = zip(*self.new_deals, strict=True)
+        count = len(arr)
+        while self.n + count > len(self.arr):
             grow = len(self.arr)
             self.arr = np.concatenate([self.arr, np.zeros(grow)])
             self.segment = np.concatenate([self.segment, np.zeros(grow, dtype=np.int64)])
             self.alive = np.concatenate([self.alive, np.zeros(grow, dtype=bool)])
-        self.arr[self.n] = arr
-        self.segment[self.n] = segment
-        self.alive[self.n] = True
-        self.n += 1
-        self.per_segment[segment] += 1
-        self.total_arr += arr
-        self.month_revenue_extra += arr * (month_end - day) / YEAR_DAYS
+        new = slice(self.n, self.n + count)
+        self.arr[new] = arr
+        self.segment[new] = segment
+        self.alive[new] = True
+        self.n += count
+        self.per_segment += np.bincount(segment, minlength=len(self.per_segment))
+        self.new_deals = []
 
     def month_revenue(self, arr_at_start: float) -> float:
         """Recognized revenue of the month: ARR accrued daily."""

@@ -23,8 +23,7 @@ from sim import levers
 from sim.customers import Book
 from sim.metrics import Layout
 from sim.people import Head, Roster
-from sim.pipeline import INBOUND as ROUTED_INBOUND
-from sim.pipeline import SELF, Pipeline
+from sim.pipeline import ROUTED_INBOUND, SELF, Pipeline
 from sim.plan import MONTH_DAYS, YEAR_DAYS, Plan, ProgramPlan, month_of
 from sim.streams import INBOUND, OppDraws, stream
 
@@ -161,8 +160,9 @@ class Model:
             self._head_month(head, start, end, arrivals)
         for seg in plan.segments:
             rate = seg.inbound_per_day * self.segment_factor[seg.index]
-            self.inbound[seg.index].arrivals([(start, end, rate)], ROUTED_INBOUND, seg.index,
-                                             arrivals)
+            if rate > 0:
+                self.inbound[seg.index].between(start, end, rate, ROUTED_INBOUND, seg.index,
+                                                arrivals)
         self.pipeline.new_month(arrivals)
         for index in range(len(plan.segments)):
             self.pipeline.seat(index)  # spares from this month's capacity
@@ -206,6 +206,7 @@ class Model:
                 head.attrition_left -= hazard * (end - start)
 
     def _end_month(self, month: int, start: float, end: float) -> None:
+        self.book.settle()
         if month < 0:
             self._managers_to(end)
             self.manager_days = dict.fromkeys(self.manager_days, 0.0)

@@ -21,7 +21,7 @@ from operator import attrgetter, itemgetter
 from sim.people import Head
 from sim.plan import MONTH_DAYS
 
-SELF, SDR, INBOUND = 0, 1, 2
+SELF, SDR, ROUTED_INBOUND = 0, 1, 2  # arrival kinds, also the index of `created`
 OWNER, CREATED_DAY, U_WIN, Z_SIZE = range(4)
 NO_ARRIVAL = (math.inf, -1, None, 0.0, 0.0, 0.0)  # ends every month's arrival list
 NO_CLOSE = (math.inf, -1, None)  # stays at the bottom of the close heap
@@ -127,8 +127,8 @@ class Pipeline:
     def work_until(self, until: float) -> None:
         """Process arrivals and closes, in time order, before day `until`."""
         pending, closes = self.pending, self.closes
-        i = self.next
-        month = self.month
+        all_spares, all_sellers = self.spares, self.sellers
+        i, key, month = self.next, self.key, self.month
         created, unworked, lost = self.created, self.unworked, self.lost
         won, bookings, customers, cycles, commission = self.won
         won_deal, month_end = self.won_deal, (month + 1) * MONTH_DAYS
@@ -161,47 +161,41 @@ class Pipeline:
                 owner.bookings += size
                 won_deal(size, day, owner.segment_index, month_end)
                 continue
-            day = arrival[0]
+            day, kind, source, u_win, z_cycle, z_size = arrival
             if day >= until:
                 break
             i += 1
-            kind = arrival[1]
+            arrival = pending[i]
             if kind == SELF:
-                owner = arrival[2]
-                if not owner.active:
-                    arrival = pending[i]
+                if not source.active:
                     continue
+                owner = source
                 spares = owner.spares
                 slot = owner.slot
                 if spares[slot] <= 0:  # a full seller sources nothing
-                    arrival = pending[i]
                     continue
             else:
                 if kind == SDR:
-                    source = arrival[2]
                     if not source.active:
-                        arrival = pending[i]
                         continue
                     segment = source.segment_index
                 else:
-                    segment = arrival[2]
-                spares = self.spares[segment]
+                    segment = source
+                spares = all_spares[segment]
                 best = max(spares) if spares else 0.0
                 if best <= 0:  # nobody has room: created but unworked
                     if day >= 0:
                         created[kind][month] += 1
                         unworked[month] += 1
-                    arrival = pending[i]
                     continue
                 slot = spares.index(best)  # ties: the first in routing order
-                owner = self.sellers[segment][slot]
+                owner = all_sellers[segment][slot]
             spares[slot] -= 1
             owner.n_open += 1
-            close_day = day + exp(owner.cycle_mu + owner.cycle_sigma * arrival[4]) * owner.cycle_mult
-            self.key += 1
-            push(closes, (close_day, self.key, [owner, day, arrival[3], arrival[5]]))
+            key += 1
+            cycle_days = exp(owner.cycle_mu + owner.cycle_sigma * z_cycle) * owner.cycle_mult
+            push(closes, (day + cycle_days, key, [owner, day, u_win, z_size]))
             if day >= 0:
                 created[kind][month] += 1
                 owner.opps += 1
-            arrival = pending[i]
-        self.next = i
+        self.next, self.key = i, key
