@@ -3,8 +3,10 @@
     python benchmarks/bench.py                  # all figures
     python benchmarks/bench.py --replications 1000 --scenario scenarios/hire5.yaml
 
-Prints: ms per replication on one core; wall seconds for a full run (simulate, aggregate,
-write every output file) on all cores; peak memory (resident set) of that run.
+Prints: ms per replication on one core (and of the naive reference and the bare-loop
+floor, measured alongside, since this machine's speed varies from day to day); wall
+seconds for a full run (simulate, aggregate, write every output file) on all cores; peak
+memory (resident set) of that run.
 """
 
 from __future__ import annotations
@@ -62,13 +64,17 @@ def main() -> None:
     args = parser.parse_args()
     workers = default_workers()
     print(f"machine: {os.cpu_count()} cores; scenario {args.scenario.name}")
+    from benchmarks.floor import ms_per_replication as floor_ms
     from benchmarks.naive import ms_per_replication as naive_ms
 
     ours = ms_per_replication(args.scenario, args.single)
     naive = naive_ms(50)
+    floor = floor_ms()
     print(f"one core: {ours:.1f} ms per replication "
           f"(naive SimPy reference of 25 sellers' opportunities: {naive:.1f} ms; "
           f"ratio {ours / naive:.2f})")
+    print(f"floor: {floor:.1f} ms per replication for a bare loop over the same number of "
+          f"opportunities with routing and closes (benchmarks/floor.py)")
     seconds = full_run_seconds(args.scenario, args.replications, workers)
     print(f"{args.replications:,} replications on {workers} workers, outputs written: "
           f"{seconds:.1f} s wall")
