@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.timing import mean_ms  # noqa: E402
 from sim.api import load, run  # noqa: E402
 from sim.model import Model  # noqa: E402
 from sim.plan import compile_plan  # noqa: E402
@@ -30,11 +31,7 @@ from sim.runner import default_workers  # noqa: E402
 
 def ms_per_replication(scenario_path: Path, replications: int) -> float:
     plan = compile_plan(load(scenario_path))
-    Model(plan, 0).run()  # warm imports and caches
-    start = time.perf_counter()
-    for replication in range(replications):
-        Model(plan, replication).run()
-    return (time.perf_counter() - start) / replications * 1000
+    return mean_ms(lambda replication: Model(plan, replication).run(), replications)
 
 
 def full_run_seconds(scenario_path: Path, replications: int, workers: int) -> float:

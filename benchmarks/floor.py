@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import heapq
 import math
-import time
 
 import numpy as np
+
+from benchmarks.timing import mean_ms
 
 SELLERS = 25
 OPPORTUNITIES = 3200
@@ -58,11 +59,7 @@ def replication(pending: list[tuple]) -> float:
 
 def ms_per_replication(repeats: int = 200) -> float:
     pending = arrivals()
-    replication(pending)
-    start = time.perf_counter()
-    for _ in range(repeats):
-        replication(pending)
-    return (time.perf_counter() - start) / repeats * 1000
+    return mean_ms(lambda _i: replication(pending), repeats)
 
 
 if __name__ == "__main__":

@@ -7,10 +7,10 @@ routing, people or customers. It is the yardstick the design notes measure again
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import simpy
+
+from benchmarks.timing import mean_ms
 
 MONTH_DAYS = 365 / 12
 
@@ -41,11 +41,7 @@ def naive_replication(seed: int, sellers: int = 25, quarters: int = 8) -> float:
 
 
 def ms_per_replication(replications: int = 50) -> float:
-    naive_replication(0)
-    start = time.perf_counter()
-    for seed in range(replications):
-        naive_replication(seed)
-    return (time.perf_counter() - start) / replications * 1000
+    return mean_ms(naive_replication, replications)
 
 
 if __name__ == "__main__":
