@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Callable
 from operator import attrgetter, itemgetter
 
 from sim.people import Head
@@ -36,7 +37,8 @@ class Pipeline:
     events on or after day 0 are recorded, in the month `month` the clock is in.
     """
 
-    def __init__(self, segments: int, rows: dict[str, list[float]], won_deal) -> None:
+    def __init__(self, segments: int, rows: dict[str, list[float]],
+                 won_deal: Callable[[float, float, int, float], None]) -> None:
         self.month = 0
         self.pending: list[tuple] = [NO_ARRIVAL]
         self.next = 0
@@ -51,7 +53,7 @@ class Pipeline:
         self.won = [rows[name] for name in
                     ("opps_won", "bookings", "customers_won", "cycle_days_won_sum",
                      "cost_commission")]
-        self.won_deal = won_deal  # called with (size, day, segment) for every win
+        self.won_deal = won_deal  # called with (size, day, segment, month_end) per win
 
     # ---- arrivals ------------------------------------------------------------------
     def new_month(self, arrivals: list[tuple]) -> None:
