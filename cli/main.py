@@ -6,11 +6,12 @@ Exit codes: 0 success, 1 internal error, 2 bad input (file, key, value or option
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import click
 from rich.console import Console
@@ -109,15 +110,21 @@ def guard_memory(scenarios: Sequence[Scenario], paths: Sequence[str]) -> None:
         check_memory(compile_plan(scenario), scenario.replications, path)
 
 
-class ProgressReporter:
-    """A progress bar on a terminal, shown once a run has taken about a second."""
+PROGRESS_AFTER_ENV = "SIMREV_PROGRESS_AFTER"  # seconds before the bar shows (default 1)
 
-    def __init__(self, total: int, label: str, enabled: bool) -> None:
+
+class ProgressReporter:
+    """A progress bar on a terminal, shown once a run has taken `after_seconds`."""
+
+    def __init__(self, total: int, label: str, enabled: bool, after_seconds: float = 1.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.total = total
         self.label = label
         self.enabled = enabled
+        self.after_seconds = after_seconds
+        self.clock = clock
         self.done = 0
-        self.started = time.monotonic()
+        self.started = clock()
         self.bar: Progress | None = None
         self.task = None
 
@@ -125,7 +132,7 @@ class ProgressReporter:
         self.done += count
         if not self.enabled:
             return
-        if self.bar is None and time.monotonic() - self.started > 1.0:
+        if self.bar is None and self.clock() - self.started >= self.after_seconds:
             self.bar = Progress(
                 TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                 TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
@@ -134,7 +141,7 @@ class ProgressReporter:
             self.bar.start()
             self.task = self.bar.add_task(self.label, total=self.total, rate="")
         if self.bar is not None:
-            rate = self.done / max(1e-9, time.monotonic() - self.started)
+            rate = self.done / max(1e-9, self.clock() - self.started)
             self.bar.update(self.task, completed=self.done, rate=f"{rate:,.0f} rep/s")
 
     def close(self) -> None:
@@ -143,7 +150,12 @@ class ProgressReporter:
 
 
 def progress_for(total: int, label: str, quiet: bool) -> ProgressReporter:
-    return ProgressReporter(total, label, enabled=not quiet and sys.stderr.isatty())
+    try:
+        after_seconds = float(os.environ.get(PROGRESS_AFTER_ENV, "1"))
+    except ValueError:
+        after_seconds = 1.0
+    return ProgressReporter(total, label, enabled=not quiet and sys.stderr.isatty(),
+                            after_seconds=after_seconds)
 
 
 def stdout_console() -> Console:

@@ -10,13 +10,16 @@ from pathlib import Path
 
 import yaml
 
+from cli.main import PROGRESS_AFTER_ENV, ProgressReporter
 from tests.factories import scenario_dict
 
 
 def run_on_a_terminal(args: list[str]) -> tuple[int, str]:
+    """Run the CLI on a pseudo-terminal; the bar may show at once (how soon is tested below)."""
     leader, follower = pty.openpty()
+    env = {**os.environ, PROGRESS_AFTER_ENV: "0"}
     process = subprocess.Popen([sys.executable, "-m", "cli", *args], stdin=follower,
-                               stdout=follower, stderr=follower, close_fds=True)
+                               stdout=follower, stderr=follower, close_fds=True, env=env)
     os.close(follower)
     output = b""
     while True:
@@ -51,3 +54,35 @@ def test_no_progress_bar_when_not_a_terminal(tmp_path: Path) -> None:
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0 and done.stderr == ""
     assert "rep/s" not in done.stdout
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_bar_waits_about_a_second() -> None:
+    clock = FakeClock()
+    reporter = ProgressReporter(400, "slow", enabled=True, clock=clock)
+    clock.now += 0.9
+    reporter(25)
+    assert reporter.bar is None  # a run this quick never shows a bar
+    clock.now += 0.2
+    reporter(25)
+    try:
+        assert reporter.bar is not None
+        assert reporter.bar.tasks[0].completed == 50 and reporter.bar.tasks[0].total == 400
+        assert reporter.bar.tasks[0].fields["rate"] == "45 rep/s"  # 50 in 1.1 s
+    finally:
+        reporter.close()
+
+
+def test_no_bar_when_disabled_however_long() -> None:
+    clock = FakeClock()
+    reporter = ProgressReporter(400, "slow", enabled=False, clock=clock)
+    clock.now += 60
+    reporter(400)
+    assert reporter.bar is None and reporter.done == 400
