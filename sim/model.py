@@ -251,7 +251,15 @@ class Model:
             head_days += days
             if head.kind == SELF:
                 seller_days += days
-                ramp_days += _ramp_days(head.month_pieces, a, b)
+                pieces = head.month_pieces
+                if len(pieces) == 1:  # the usual case, inline
+                    x, y, r = pieces[0]
+                    lo = x if x > a else a
+                    hi = y if y < b else b
+                    if hi > lo:
+                        ramp_days += (hi - lo) * r
+                else:
+                    ramp_days += _ramp_days(pieces, a, b)
         self._managers_to(end)
         for role in self.managers:
             days = self.manager_days[role.name]
@@ -433,9 +441,6 @@ class Model:
 
 def _ramp_days(pieces: list[tuple[float, float, float]], a: float, b: float) -> float:
     """Ramp-weighted days of ramp `pieces` within [a, b)."""
-    if len(pieces) == 1:  # the usual case, without a generator
-        x, y, r = pieces[0]
-        return (min(y, b) - max(x, a)) * r if min(y, b) > max(x, a) else 0.0
     return sum((min(y, b) - max(x, a)) * r for x, y, r in pieces if min(y, b) > max(x, a))
 
 

@@ -7,9 +7,9 @@ capacity in a plain list (routing is ``max`` and ``index`` on it). People events
 departures) happen on the SimPy clock between calls to `work_until`.
 
 An arrival is a tuple ``(day, kind, source, u_win, z_cycle, z_size)``: `source` is the
-seller (self-sourced), the SDR, or the segment index (inbound). An open opportunity is a
-list ``[owner, created_day, u_win, z_size]`` (the owner changes when a seller leaves) and
-its heap entry is ``(close_day, key, opportunity)``.
+seller (self-sourced), the SDR, or the segment index (inbound). An open opportunity is its
+heap entry ``(close_day, key, owner, created_day, u_win, z_size)``; when a seller leaves,
+their entries are replaced by ones with the new owner (or dropped, when lost).
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from sim.people import Head
 from sim.plan import MONTH_DAYS
 
 SELF, SDR, ROUTED_INBOUND = 0, 1, 2  # arrival kinds, also the index of `created`
-OWNER, CREATED_DAY, U_WIN, Z_SIZE = range(4)
+OWNER = 2  # in an open opportunity's entry (close_day, key, owner, created_day, u_win, z_size)
 NO_ARRIVAL = (math.inf, -1, None, 0.0, 0.0, 0.0)  # ends every month's arrival list
-NO_CLOSE = (math.inf, -1, None)  # stays at the bottom of the close heap
+NO_CLOSE = (math.inf, -1, None, 0.0, 0.0, 0.0)  # stays at the bottom of the close heap
 BY_DAY = itemgetter(0)
 ORDER = attrgetter("order")
 
@@ -106,20 +106,25 @@ class Pipeline:
         """A leaver's open opportunities go, one by one in close order, to the segment's
         seller with the most spare capacity (even beyond capacity); with nobody left they
         are lost on `day`."""
-        mine = sorted(entry for entry in self.closes if entry[2] and entry[2][OWNER] is leaver)
+        closes = self.closes
+        mine = sorted(entry for entry in closes if entry[OWNER] is leaver)
+        if not mine:
+            return
         sellers = self.sellers[leaver.segment_index]
         spares = self.spares[leaver.segment_index]
-        for entry in mine:
-            opp = entry[2]
+        kept = [entry for entry in closes if entry[OWNER] is not leaver]
+        for close_day, key, _leaver, created_day, u_win, z_size in mine:
             if not sellers:
-                opp[OWNER] = None
                 if day >= 0:
                     self.lost[self.month] += 1
                 continue
             slot = spares.index(max(spares))
-            opp[OWNER] = sellers[slot]
-            sellers[slot].n_open += 1
+            owner = sellers[slot]
+            owner.n_open += 1
             spares[slot] -= 1
+            kept.append((close_day, key, owner, created_day, u_win, z_size))
+        heapq.heapify(kept)
+        closes[:] = kept
         leaver.n_open = 0
 
     def open_count(self) -> int:
@@ -141,23 +146,20 @@ class Pipeline:
             if day < arrival[0]:  # a close comes first
                 if day >= until:
                     break
-                opp = pop(closes)[2]
-                owner = opp[OWNER]
-                if owner is None:
-                    continue  # lost already when its seller left with nobody to take it
+                _day, _key, owner, created_day, u_win, z_size = pop(closes)
                 owner.n_open -= 1
                 owner.spares[owner.slot] += 1
                 if day < 0:
                     continue
                 # won with the owner's win probability this month
-                if opp[U_WIN] >= owner.p_win:
+                if u_win >= owner.p_win:
                     lost[month] += 1
                     continue
-                size = exp(owner.deal_mu + owner.deal_sigma * opp[Z_SIZE]) * owner.deal_mult
+                size = exp(owner.deal_mu + owner.deal_sigma * z_size) * owner.deal_mult
                 won[month] += 1
                 bookings[month] += size
                 customers[month] += 1
-                cycles[month] += day - opp[CREATED_DAY]
+                cycles[month] += day - created_day
                 commission[month] += size * owner.commission
                 owner.wins += 1
                 owner.bookings += size
@@ -196,7 +198,7 @@ class Pipeline:
             owner.n_open += 1
             key += 1
             cycle_days = exp(owner.cycle_mu + owner.cycle_sigma * z_cycle) * owner.cycle_mult
-            push(closes, (day + cycle_days, key, [owner, day, u_win, z_size]))
+            push(closes, (day + cycle_days, key, owner, day, u_win, z_size))
             if day >= 0:
                 created[kind][month] += 1
                 owner.opps += 1
