@@ -105,14 +105,17 @@ class Book:
             return 0.0, 0, 0.0
         u = stream(plan.seed, self.replication, CHURN, month).random(n_at_start)
         alive = self.alive[:n_at_start]
+        arr = self.arr[:n_at_start]
         churned = alive & (u < p_churn)
         kept = alive & ~churned
-        churned_arr = float(self.arr[:n_at_start][churned].sum())
-        expansion = float(self.arr[:n_at_start][kept].sum() * growth)
-        self.arr[:n_at_start][kept] *= 1.0 + growth
-        self.alive[:n_at_start][churned] = False
-        self.per_segment -= np.bincount(
-            self.segment[:n_at_start][churned], minlength=len(plan.segments)
-        )
+        churned_arr = float(arr[churned].sum())
+        expansion = float(arr[kept].sum() * growth)
+        np.multiply(arr, 1.0 + growth, out=arr, where=kept)
+        alive[:] = kept
+        count = int(np.count_nonzero(churned))
+        if count:
+            self.per_segment -= np.bincount(
+                self.segment[:n_at_start][churned], minlength=len(plan.segments)
+            )
         self.total_arr += expansion - churned_arr
-        return churned_arr, int(churned.sum()), expansion
+        return churned_arr, count, expansion

@@ -143,7 +143,8 @@ class Model:
         plan = self.plan
         heads = [h for roster in self.rosters.values() for h in roster.active]
         for head in heads:
-            head.advance_progress(start)
+            if not head.ramped:
+                head.advance_progress(start)
         if month >= 0:
             for role_name, count in plan.hiring.get(month, ()):
                 self._planned(role_name, count, start)
@@ -326,6 +327,11 @@ class Model:
             self.month_support.append((role.segment, role.effects, coverage))
             book_effects = {k: v for k, v in role.effects.items() if k in ("churn", "expansion")}
             levers.apply(self.company, book_effects, coverage)
+        if not self.month_programs and not self.month_support:  # no effect reaches anyone
+            for head in heads:
+                if head.lever is not levers.NEUTRAL:
+                    head.set_lever(levers.NEUTRAL)
+            return
         for head in heads:
             lever = self._levers_for(head)
             if lever != head.lever:
