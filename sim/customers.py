@@ -35,7 +35,8 @@ class Book:
         self.per_segment = np.bincount(self.segment[:n], minlength=len(plan.segments))
         self.total_arr = float(plan.customers_arr)
         self.month_revenue_extra = 0.0  # revenue this month from deals won during it
-        self.new_deals: list[tuple[float, int]] = []  # (ARR, segment) won since `settle`
+        self.new_arr: list[float] = []  # ARR of deals won since `settle`
+        self.new_segment: list[int] = []  # and their segments
 
     @property
     def customers(self) -> int:
@@ -56,26 +57,26 @@ class Book:
         """
         self.total_arr += arr
         self.month_revenue_extra += arr * (month_end - day) / YEAR_DAYS
-        self.new_deals.append((arr, segment))
+        self.new_arr.append(arr)
+        self.new_segment.append(segment)
 
     def settle(self) -> None:
         """Put the month's won deals on the book."""
-        if not self.new_deals:
+        count = len(self.new_arr)
+        if not count:
             return
-        arr, segment = zip(*self.new_deals, strict=True)
-        count = len(arr)
         while self.n + count > len(self.arr):
             grow = len(self.arr)
             self.arr = np.concatenate([self.arr, np.zeros(grow)])
             self.segment = np.concatenate([self.segment, np.zeros(grow, dtype=np.int64)])
             self.alive = np.concatenate([self.alive, np.zeros(grow, dtype=bool)])
         new = slice(self.n, self.n + count)
-        self.arr[new] = arr
-        self.segment[new] = segment
+        self.arr[new] = self.new_arr
+        self.segment[new] = self.new_segment
         self.alive[new] = True
         self.n += count
-        self.per_segment += np.bincount(segment, minlength=len(self.per_segment))
-        self.new_deals = []
+        self.per_segment += np.bincount(self.new_segment, minlength=len(self.per_segment))
+        self.new_arr, self.new_segment = [], []
 
     def month_revenue(self, arr_at_start: float) -> float:
         """Recognized revenue of the month: ARR accrued daily."""
