@@ -77,7 +77,7 @@ class Model:
         ]
         self.segment_factor = [1.0] * len(plan.segments)
         self.company = levers.neutral()
-        self.month_programs = []
+        self.month_programs: list[tuple[ProgramPlan, float, set]] = []
         self.month_support: list[tuple[int | None, dict[str, float], float]] = []
         self.cohorts: dict[str, set] = {}
         self.manager_days = {r.name: 0.0 for r in self.managers}
