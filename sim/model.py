@@ -143,8 +143,7 @@ class Model:
         plan = self.plan
         heads = [h for roster in self.rosters.values() for h in roster.active]
         for head in heads:
-            if not head.ramped:
-                head.advance_progress(start)
+            head.advance_progress(start)
         if month >= 0:
             for role_name, count in plan.hiring.get(month, ()):
                 self._planned(role_name, count, start)
@@ -173,14 +172,9 @@ class Model:
     def _head_month(self, head: Head, start: float, end: float, arrivals: list) -> None:
         """A head's month from `start`: ramp, capacity, its arrivals and attrition."""
         role = head.role
-        ramp = role.ramp[-1]
-        if head.ramped:
-            pieces = [(start, end, ramp)]
-            head.ramp_avg = (end - start) * ramp / (end - start)
-        else:
-            pieces = head.ramp_pieces(start, end)
-            head.ramp_avg = sum((b - a) * r for a, b, r in pieces) / (end - start)
+        pieces = head.ramp_pieces(start, end)
         head.month_pieces = pieces
+        head.ramp_avg = _ramp_days(pieces, start, end) / (end - start)
         kind = head.kind
         if kind is not None:  # sellers and SDRs source opportunities
             rate = head.rate_unit * self.segment_factor[role.segment] * head.seat_factor
@@ -191,12 +185,7 @@ class Model:
                     head.capacity = role.max_open_opps * head.ramp_avg * head.room
                 head.spare = head.capacity - head.n_open
             if rate > 0:
-                if head.ramped:
-                    if rate * ramp > 0.0:
-                        head.draws.between(start, end, rate * ramp, kind, head, arrivals)
-                else:
-                    head.draws.arrivals([(a, b, rate * r) for a, b, r in pieces], kind, head,
-                                        arrivals)
+                head.draws.arrivals(pieces, rate, kind, head, arrivals)
         hazard = head.hazard
         if hazard > 0 and self.month >= 0:
             wait = head.attrition_left / hazard
@@ -252,15 +241,7 @@ class Model:
             head_days += days
             if head.kind == SELF:
                 seller_days += days
-                pieces = head.month_pieces
-                if len(pieces) == 1:  # the usual case, inline
-                    x, y, r = pieces[0]
-                    lo = x if x > a else a
-                    hi = y if y < b else b
-                    if hi > lo:
-                        ramp_days += (hi - lo) * r
-                else:
-                    ramp_days += _ramp_days(pieces, a, b)
+                ramp_days += _ramp_days(head.month_pieces, a, b)
         self._managers_to(end)
         for role in self.managers:
             days = self.manager_days[role.name]
@@ -327,14 +308,9 @@ class Model:
             self.month_support.append((role.segment, role.effects, coverage))
             book_effects = {k: v for k, v in role.effects.items() if k in ("churn", "expansion")}
             levers.apply(self.company, book_effects, coverage)
-        if not self.month_programs and not self.month_support:  # no effect reaches anyone
-            for head in heads:
-                if head.lever is not levers.NEUTRAL:
-                    head.set_lever(levers.NEUTRAL)
-            return
         for head in heads:
             lever = self._levers_for(head)
-            if lever != head.lever:
+            if lever is not head.lever and lever != head.lever:
                 head.set_lever(lever)
 
     def _levers_for(self, head: Head) -> list[float]:
@@ -447,6 +423,11 @@ class Model:
 
 def _ramp_days(pieces: list[tuple[float, float, float]], a: float, b: float) -> float:
     """Ramp-weighted days of ramp `pieces` within [a, b)."""
+    if len(pieces) == 1:  # the usual case: no generator, no min and max calls
+        x, y, r = pieces[0]
+        lo = x if x > a else a
+        hi = y if y < b else b
+        return (hi - lo) * r if hi > lo else 0.0
     return sum((min(y, b) - max(x, a)) * r for x, y, r in pieces if min(y, b) > max(x, a))
 
 

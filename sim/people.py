@@ -111,6 +111,8 @@ class Head:
         and the last value holds after the curve ends.
         """
         ramp = self.role.ramp
+        if self.ramped:
+            return [(start, end, ramp[-1])]
         speed = self.lever[levers.RAMP_SPEED]
         progress = self.progress_days + (start - self.progress_at) * speed
         pieces = []

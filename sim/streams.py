@@ -82,12 +82,13 @@ class OppDraws:
         z_cycle, z_size = rng.standard_normal((2, BLOCK)).tolist()
         self._z_cycle, self._z_size = z_cycle, z_size
 
-    def arrivals(self, pieces: list[tuple[float, float, float]], kind: int, source: object,
-                 out: list[tuple]) -> None:
-        """Arrivals over `pieces` of ``(from_day, to_day, rate_per_day)`` (see `between`)."""
-        for start, end, rate in pieces:
-            if rate > 0.0:
-                self.between(start, end, rate, kind, source, out)
+    def arrivals(self, pieces: list[tuple[float, float, float]], rate: float, kind: int,
+                 source: object, out: list[tuple]) -> None:
+        """Arrivals at `rate` per day × each piece's factor over `pieces` of ``(from_day,
+        to_day, factor)`` (see `between`)."""
+        for start, end, factor in pieces:
+            if rate * factor > 0.0:
+                self.between(start, end, rate * factor, kind, source, out)
 
     def between(self, start: float, end: float, rate: float, kind: int, source: object,
                 out: list[tuple]) -> None:
