@@ -22,41 +22,11 @@ import numpy as np
 from sim.api import load
 from sim.model import Model
 from sim.plan import Plan, compile_plan
-from tests.factories import SEGMENT, SELLER
-from tests.factories import plan as test_plan
+from tests.factories import stress_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ("base", "hire5", "enablement", "support", "ai_assist")
 REPLICATIONS = 12
-
-
-def stress_plan() -> Plan:
-    return test_plan(
-        segments={"mid": dict(SEGMENT, inbound_opps_per_month=15),
-                  "ent": dict(SEGMENT, accounts=3000, inbound_opps_per_month=30)},
-        roles={
-            "ae": dict(SELLER, attrition=0.6, backfill=True, ramp=[0, 0.5, 1], max_open_opps=6,
-                       time_to_hire_days={"mean": 40, "cv": 0.4}, skill_sigma=0.4),
-            "ent_ae": dict(SELLER, segment="ent", headcount=4, attrition=0.9, backfill=False,
-                           time_to_hire_days={"mean": 40, "cv": 0.4}),
-            "sdr": {"kind": "sdr", "segment": "ent", "headcount": 3, "cost": 80000,
-                    "ramp": [0.5, 1], "opps_per_month": 8, "attrition": 0.5,
-                    "time_to_hire_days": {"mean": 30, "cv": 0.3}},
-            "coord": {"kind": "support", "segment": "mid", "headcount": 1, "cost": 70000,
-                      "covers": 4, "effects": {"win_rate": 1.1, "cycle_time": 0.9},
-                      "ramp": [0.5, 1]},
-        },
-        hiring=[{"role": "ae", "count": 3, "month": "2027-04"},
-                {"role": "ent_ae", "count": -2, "month": "2027-07"}],
-        programs={
-            "new": {"start": "2027-03", "targets": {"role": "ae", "who": "new_hires"},
-                    "effects": {"ramp_speed": 1.5, "time_to_hire": 0.7, "deal_size": 1.2},
-                    "seat_cost_per_month": 100, "phase_in_months": 2},
-            "coach": {"start": "2027-02", "months": 9,
-                      "targets": {"role": "ae", "who": "bottom_quartile"},
-                      "effects": {"win_rate": 1.3, "attrition": 0.5, "capacity": 1.2}},
-        },
-    )
 
 
 def plans() -> Iterator[tuple[str, Plan]]:
