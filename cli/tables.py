@@ -2,37 +2,15 @@
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from sim.formatting import money
+from sim.metric_registry import COMPARED, fmt, label, unit
 from sim.results import RunResult
 
-QUARTER_COLUMNS = (
-    ("bookings", "bookings", "money"),
-    ("arr", "ARR (end)", "money"),
-    ("revenue_per_head", "revenue / head", "money"),
-    ("heads_total", "heads (end)", "count"),
-    ("cost_total", "cost", "money"),
-    ("win_rate", "win rate", "share"),
-    ("opps_unworked", "unworked opps", "count"),
-)
-
-
-def fmt(value: float, kind: str = "money") -> str:
-    """$1.23M, $456k, 12.5, 22.1%; a missing value is an en dash."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if kind == "share":
-        return f"{100 * value:.1f}%"
-    if kind == "count":
-        return f"{value:,.1f}" if abs(value) < 100 else f"{value:,.0f}"
-    if kind == "ratio":
-        return f"{value:.2f}"
-    return money(value)
+QUARTER_COLUMNS = ("bookings", "arr", "revenue_per_head", "heads_total", "cost_total",
+                   "win_rate", "opps_unworked")
 
 
 def spread(row: pd.Series | dict, kind: str) -> str:
@@ -46,12 +24,12 @@ def quarterly_table(result: RunResult) -> Table:
         title_justify="left",
     )
     table.add_column("quarter")
-    for _, label, _ in QUARTER_COLUMNS:
-        table.add_column(label, justify="right")
+    for metric in QUARTER_COLUMNS:
+        table.add_column(label(metric), justify="right")
     frame = result.quarterly.set_index(["period", "metric"])
     for period in dict.fromkeys(result.quarterly["period"]):
         start = frame.loc[(period, "bookings"), "period_start"]
-        cells = [spread(frame.loc[(period, metric)], kind) for metric, _, kind in QUARTER_COLUMNS]
+        cells = [spread(frame.loc[(period, metric)], unit(metric)) for metric in QUARTER_COLUMNS]
         table.add_row(f"{period} {start}", *cells)
     return table
 
@@ -87,17 +65,6 @@ def print_run(console: Console, result: RunResult, folder: str) -> None:
     console.print(f"Results written to {folder}/")
 
 
-COMPARE_KIND = {
-    "revenue_per_head": "money", "bookings": "money", "arr": "money", "cost_total": "money",
-    "bookings_per_seller": "money", "sales_expense_ratio": "ratio", "magic_number": "ratio",
-}
-COMPARE_LABEL = {
-    "revenue_per_head": "revenue per head", "bookings": "bookings", "arr": "ARR at end",
-    "cost_total": "cost", "bookings_per_seller": "bookings per seller",
-    "sales_expense_ratio": "sales expense ratio", "magic_number": "magic number",
-}
-
-
 def compare_table(table: pd.DataFrame, replications: int, seed: int) -> Table:
     out = Table(title=f"Paired comparison with the base: {replications:,} replications, seed "
                       f"{seed}, common random numbers; difference with its 95% interval",
@@ -106,14 +73,14 @@ def compare_table(table: pd.DataFrame, replications: int, seed: int) -> Table:
                  "beats base"):
         out.add_column(name, justify="left" if name in ("metric", "scenario") else "right")
     for metric, rows in table.groupby("metric", sort=False):
-        kind = COMPARE_KIND.get(metric, "money")
+        kind = unit(metric)
         for i, (_, row) in enumerate(rows.iterrows()):
             base = i == 0
             diff = "–" if base else (
                 f"{fmt(row.diff_mean, kind)} ({fmt(row.diff_ci_low, kind)} to "
                 f"{fmt(row.diff_ci_high, kind)})")
             beats = "–" if base else f"{100 * row.share_beating_base:.0f}%"
-            out.add_row(COMPARE_LABEL.get(metric, metric) if base else "", row.scenario,
+            out.add_row(label(metric) if base else "", row.scenario,
                         spread(row, kind), diff, beats, end_section=i == len(rows) - 1)
     return out
 
@@ -131,19 +98,17 @@ def increments_table(increments: pd.DataFrame) -> Table:
 
 def leaders(table: pd.DataFrame) -> list[str]:
     """One verdict line per metric: which plan leads and whether it is clear of the base."""
-    from sim.compare import COMPARED
-
     lines = []
     for metric, rows in table.groupby("metric", sort=False):
         higher = COMPARED[metric]
         means = rows["mean"].dropna()
-        label = COMPARE_LABEL.get(metric, metric)
+        what = label(metric)
         if means.empty:
-            lines.append(f"{label}: no estimate (too short a horizon).")
+            lines.append(f"{what}: no estimate (too short a horizon).")
             continue
         best = rows.loc[means.idxmax() if higher else means.idxmin()]
         if best.verdict == "base":
-            lines.append(f"{label}: the base leads.")
+            lines.append(f"{what}: the base leads.")
         else:
-            lines.append(f"{label}: {best.scenario} leads; {best.verdict}.")
+            lines.append(f"{what}: {best.scenario} leads; {best.verdict}.")
     return lines

@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from sim.api import load, run_compared  # noqa: E402
 from sim.compare import compare, increments  # noqa: E402
-from sim.formatting import money  # noqa: E402
+from sim.metric_registry import money  # noqa: E402
 
 PLANS = ("base", "hire5", "enablement", "support", "ai_assist")
 COLUMNS = (

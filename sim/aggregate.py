@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from sim import __version__
+from sim.metric_registry import HEADLINE
 from sim.metrics import Layout, derive, periodize, stats
 from sim.model import layout_for
 from sim.plan import MONTH_DAYS, Plan, month_of
@@ -15,12 +16,6 @@ from sim.results import RunResult
 from sim.scenario import Scenario, scenario_hash
 from sim.scenario.schema import parse_month
 
-HEADLINE: tuple[str, ...] = (
-    "bookings", "revenue", "arr", "net_new_arr", "cost_total", "heads_total", "sellers",
-    "revenue_per_head", "arr_per_head", "bookings_per_seller", "win_rate", "opps_unworked",
-    "sales_expense_ratio", "magic_number", "customers", "arr_per_customer",
-    "new_logo_share", "clv", "arr_per_csm",
-)
 STAT_COLUMNS = ("mean", "sd", "p10", "p50", "p90")
 
 

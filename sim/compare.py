@@ -15,17 +15,24 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from sim.metric_registry import COMPARED, label
 from sim.results import RunResult
 
-# Metrics compared (whole horizon), and whether more is better.
-COMPARED: dict[str, bool] = {
-    "revenue_per_head": True,
-    "bookings": True,
-    "arr": True,
-    "cost_total": False,
-    "bookings_per_seller": True,
-    "sales_expense_ratio": False,
-    "magic_number": True,
+# compare.csv's columns in words (the workbook's headers).
+COLUMN_LABELS: dict[str, str] = {
+    "scenario": "scenario",
+    "metric": "metric",
+    "label": "label",
+    "mean": "mean",
+    "p10": "P10",
+    "p50": "P50",
+    "p90": "P90",
+    "diff_mean": "difference vs base (mean)",
+    "diff_se": "standard error of the difference",
+    "diff_ci_low": "difference, 95% CI low",
+    "diff_ci_high": "difference, 95% CI high",
+    "share_beating_base": "share of replications beating base",
+    "verdict": "verdict",
 }
 
 
@@ -56,14 +63,21 @@ def unpaired_se(base: np.ndarray, other: np.ndarray) -> float:
     return float(math.sqrt(base.var(ddof=1) / len(base) + other.var(ddof=1) / len(other)))
 
 
+def in_words(metric: str) -> str:
+    """A metric's label inside a sentence: `Total cost` -> `total cost`, `ARR` stays."""
+    text = label(metric)
+    return text if text[1:2].isupper() else text[:1].lower() + text[1:]
+
+
 def verdict(name: str, metric: str, interval: dict[str, float], higher_is_better: bool) -> str:
     low, high = interval["ci_low"], interval["ci_high"]
+    what = in_words(metric)
     if math.isnan(low):
         return "no estimate"
     if low <= 0 <= high:
-        return f"{name} and base are not distinguishable on {metric} (interval includes 0)"
+        return f"{name} and base are not distinguishable on {what} (interval includes 0)"
     better = (low > 0) == higher_is_better
-    return f"{name} {'beats' if better else 'trails'} base on {metric} (interval excludes 0)"
+    return f"{name} {'beats' if better else 'trails'} base on {what} (interval excludes 0)"
 
 
 def compare(results: list[RunResult]) -> pd.DataFrame:

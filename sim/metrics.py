@@ -3,24 +3,7 @@
 A replication records *raw* metrics month by month into one preallocated array: flows
 (summed over a period) and stocks (the value at the period's end). Every KPI is derived
 from the raws of a period (`derive`), so monthly, quarterly and whole-horizon figures
-follow the same definitions:
-
-- ``win_rate`` = won / (won + lost) closed in the period
-- ``cycle_days_won`` = mean days from creation to close of the deals won
-- ``avg_deal_size`` = bookings / deals won
-- ``ramped_sellers`` = time-average over the period of the sum of sellers' ramp factors
-- ``cost_total`` = people + commission + hiring + programs
-- ``net_new_arr`` = bookings + expansion - churned ARR
-- ``revenue_per_head`` = revenue, annualized, / time-average heads (all roles)
-- ``arr_per_head`` = ARR / heads at the period's end
-- ``bookings_per_seller`` = bookings, annualized, / time-average sellers
-- ``arr_per_csm`` = ARR / CSM heads at the period's end
-- ``sales_expense_ratio`` = cost_total / revenue
-- ``magic_number`` = net new ARR / the previous period's cost_total (none for the first)
-- ``arr_per_customer`` = ARR / customers at the period's end
-- ``new_logo_share`` = bookings / (bookings + expansion ARR)
-- ``clv`` = ARR per customer / annual customer churn (customers churned, annualized, /
-  customers at the period's start)
+follow the same definitions, which `sim.metric_registry` states in words.
 
 A ratio whose denominator is zero is missing (NaN), not zero.
 """
@@ -29,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.metric_registry import output_metrics
 from sim.plan import MONTH_DAYS
 
 FLOWS: tuple[str, ...] = (
@@ -71,21 +55,6 @@ class Layout:
 
     def __len__(self) -> int:
         return len(self.names)
-
-
-def output_metrics(role_heads: tuple[str, ...]) -> tuple[str, ...]:
-    """The metrics written to outputs, in order."""
-    return (
-        *role_heads,
-        "heads_total", "sellers", "ramped_sellers", "hires", "departures",
-        "opps_created", "opps_created_self", "opps_created_sdr", "opps_created_inbound",
-        "opps_unworked", "opps_won", "opps_lost", "open_opps", "win_rate",
-        "cycle_days_won", "avg_deal_size", "bookings", "expansion_arr", "churned_arr",
-        "net_new_arr", "arr", "revenue", "customers", "customers_won", "customers_churned",
-        "cost_people", "cost_commission", "cost_hiring", "cost_programs", "cost_total",
-        "revenue_per_head", "arr_per_head", "bookings_per_seller", "arr_per_csm",
-        "sales_expense_ratio", "magic_number", "arr_per_customer", "new_logo_share", "clv",
-    )
 
 
 def periodize(raw: np.ndarray, layout: Layout, groups: list[np.ndarray]) -> np.ndarray:

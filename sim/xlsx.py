@@ -15,12 +15,12 @@ from pathlib import Path
 import pandas as pd
 
 from sim import __version__
-from sim.report.units import kind, label
+from sim.metric_registry import label, unit
 from sim.results import RunResult
 
 STATS = ("p10", "p50", "p90", "mean")
-FORMATS = {"money": '"$"#,##0;-"$"#,##0', "count": "#,##0.0", "ratio": "0.00",
-           "share": "0.0%"}
+FORMATS = {"money": '"$"#,##0;-"$"#,##0', "count": "#,##0.0", "days": "#,##0.0",
+           "ratio": "0.00", "share": "0.0%"}
 INVALID = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -83,8 +83,15 @@ def _write(sheet, frame: pd.DataFrame, formats: list[str | None] | None = None,
 
 
 def _comparison(sheet, table: pd.DataFrame) -> None:
-    _write(sheet, table, widths={1: 22, 2: 22, len(table.columns): 70})
+    from sim.compare import COLUMN_LABELS
+
+    table = table.copy()
+    if "metric" in table:
+        table.insert(list(table.columns).index("metric") + 1, "label",
+                     [label(str(m)) for m in table["metric"]])
     columns = list(table.columns)
+    _write(sheet, table.rename(columns=COLUMN_LABELS),
+           widths={1: 22, 2: 22, 3: 26, len(table.columns): 70})
     if "metric" not in columns:
         return
     same_unit = [i + 1 for i, c in enumerate(columns)
@@ -92,7 +99,7 @@ def _comparison(sheet, table: pd.DataFrame) -> None:
     share = [i + 1 for i, c in enumerate(columns) if c == "share_beating_base"]
     for row, metric in enumerate(table["metric"], start=2):
         for col in same_unit:
-            sheet.cell(row=row, column=col).number_format = FORMATS[kind(str(metric))]
+            sheet.cell(row=row, column=col).number_format = FORMATS[unit(str(metric))]
         for col in share:
             sheet.cell(row=row, column=col).number_format = FORMATS["share"]
 
@@ -145,7 +152,7 @@ def write_xlsx(results: list[RunResult], path: str | Path,
         wide = quarterly_wide(result)
         wide.insert(1, "label", [label(m) for m in wide.metric])
         _write(book.create_sheet(name), wide,
-               formats=[FORMATS[kind(m)] for m in wide.metric], widths={1: 22, 2: 26})
+               formats=[FORMATS[unit(m)] for m in wide.metric], widths={1: 22, 2: 26})
         book[name].freeze_panes = "C2"
     if table is not None:
         _comparison(book.create_sheet(sheet_name("comparison", taken)), table)

@@ -70,3 +70,12 @@ def test_readme_has_runnable_commands() -> None:
     commands = simrev_commands(README)
     assert any(c.startswith("simrev run") for c in commands)
     assert any("--vary" in c for c in commands)
+
+
+def test_generated_reference_blocks_match_the_code() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("reference", ROOT / "docs" / "reference.py")
+    reference = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(reference)
+    assert reference.stale() == [], "run python docs/reference.py"

@@ -11,7 +11,8 @@ import pytest
 
 from sim import __version__
 from sim.api import load, run_compared
-from sim.compare import compare
+from sim.compare import COLUMN_LABELS, compare, in_words
+from sim.metric_registry import label
 from sim.xlsx import sheet_name, write_xlsx
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,17 +61,22 @@ def test_comparison_sheet_is_the_compare_table(book, results) -> None:
     table = compare(results)
     sheet = book["comparison"]
     header = [c.value for c in sheet[1]]
-    assert header == list(table.columns)
+    columns = list(table.columns)
+    columns.insert(columns.index("metric") + 1, "label")
+    assert header == [COLUMN_LABELS[c] for c in columns]
+    assert not any("_" in h for h in header), "headers are words, not keys"
     assert sheet.max_row == len(table) + 1
     for n, row in enumerate(sheet.iter_rows(min_row=2, values_only=True)):
         expected = table.iloc[n]
-        assert row[:2] == (expected.scenario, expected.metric)
+        assert row[:3] == (expected.scenario, expected.metric, label(expected.metric))
         for column in ("mean", "p10", "p90", "diff_mean", "diff_ci_low", "diff_ci_high",
                        "share_beating_base"):
             value = expected[column]
-            cell = row[header.index(column)]
+            cell = row[header.index(COLUMN_LABELS[column])]
             assert (cell is None) if math.isnan(value) else cell == pytest.approx(value)
         assert row[header.index("verdict")] == expected.verdict
+        if expected.verdict not in ("base", "no estimate"):
+            assert in_words(expected.metric) in expected.verdict
 
 
 def test_about_sheet_names_version_seed_and_hashes(book, results) -> None:

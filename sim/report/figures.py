@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 
-from sim.formatting import money as format_money
+from sim.metric_registry import fmt as format_value
 
 WIDTH = 560
 LEFT, RIGHT, TOP = 74, 18, 34
@@ -34,18 +34,8 @@ def finite(value: float | None) -> bool:
 
 
 def fmt(value: float | None, kind: str = "money", digits: int | None = None) -> str:
-    """A value for reading: money $1.2M / $456k, count 34.5, ratio 0.32, share 22.1%."""
-    if not finite(value):
-        return "–"
-    if kind == "money":
-        return format_money(value, millions_digits=1 if digits is None else digits)
-    if kind == "share":
-        return f"{100 * value:.{1 if digits is None else digits}f}%"
-    if kind == "ratio":
-        return f"{value:.{2 if digits is None else digits}f}"
-    if digits is None:
-        digits = 1 if abs(value) < 100 else 0
-    return f"{value:,.{digits}f}"
+    """A value for a chart: as in tables, but money to one decimal of millions ($1.2M)."""
+    return format_value(value, kind, 1 if digits is None and kind == "money" else digits)
 
 
 def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:

@@ -13,9 +13,8 @@ import re
 import pandas as pd
 
 from sim import __version__
-from sim.compare import COMPARED
+from sim.metric_registry import COMPARED, label, unit
 from sim.report.figures import box_plot, color, diff_chart, fan_chart, finite, fmt, sweep_chart
-from sim.report.units import kind, label
 from sim.results import RunResult
 from sim.scenario import scenario_to_yaml
 
@@ -69,7 +68,7 @@ def _esc(text: object) -> str:
 
 def value(metric: str, number: float | None) -> str:
     """A metric's value as the tables show it."""
-    return fmt(number, kind(metric), 2 if kind(metric) == "money" else None)
+    return fmt(number, unit(metric), 2 if unit(metric) == "money" else None)
 
 
 def signed(metric: str, number: float | None) -> str:
@@ -192,7 +191,7 @@ def _fans(results: list[RunResult], metrics: tuple[tuple[str, str, str], ...]) -
         for result in results:
             labels, starts, p10, p50, p90 = _series(result, metric)
             series.append((result.name, p10, p50, p90))
-        charts.append(fan_chart(title, labels, series, kind(metric), sublabels=starts,
+        charts.append(fan_chart(title, labels, series, unit(metric), sublabels=starts,
                                 subtitle=f"{what}; P50 line, P10–P90 band, {reps:,} replications",
                                 y_label=label(metric)))
     return '<div class="charts">' + "".join(charts) + "</div>"
@@ -241,7 +240,7 @@ def _compare_table(results: list[RunResult], table: pd.DataFrame) -> str:
         higher = COMPARED.get(metric, True)
         for n, (i, r) in enumerate(part.iterrows()):
             base = bool(is_base.loc[i])
-            k = kind(metric)
+            k = unit(metric)
             scen = _swatch(index.get(r.scenario, 0)) + _esc(r.scenario)
             if base:
                 diff, beats, verdict = "–", "–", "base"
@@ -288,7 +287,7 @@ def _diff_charts(results: list[RunResult], table: pd.DataFrame) -> str:
                 for _, r in part.iterrows()]
         colors = [color(index.get(r.scenario, 1)) for _, r in part.iterrows()]
         better = "higher" if COMPARED.get(metric, True) else "lower"
-        charts.append(diff_chart(f"Δ {label(metric)} vs {base}", rows, kind(metric),
+        charts.append(diff_chart(f"Δ {label(metric)} vs {base}", rows, unit(metric),
                                  subtitle=f"paired difference, 95% CI; {better} is better",
                                  colors=colors))
     return '<div class="charts">' + "".join(charts) + "</div>"
@@ -304,7 +303,7 @@ def _sweep_section(results: list[RunResult], key: str, values: list[str]) -> str
         charts.append(sweep_chart(
             f"{label(metric)} by {key.rsplit('.', 1)[-1]}", key, values,
             [s.get("p10") for s in stats], [s.get("p50") for s in stats],
-            [s.get("p90") for s in stats], kind(metric),
+            [s.get("p90") for s in stats], unit(metric),
             subtitle=f"whole horizon; P50 line, P10–P90 band, {reps:,} replications"))
     numbers = []
     for v in values:
@@ -317,7 +316,7 @@ def _sweep_section(results: list[RunResult], key: str, values: list[str]) -> str
     for k, (v, result) in enumerate(zip(values, variants, strict=True)):
         means = {m: float(result.totals[m].mean()) for m in ("bookings", "arr")}
         row = [v, result.name]
-        row += [fmt(result.summary["headline"].get(m, {}).get("p50"), kind(m)) for m in SWEPT]
+        row += [fmt(result.summary["headline"].get(m, {}).get("p50"), unit(m)) for m in SWEPT]
         for m in ("bookings", "arr"):
             step = numbers[k] - numbers[k - 1] if k else math.nan
             if k and finite(step) and step != 0:
