@@ -12,7 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cli.main import main
-from sim.scenario import load_scenario, scenario_to_yaml
+from sim import api
+from sim.plan import compile_plan
+from sim.runner import check_memory
+from sim.scenario import ScenarioError, load_scenario, scenario_to_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -67,9 +70,33 @@ def mutated(draw: st.DrawFn) -> dict:
     return data
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def simulate_or_refuse(path: Path) -> None:
+    """The library's path of `simrev run`: load, check the size, simulate, aggregate.
+
+    Bad input may only raise ScenarioError; anything else is a bug."""
+    try:
+        scenario = api.load(path, ["quarters=1"], replications=2)
+        check_memory(compile_plan(scenario), 2, str(path))
+    except ScenarioError as error:
+        assert "\n" not in str(error) and str(error).strip(), repr(error)
+        return
+    result = api.run(scenario, workers=1)
+    assert len(result.totals) == 2
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated())
+def test_mutated_scenarios_simulate_or_raise_one_line_scenario_errors(data: dict) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "fuzz.yaml"
+        path.write_text(yaml.safe_dump(data), encoding="utf-8")
+        simulate_or_refuse(path)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated())
 def test_mutated_scenarios_end_in_exit_0_or_one_line_exit_2(data: dict) -> None:
+    """The same through the command, writing outputs: fewer cases, the whole path."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "fuzz.yaml"
         path.write_text(yaml.safe_dump(data), encoding="utf-8")
