@@ -12,10 +12,12 @@ from collections.abc import Mapping
 
 from sim.scenario.schema import LEVERS
 
+# Indices into a multiplier list, derived from the one lever list of the schema.
 INDEX: dict[str, int] = {name: i for i, name in enumerate(LEVERS)}
-PIPELINE, SELLING_TIME, CAPACITY, WIN_RATE, DEAL_SIZE, CYCLE_TIME, RAMP_SPEED = range(7)
-ATTRITION, TIME_TO_HIRE, CHURN, EXPANSION = range(7, 11)
-HEAD_LEVERS = frozenset(range(0, 9))  # act on a person; churn and expansion act on the book
+PIPELINE, SELLING_TIME, CAPACITY = INDEX["pipeline"], INDEX["selling_time"], INDEX["capacity"]
+WIN_RATE, DEAL_SIZE, CYCLE_TIME = INDEX["win_rate"], INDEX["deal_size"], INDEX["cycle_time"]
+RAMP_SPEED, ATTRITION = INDEX["ramp_speed"], INDEX["attrition"]
+TIME_TO_HIRE, CHURN, EXPANSION = INDEX["time_to_hire"], INDEX["churn"], INDEX["expansion"]
 
 
 def neutral() -> list[float]:
