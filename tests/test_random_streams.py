@@ -95,8 +95,21 @@ def test_arrival_counts_are_poisson() -> None:
     assert abs(counts.var(ddof=1) - 15) < 4 * math.sqrt(2 * 15**2 / len(counts))
 
 
+# Pairs of keys whose words would coincide without the seed's word count in front: a seed
+# of two words swallows the replication, and the identity's extra word makes up the length.
+COLLISIONS_WITHOUT_LENGTH = [
+    ((2**32, 0, 1, (1,)), (0, 1, 0, (1, 1))),
+    ((2**32 + 5, 7, 1, (3, 4)), (5, 1, 7, (1, 3, 4))),
+    ((2**64, 0, 0, (2,)), (0, 0, 1, (0, 0, 2))),
+]
+
+
 def test_stream_keys_are_one_to_one() -> None:
     assert not np.array_equal(key_words(1, 2, 3, (4,)), key_words(1, 2, 3, (4, 0)))
     assert not np.array_equal(key_words(2**32, 0, 1, ()), key_words(0, 1, 1, ()))
+    for one, other in COLLISIONS_WITHOUT_LENGTH:
+        assert not np.array_equal(key_words(*one), key_words(*other)), (one, other)
+        assert stream(one[0], one[1], one[2], *one[3]).random() != stream(
+            other[0], other[1], other[2], *other[3]).random()
     with pytest.raises(ValueError):
         key_words(1, 2**32, 1, ())
