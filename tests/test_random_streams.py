@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from sim.runner import run_plan
 from sim.streams import HEAD, OppDraws, key_words, stream
 from tests.factories import plan
+from tests.profiles import examples
 
 STEADY = {"ae": {"skill_sigma": 0.3, "max_open_opps": 30, "ramp": [0.2, 0.6, 1.0],
                  "tenure_months": [1, 2, 5, 9, 12, 14, 20, 30, 40, 60]}}
@@ -74,7 +75,7 @@ def _arrival_days(draws: OppDraws, cuts: list[float], rate: float) -> list[float
 
 
 @given(st.lists(st.floats(0.01, 99.99), max_size=12), st.floats(0.001, 20.0))
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 def test_arrivals_do_not_depend_on_how_the_interval_is_cut(cuts, rate) -> None:
     # the gap left over at a cut carries over, so one process is drawn whatever the cuts
     whole = _arrival_days(OppDraws(stream(7, 0, HEAD, 1)), [0.0, 100.0], rate)
