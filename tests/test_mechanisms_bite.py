@@ -60,6 +60,26 @@ def test_capacity_and_selling_time_levers_raise_the_open_opportunity_cap(lever: 
     assert open_opps.mean() > 10 * 5  # well above the unlevered cap of 10 x 3
 
 
+def test_capacity_follows_the_ramp() -> None:
+    """New hires at half ramp hold half of max_open_opps in their first month."""
+    p = plan(replications=20, quarters=1,
+             roles={"ae": {"headcount": 0, "ramp": [0.5, 1.0], "opps_per_month": 40,
+                           "max_open_opps": 4}},
+             hiring=[{"role": "ae", "count": 10, "month": ALL_YEAR}])
+    raw, _ = run_plan(p, 20)
+    open_opps = series(raw, p, "open_opps")
+    assert open_opps[:, 0].max() <= 10 * 2 < open_opps[:, 1:].min()
+    assert open_opps[:, 0].mean() > 10 * 1.5
+
+
+def test_sdrs_source_opportunities_for_the_sellers() -> None:
+    p = plan(replications=100, quarters=1,
+             roles={"sdr": {"kind": "sdr", "segment": "mid", "headcount": 2, "cost": 80_000,
+                            "opps_per_month": 10}})
+    raw, _ = run_plan(p, 100)
+    assert_mean(series(raw, p, "opps_created_sdr").mean(axis=1), 2 * 10)
+
+
 def test_deal_size_lever_multiplies_every_deal() -> None:
     base = plan(replications=40, quarters=2)
     bigger = plan(replications=40, quarters=2, programs=program(effects={"deal_size": 1.3}))
@@ -249,6 +269,18 @@ def test_csm_overload_divides_expansion_by_the_load() -> None:
     # load 10M / 5M = 2 in the first month: half the growth; no churn to multiply
     assert series(raw, p, "expansion_arr")[0, 0] == pytest.approx(10_000_000 * growth / 2)
     assert series(raw, p, "customers_churned")[0].sum() == 0
+
+
+def test_csm_capacity_follows_their_ramp() -> None:
+    customers = {"count": 100, "arr": 10_000_000, "expansion": 0.1, "overload_churn": 1.0}
+    p = plan(replications=1, quarters=1, customers=customers, roles={
+        "ae": {"opps_per_month": 0},
+        "csm": {"kind": "csm", "headcount": 2, "tenure_months": 0, "ramp": [0.5, 1.0],
+                "book_per_head": 5_000_000}})
+    raw, _ = run_plan(p, 1)
+    growth = 1.1 ** (1 / 12) - 1
+    # two CSMs at half ramp cover 5M of 10M in their first month: load 2
+    assert series(raw, p, "expansion_arr")[0, 0] == pytest.approx(10_000_000 * growth / 2)
 
 
 def test_a_csm_role_with_no_heads_has_an_infinite_load() -> None:
