@@ -88,7 +88,3 @@ def test_missing_and_directory_paths(tmp_path: Path) -> None:
     assert_one_clean_line(run_cli(["run", tmp_path / "none.yaml", "--out", out]), out,
                           "none.yaml")
     assert_one_clean_line(run_cli(["run", tmp_path, "--out", out]), out, str(tmp_path))
-
-
-def test_the_battery_is_large() -> None:
-    assert len(CASES) + len(OPTION_CASES) + 4 >= 40

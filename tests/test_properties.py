@@ -11,6 +11,7 @@ from sim.model import layout_for
 from sim.plan import compile_plan
 from sim.runner import run_plan
 from sim.scenario.schema import Scenario
+from tests.profiles import examples
 
 rates = st.floats(0, 1, allow_nan=False)
 months = st.sampled_from(["2027-01", "2027-02", "2027-03", "2027-04", "2027-05", "2027-06"])
@@ -78,7 +79,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     return Scenario.model_validate(data)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(30), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
 def test_invariants_hold_for_any_valid_scenario(scenario: Scenario) -> None:
     plan = compile_plan(scenario)

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from sim.runner import run_plan
 from sim.streams import HEAD, OppDraws, key_words, stream
 from tests.factories import plan
+from tests.profiles import examples
 
 STEADY = {"ae": {"skill_sigma": 0.3, "max_open_opps": 30, "ramp": [0.2, 0.6, 1.0],
                  "tenure_months": [1, 2, 5, 9, 12, 14, 20, 30, 40, 60]}}
@@ -74,7 +75,7 @@ def _arrival_days(draws: OppDraws, cuts: list[float], rate: float) -> list[float
 
 
 @given(st.lists(st.floats(0.01, 99.99), max_size=12), st.floats(0.001, 20.0))
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 def test_arrivals_do_not_depend_on_how_the_interval_is_cut(cuts, rate) -> None:
     # the gap left over at a cut carries over, so one process is drawn whatever the cuts
     whole = _arrival_days(OppDraws(stream(7, 0, HEAD, 1)), [0.0, 100.0], rate)
@@ -95,8 +96,21 @@ def test_arrival_counts_are_poisson() -> None:
     assert abs(counts.var(ddof=1) - 15) < 4 * math.sqrt(2 * 15**2 / len(counts))
 
 
+# Pairs of keys whose words would coincide without the seed's word count in front: a seed
+# of two words swallows the replication, and the identity's extra word makes up the length.
+COLLISIONS_WITHOUT_LENGTH = [
+    ((2**32, 0, 1, (1,)), (0, 1, 0, (1, 1))),
+    ((2**32 + 5, 7, 1, (3, 4)), (5, 1, 7, (1, 3, 4))),
+    ((2**64, 0, 0, (2,)), (0, 0, 1, (0, 0, 2))),
+]
+
+
 def test_stream_keys_are_one_to_one() -> None:
     assert not np.array_equal(key_words(1, 2, 3, (4,)), key_words(1, 2, 3, (4, 0)))
     assert not np.array_equal(key_words(2**32, 0, 1, ()), key_words(0, 1, 1, ()))
+    for one, other in COLLISIONS_WITHOUT_LENGTH:
+        assert not np.array_equal(key_words(*one), key_words(*other)), (one, other)
+        assert stream(one[0], one[1], one[2], *one[3]).random() != stream(
+            other[0], other[1], other[2], *other[3]).random()
     with pytest.raises(ValueError):
         key_words(1, 2**32, 1, ())

@@ -274,11 +274,6 @@ def test_bad_input_is_one_line_naming_file_key_and_value(
     assert not isinstance(error.__cause__, Exception) or error.__suppress_context__
 
 
-def test_at_least_thirty_cases() -> None:
-    assert len(CASES) >= 30
-    assert len({case[0] for case in CASES}) == len(CASES)
-
-
 def test_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "nope.yaml"
     with pytest.raises(ScenarioError) as info:

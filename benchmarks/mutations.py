@@ -1,0 +1,285 @@
+"""Switch off each lever and mechanism in turn and check that some test fails.
+
+    python benchmarks/mutations.py              # every mutation (a few minutes)
+    python benchmarks/mutations.py deal cycle   # those whose feature names contain a word
+    python benchmarks/mutations.py --list       # the table of mutations, without running
+
+Each mutation replaces one exact snippet of the engine's source by a version without the
+feature, in a scratch copy of the project (never in this tree), and runs the named test
+files there with ``pytest -x``. A mutation is KILLED when a test fails, and SURVIVED when
+every test passes: then the feature can go without the suite noticing. A snippet that is
+missing or not unique is reported as such (the engine moved on: update the snippet), never
+skipped. Before the mutations, the same test files run on the unchanged copy and must pass.
+The golden test is never used: it fails on any change of numbers, so it proves nothing
+about a feature.
+
+Exit status: 0 when every mutation is killed, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+IGNORED = shutil.ignore_patterns(
+    ".git", ".venv", ".venv-ci", "outputs", "__pycache__", ".pytest_cache", ".ruff_cache",
+    ".hypothesis", "build", "dist", "*.egg-info",
+)
+
+BITE = "tests/test_mechanisms_bite.py"
+MECH = "tests/test_mechanisms.py"
+CLOSED = "tests/test_closed_forms.py"
+PIPE = "tests/test_pipeline.py"
+STREAMS = "tests/test_random_streams.py"
+
+
+@dataclass(frozen=True)
+class Mutation:
+    feature: str
+    file: str
+    snippet: str
+    replacement: str
+    tests: tuple[str, ...]
+
+
+M = Mutation
+MUTATIONS: tuple[Mutation, ...] = (
+    # ---- levers (sim/people.py caches them per head; sim/model.py for the book) ----
+    M("lever pipeline", "sim/people.py",
+      "role.opps_per_day * lever[levers.PIPELINE] * lever[levers.SELLING_TIME]",
+      "role.opps_per_day * lever[levers.SELLING_TIME]", (BITE,)),
+    M("lever selling_time (pipeline)", "sim/people.py",
+      "role.opps_per_day * lever[levers.PIPELINE] * lever[levers.SELLING_TIME]",
+      "role.opps_per_day * lever[levers.PIPELINE]", (BITE,)),
+    M("lever selling_time (capacity)", "sim/people.py",
+      "self.room = lever[levers.CAPACITY] * lever[levers.SELLING_TIME]",
+      "self.room = lever[levers.CAPACITY]", (BITE,)),
+    M("lever capacity", "sim/people.py",
+      "self.room = lever[levers.CAPACITY] * lever[levers.SELLING_TIME]",
+      "self.room = lever[levers.SELLING_TIME]", (BITE,)),
+    M("lever win_rate", "sim/people.py",
+      "self.segment.win_rate * self.skill * lever[levers.WIN_RATE]",
+      "self.segment.win_rate * self.skill", (MECH,)),
+    M("lever deal_size", "sim/people.py",
+      "self.deal_mult = lever[levers.DEAL_SIZE]", "self.deal_mult = 1.0", (BITE,)),
+    M("lever cycle_time", "sim/people.py",
+      "self.cycle_mult = lever[levers.CYCLE_TIME]", "self.cycle_mult = 1.0", (BITE,)),
+    M("lever ramp_speed (within a month)", "sim/people.py",
+      "speed = self.lever[levers.RAMP_SPEED]", "speed = 1.0", (BITE, CLOSED)),
+    M("lever ramp_speed (progress kept)", "sim/people.py",
+      "(day - self.progress_at) * self.lever[levers.RAMP_SPEED]",
+      "(day - self.progress_at)", (BITE, CLOSED)),
+    M("lever attrition", "sim/people.py",
+      "self.hazard = role.attrition_per_day * lever[levers.ATTRITION]",
+      "self.hazard = role.attrition_per_day", (BITE,)),
+    M("lever time_to_hire", "sim/model.py",
+      "lever *= 1.0 + (factor - 1.0) * fraction", "lever *= 1.0", (BITE,)),
+    M("lever churn", "sim/model.py",
+      "self.company[levers.CHURN]", "1.0", (BITE,)),
+    M("lever expansion", "sim/model.py",
+      "self.company[levers.EXPANSION]", "1.0", (BITE,)),
+    # ---- people ----
+    M("ramp", "sim/people.py",
+      "pieces.append((t, t_next, ramp[k]))", "pieces.append((t, t_next, ramp[-1]))",
+      (CLOSED,)),
+    M("skill multiplies win probability", "sim/people.py",
+      "self.segment.win_rate * self.skill * lever[levers.WIN_RATE]",
+      "self.segment.win_rate * lever[levers.WIN_RATE]", (BITE,)),
+    M("attrition", "sim/model.py",
+      "if hazard > 0 and self.month >= 0:", "if False:", (MECH,)),
+    M("backfill", "sim/model.py", "if backfill:", "if False:", (MECH,)),
+    M("planned hires", "sim/model.py",
+      "self._requisition(roster, roster.free_seat(), day)", "pass", (MECH,)),
+    M("planned exits", "sim/model.py",
+      "for head in roster.longest_tenure(-count):", "for head in []:", (MECH,)),
+    M("managers by span (headcount)", "sim/model.py",
+      'raw[ix[f"heads_{role.name}"]][month] = count',
+      'raw[ix[f"heads_{role.name}"]][month] = 1', (MECH,)),
+    M("managers by span (cost days)", "sim/model.py",
+      "self.manager_days[role.name] += count * (day - self.manager_mark)",
+      "self.manager_days[role.name] += day - self.manager_mark", (BITE,)),
+    # ---- pipeline ----
+    M("territory decay on new seats (rate)", "sim/model.py",
+      "* self.segment_factor[role.segment] * head.seat_factor",
+      "* self.segment_factor[role.segment]", (BITE,)),
+    M("territory decay on new seats (roster)", "sim/people.py",
+      "head.seat_factor = self.seat_factor(seat)", "head.seat_factor = 1.0", (BITE,)),
+    M("market saturation", "sim/model.py",
+      "self.book.market_factor(seg.index) * seg.seasonality[calendar]",
+      "seg.seasonality[calendar]", (MECH,)),
+    M("seasonality", "sim/model.py",
+      "self.book.market_factor(seg.index) * seg.seasonality[calendar]",
+      "self.book.market_factor(seg.index)", (MECH,)),
+    M("SDRs source opportunities", "sim/people.py",
+      'SOURCE_KINDS = {"seller": 0, "sdr": 1}', 'SOURCE_KINDS = {"seller": 0}', (BITE,)),
+    M("inbound pipeline", "sim/model.py",
+      "rate = seg.inbound_per_day * self.segment_factor[seg.index]", "rate = 0.0", (MECH,)),
+    M("capacity follows the ramp", "sim/model.py",
+      "role.max_open_opps * head.ramp_avg * head.room", "role.max_open_opps * head.room",
+      (BITE,)),
+    M("a full seller sources nothing", "sim/pipeline.py",
+      "if spares[slot] <= 0:", "if False:", (MECH,)),
+    M("routing to the most spare capacity", "sim/pipeline.py",
+      "slot = spares.index(best)", "slot = 0", (PIPE, MECH)),
+    M("unworked when nobody has room", "sim/pipeline.py",
+      "if best <= 0:", "if best < -1e300:", (MECH, PIPE)),
+    M("leavers' deals handed over", "sim/pipeline.py",
+      "kept.append((close_day, key, owner, created_day, u_win, z_size))", "pass", (PIPE,)),
+    M("leavers' deals lost with nobody left", "sim/pipeline.py",
+      "self.lost[self.month] += 1", "pass", (PIPE,)),
+    M("warm start (steady pipeline at day 0)", "sim/plan.py",
+      "warm_months=math.ceil(longest_cycle / MONTH_DAYS),", "warm_months=0,", (CLOSED,)),
+    # ---- customers and revenue ----
+    M("churn", "sim/customers.py",
+      "churned = alive & (u < p_churn)", "churned = alive & (u < 0.0)", (CLOSED,)),
+    M("expansion", "sim/customers.py",
+      "growth = ((1.0 + plan.expansion) ** (1.0 / 12.0) - 1.0) * expansion_mult",
+      "growth = 0.0 * expansion_mult", (CLOSED,)),
+    M("CSM overload raises churn", "sim/customers.py",
+      "p_churn *= 1.0 + plan.overload_churn * (load - 1.0)", "pass", (MECH,)),
+    M("CSM overload divides expansion", "sim/customers.py",
+      "growth /= load", "pass", (BITE,)),
+    M("CSM role without heads: infinite load", "sim/customers.py",
+      "if csm_capacity > 0 else np.inf", "if csm_capacity > 0 else 0.0", (BITE,)),
+    M("CSM capacity follows their ramp", "sim/model.py",
+      "h.ramp_avg * r.role.book_per_head", "r.role.book_per_head", (BITE,)),
+    M("revenue accrues won deals daily", "sim/customers.py",
+      "self.month_revenue_extra += arr * (month_end - day) / YEAR_DAYS", "pass", (BITE,)),
+    # ---- costs ----
+    M("cost: people", "sim/model.py",
+      "cost += days * head.role.cost_per_day", "cost += 0.0", (MECH,)),
+    M("cost: commission", "sim/pipeline.py",
+      "commission[month] += size * owner.commission", "pass", (MECH,)),
+    M("cost: hiring", "sim/model.py",
+      'self._record("cost_hiring", day, head.role.hire_cost)', "pass", (MECH,)),
+    M("cost: program one-off", "sim/model.py",
+      "program_cost += program.cost", "pass", (MECH,)),
+    M("cost: program monthly", "sim/model.py",
+      "program_cost += program.monthly_cost", "pass", (MECH, BITE)),
+    M("cost: program seats at the month's start", "sim/model.py",
+      "program_cost += program.seat_cost_per_month * targeted", "pass", (MECH,)),
+    M("cost: program seat of a head starting mid-month", "sim/model.py",
+      'self._record("cost_programs", day, seats)', "pass", (MECH,)),
+    # ---- programs and support ----
+    M("program phase-in", "sim/model.py",
+      "fraction = levers.phase_fraction(elapsed, program.phase_in_months)",
+      "fraction = 1.0", (BITE,)),
+    M("program start month", "sim/plan.py",
+      "return self.start_month <= month < self.end_month",
+      "return month < self.end_month", (MECH, BITE)),
+    M("program end month (months)", "sim/plan.py",
+      "return self.start_month <= month < self.end_month",
+      "return self.start_month <= month", (BITE,)),
+    M("program targets a role", "sim/model.py",
+      "if program.role is not None and head.role.name != program.role:", "if False:",
+      (BITE,)),
+    M("program targets bottom_quartile", "sim/model.py",
+      "return head in cohort", "return True", (MECH,)),
+    M("program targets new_hires", "sim/model.py",
+      "return head.hired_at > self.month_start - YEAR_DAYS", "return True", (BITE,)),
+    M("program reaches a head starting mid-month", "sim/model.py",
+      "head.set_lever(self._levers_for(head))", "pass", (BITE,)),
+    M("support coverage (covers)", "sim/model.py",
+      "coverage = min(1.0, supported / covered) if covered else 0.0",
+      "coverage = 1.0 if covered else 0.0", (MECH,)),
+    M("support effects reach covered sellers", "sim/model.py",
+      "levers.apply(lever, effects, coverage)", "pass", (MECH,)),
+    # ---- random streams ----
+    M("stream key length prefix", "sim/streams.py",
+      "[len(seed_words), *seed_words, *rest]", "[*seed_words, *rest]", (STREAMS,)),
+)
+
+
+def copy_tree(dest: Path) -> Path:
+    """The project's source tree, without environments, caches or outputs, under `dest`."""
+    tree = dest / "simrev"
+    shutil.copytree(ROOT, tree, ignore=IGNORED)
+    return tree
+
+
+def run_tests(tree: Path, tests: tuple[str, ...]) -> tuple[int, float, str]:
+    """pytest -x on `tests` in `tree` with `tree` first on the path: (rc, seconds, tail)."""
+    env = dict(os.environ, PYTHONPATH=str(tree), PYTHONDONTWRITEBYTECODE="1")
+    env.pop("HYPOTHESIS_PROFILE", None)  # the deterministic default
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],
+        cwd=tree, env=env, capture_output=True, text=True, check=False,
+    )
+    tail = (proc.stdout + proc.stderr).strip().splitlines()
+    return proc.returncode, time.perf_counter() - start, tail[-1] if tail else ""
+
+
+def check_imports_from(tree: Path) -> None:
+    """The copy, not the editable install, must be what `import sim` finds there."""
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    found = subprocess.run([sys.executable, "-c", "import sim; print(sim.__file__)"],
+                           cwd=tree, env=env, capture_output=True, text=True, check=True)
+    if not Path(found.stdout.strip()).resolve().is_relative_to(tree.resolve()):
+        raise SystemExit(f"import sim finds {found.stdout.strip()}, not the copy in {tree}")
+
+
+def apply(tree: Path, mutation: Mutation) -> str | None:
+    """Patch the copy; return why not (snippet missing or repeated), or None."""
+    path = tree / mutation.file
+    text = path.read_text(encoding="utf-8")
+    count = text.count(mutation.snippet)
+    if count != 1:
+        return "snippet not found" if count == 0 else f"snippet found {count} times"
+    path.write_text(text.replace(mutation.snippet, mutation.replacement), encoding="utf-8")
+    return None
+
+
+def main(argv: list[str]) -> int:
+    words = [w for w in argv if not w.startswith("-")]
+    chosen = [m for m in MUTATIONS
+              if not words or any(w.lower() in m.feature.lower() for w in words)]
+    width = max(len(m.feature) for m in MUTATIONS)
+    if "--list" in argv:
+        missing = 0
+        for m in chosen:
+            count = (ROOT / m.file).read_text(encoding="utf-8").count(m.snippet)
+            state = "" if count == 1 else f"  [snippet found {count} times]"
+            missing += count != 1
+            print(f"{m.feature:<{width}}  {m.file}: {m.snippet!r} -> {m.replacement!r}{state}")
+        return 1 if missing else 0
+    failures = 0
+    with tempfile.TemporaryDirectory(prefix="simrev-mutations-") as scratch:
+        tree = copy_tree(Path(scratch))
+        check_imports_from(tree)
+        baseline = tuple(sorted({t for m in chosen for t in m.tests}))
+        rc, seconds, tail = run_tests(tree, baseline)
+        if rc != 0:
+            print(f"the unchanged tests fail ({tail}); no mutation can be judged")
+            return 1
+        print(f"baseline: {len(baseline)} test files pass unchanged ({seconds:.0f} s)\n")
+        print(f"{'feature':<{width}}  result    seconds  tests")
+        for m in chosen:
+            original = (tree / m.file).read_text(encoding="utf-8")
+            problem = apply(tree, m)
+            try:
+                if problem:
+                    verdict, seconds, detail = "ERROR", 0.0, f"{m.file}: {problem}"
+                else:
+                    rc, seconds, tail = run_tests(tree, m.tests)
+                    verdict = "SURVIVED" if rc == 0 else "KILLED"
+                    detail = " ".join(Path(t).name for t in m.tests)
+                    if rc not in (0, 1):
+                        detail += f" (pytest exit {rc}: {tail})"
+            finally:
+                (tree / m.file).write_text(original, encoding="utf-8")
+            failures += verdict != "KILLED"
+            print(f"{m.feature:<{width}}  {verdict:<8}  {seconds:7.1f}  {detail}", flush=True)
+    print(f"\n{len(chosen) - failures} of {len(chosen)} mutations killed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
