@@ -16,6 +16,7 @@ from sim import api
 from sim.plan import compile_plan
 from sim.runner import check_memory
 from sim.scenario import ScenarioError, load_scenario, scenario_to_yaml
+from tests.profiles import examples
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -84,7 +85,7 @@ def simulate_or_refuse(path: Path) -> None:
     assert len(result.totals) == 2
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated())
 def test_mutated_scenarios_simulate_or_raise_one_line_scenario_errors(data: dict) -> None:
     with tempfile.TemporaryDirectory() as folder:
@@ -93,7 +94,7 @@ def test_mutated_scenarios_simulate_or_raise_one_line_scenario_errors(data: dict
         simulate_or_refuse(path)
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(20), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated())
 def test_mutated_scenarios_end_in_exit_0_or_one_line_exit_2(data: dict) -> None:
     """The same through the command, writing outputs: fewer cases, the whole path."""
