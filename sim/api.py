@@ -4,19 +4,69 @@
 >>> scenario = load("scenarios/base.yaml", replications=50)   # doctest: +SKIP
 >>> result = run(scenario)                                      # doctest: +SKIP
 >>> result.quarterly.query("metric == 'bookings'")              # doctest: +SKIP
+
+Every function raises `ScenarioError` for bad input (a path that is not text, overrides
+that are not "KEY.PATH=VALUE" texts, a scenario that is not a `Scenario`, workers < 1, ...),
+the one-line error the command line prints; any other exception is a bug.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from sim.aggregate import build_result
 from sim.plan import compile_plan
 from sim.results import RunResult
 from sim.runner import check_memory, run_plan
 from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.scenario.loader import load_variant, validate_raw
+
+# Keys that do not change what is simulated: a comparison runs every variant with the
+# base's seed and replications, and names and descriptions are labels.
+NOT_MODEL_KEYS = ("seed", "replications", "name", "description")
+LABEL_KEYS = {"name", "description", "seed", "replications"}
+
+
+def _bad(key: str, value: object, expected: str) -> ScenarioError:
+    return ScenarioError(None, key, value, expected)
+
+
+def _check_path(path: object, key: str = "path") -> None:
+    if not isinstance(path, (str, os.PathLike)) or not isinstance(os.fspath(path), str):
+        raise _bad(key, path, "expected the path of a scenario YAML file (str or Path)")
+
+
+def _check_overrides(overrides: object) -> None:
+    texts = [overrides] if isinstance(overrides, str) else overrides
+    if overrides is None:
+        return
+    if not isinstance(texts, (list, tuple)) or not all(isinstance(t, str) for t in texts):
+        raise _bad("overrides", overrides,
+                   'expected a list of "KEY.PATH=VALUE" texts, e.g. ["roles.ae.headcount=25"]')
+
+
+def _check_scenario(scenario: object, key: str = "scenario") -> None:
+    """A `Scenario` whose values all pass validation (a `model_copy(update=...)` skips it)."""
+    if not isinstance(scenario, Scenario):
+        raise _bad(key, scenario,
+                   "expected a Scenario, e.g. from sim.api.load(path)")
+    validate_raw(scenario.model_dump(exclude_unset=True), file=f"scenario {scenario.name!r}")
+
+
+def _check_run_options(workers: object, progress: object, scheduler: object) -> None:
+    if workers is not None and (
+        not isinstance(workers, int) or isinstance(workers, bool) or workers < 1
+    ):
+        raise _bad("workers", workers, "expected a whole number >= 1, or None for all cores")
+    if progress is not None and not callable(progress):
+        raise _bad("progress", progress,
+                   "expected a function called with each count of finished replications")
+    if scheduler is not None and not isinstance(scheduler, str):
+        raise _bad("scheduler", scheduler, "expected a Dask scheduler address as text")
 
 
 def load(
@@ -27,6 +77,8 @@ def load(
     seed: int | None = None,
 ) -> Scenario:
     """Read, merge (`extends`, `--set`) and validate a scenario file."""
+    _check_path(path)
+    _check_overrides(overrides)
     return load_scenario(path, overrides, replications=replications, seed=seed)
 
 
@@ -41,6 +93,8 @@ def run(
 
     `scheduler` names a Dask distributed scheduler to run on instead of local processes.
     """
+    _check_scenario(scenario)
+    _check_run_options(workers, progress, scheduler)
     plan = compile_plan(scenario)
     check_memory(plan, scenario.replications)
     raw, sellers = run_plan(plan, scenario.replications, workers, progress, scheduler)
@@ -59,6 +113,11 @@ def run_compared(
     Every scenario runs with the base's seed and replication count, so they share their
     random streams (common random numbers).
     """
+    if isinstance(scenarios, (str, bytes)) or not isinstance(scenarios, Sequence) or not scenarios:
+        raise _bad("scenarios", scenarios, "expected a non-empty list of Scenario, the base first")
+    for i, scenario in enumerate(scenarios):
+        _check_scenario(scenario, f"scenarios[{i}]")
+    _check_run_options(workers, progress, scheduler)
     base = scenarios[0]
     aligned = [
         s.model_copy(update={"seed": base.seed, "replications": base.replications})
@@ -76,6 +135,8 @@ def run_compared(
 
 def split_values(text: str) -> list[str]:
     """`20,22,[1, 2]` -> ['20', '22', '[1, 2]']: commas inside brackets do not split."""
+    if not isinstance(text, str):
+        raise _bad("values", text, "expected text of comma-separated values, e.g. 20,22,25")
     values, depth, current = [], 0, ""
     for char in text:
         depth += char in "[{"
@@ -91,6 +152,9 @@ def split_values(text: str) -> list[str]:
 
 def variant_name(base: str, key_path: str, value: str) -> str:
     """A scenario name for one value of a sweep, e.g. base-headcount-22."""
+    for key, arg in (("base", base), ("key_path", key_path), ("value", value)):
+        if not isinstance(arg, str):
+            raise _bad(key, arg, "expected text")
     leaf = re.sub(r"\[\d+\]$", "", key_path).rsplit(".", 1)[-1]
     slug = re.sub(r"[^a-z0-9_-]+", "_", f"{leaf}-{value}".lower()).strip("_")
     return f"{base}-{slug}"[:64]
@@ -108,17 +172,41 @@ def sweep(
 
     Returns the key path, the values as written, and the variant scenarios, each named by
     its value. They share the base's seed, so compared together they share random streams.
+    A key that does not change what is simulated (seed, replications, name, description)
+    and two values that give the same scenario are refused: the variants would be identical.
     """
+    _check_path(path)
+    _check_overrides(overrides)
+    if not isinstance(vary, str):
+        raise _bad("--vary", vary, "expected KEY.PATH=V1,V2,..., e.g. roles.ae.headcount=20,22,25")
     key_path, sep, values_text = vary.partition("=")
     values = split_values(values_text) if sep else []
     if not key_path.strip() or not values or any(not v for v in values):
-        raise ScenarioError(None, "--vary", vary,
-                            "expected KEY.PATH=V1,V2,..., e.g. roles.ae.headcount=20,22,25")
+        raise _bad("--vary", vary, "expected KEY.PATH=V1,V2,..., e.g. roles.ae.headcount=20,22,25")
     key_path = key_path.strip()
-    variants = []
+    root = re.split(r"[.\[]", key_path, maxsplit=1)[0].strip()
+    if root in NOT_MODEL_KEYS:
+        raise _bad("--vary", vary,
+                   f"{root} does not change what is simulated (every variant runs with the "
+                   "base's seed and replications; name and description are labels), so the "
+                   "variants would be identical; expected a key of the model, e.g. "
+                   "roles.ae.headcount=20,22,25")
+    variants: list[Scenario] = []
+    seen: dict[str, str] = {}
     for value in values:
-        scenario = load_scenario(path, [*overrides, f"{key_path}={value}"],
-                                 replications=replications, seed=seed)
+        scenario = load_variant(path, f"{key_path}={value}", overrides,
+                                replications=replications, seed=seed)
+        same = _model_key(scenario)
+        if same in seen:
+            raise _bad("--vary", vary,
+                       f"the values {seen[same]} and {value} give the same scenario, so their "
+                       "variants would be identical; expected values that differ")
+        seen[same] = value
         name = variant_name(scenario.name, key_path, value)
         variants.append(scenario.model_copy(update={"name": name}))
     return key_path, values, variants
+
+
+def _model_key(scenario: Scenario) -> Any:
+    """What is simulated: the scenario without its labels, seed and replications."""
+    return repr(scenario.model_dump(mode="json", exclude=LABEL_KEYS))

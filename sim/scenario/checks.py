@@ -6,13 +6,18 @@ horizon, a segment that receives routed pipeline has sellers to work it.
 
 Each check yields a `Problem` (key path, bad value, what was expected); the loader turns the
 first one into a `ScenarioError` naming the file and line the value came from.
+
+Also here, because they hold for any scenario however it was built: text must be plain
+Unicode text (`bad_text`), and a role's name must not make one of its output metrics
+collide with another metric (`reserved_role_names`).
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Iterator
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sim.scenario.errors import ScenarioError, format_path
 from sim.scenario.schema import Scenario, parse_month
@@ -25,6 +30,56 @@ class Problem(NamedTuple):
     path: tuple[str | int, ...]
     value: object
     expected: str
+    key: bool = False  # the problem is the last key of `path` itself (`value` is that key)
+
+
+# Text may hold any Unicode character but lone surrogates (they cannot be written as UTF-8,
+# so a report could never be written) and control characters other than tab and newline
+# (C0, DEL, C1: they garble terminals, CSV files and reports).
+BAD_CHAR = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _bad_char(text: str) -> str | None:
+    match = BAD_CHAR.search(text)
+    if match is None:
+        return None
+    code = ord(match.group())
+    what = "a lone surrogate" if 0xD800 <= code <= 0xDFFF else "a control character"
+    return (
+        f"holds {what} (U+{code:04X}) at character {match.start() + 1}; expected plain "
+        "text (no control characters but tab and newline, no lone surrogates)"
+    )
+
+
+def bad_text(data: Any, path: tuple[str | int, ...] = ()) -> Problem | None:
+    """The first key or text value in `data` (dicts, lists, scalars) that is not plain text."""
+    if isinstance(data, str):
+        why = _bad_char(data)
+        return Problem(path, data, why) if why else None
+    if isinstance(data, dict):
+        for key, value in data.items():
+            why = _bad_char(key) if isinstance(key, str) else None
+            if why:
+                return Problem((*path, key), key, f"this key {why}", key=True)
+            found = bad_text(value, (*path, key))
+            if found:
+                return found
+    if isinstance(data, list):
+        for i, value in enumerate(data):
+            found = bad_text(value, (*path, i))
+            if found:
+                return found
+    return None
+
+
+def reserved_role_names() -> frozenset[str]:
+    """Role names whose head-count metric (`heads_<role>`) would be another metric's name:
+    `total` (`heads_total` counts all roles)."""
+    from sim.metrics import FLOWS, STOCKS, output_metrics
+
+    prefix = "heads_"
+    taken = (*FLOWS, *STOCKS, *output_metrics(()))
+    return frozenset(name[len(prefix):] for name in taken if name.startswith(prefix))
 
 
 def did_you_mean(value: object, candidates: Iterable[str]) -> str:
@@ -60,6 +115,18 @@ def problems(scenario: Scenario) -> Iterator[Problem]:
     """Every cross-section problem of `scenario`, roughly in file order."""
     segments = list(scenario.segments)
     roles = scenario.roles
+
+    # A role's head count is the metric heads_<role>; it must not be another metric's name.
+    reserved = reserved_role_names()
+    for name in roles:
+        if name in reserved:
+            yield Problem(
+                ("roles", name), name,
+                f"role name '{name}' is reserved: simrev already writes a metric "
+                f"heads_{name}, which this role's head count would collide with; expected "
+                f"another name, e.g. '{name}_role'",
+                key=True,
+            )
 
     # A role that works a segment must name an existing one.
     for name, role in roles.items():

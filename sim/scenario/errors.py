@@ -15,6 +15,24 @@ class _Missing:
 MISSING = _Missing()
 
 
+class Unquoted:
+    """Stands in for a value that is not shown, such as the contents of a file that is not
+    a scenario: shown as ``(text)``, never quoted."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __str__(self) -> str:
+        return f"({self.text})"
+
+    __repr__ = __str__
+
+
+# The contents of a file that did not parse as a YAML mapping are never shown: it may be any
+# file on the machine (`extends: /etc/shadow`), so only its path and line are named.
+NOT_SHOWN = Unquoted("contents not shown")
+
+
 def format_path(path: tuple[object, ...] | list[object]) -> str:
     """`('roles', 'ae', 'ramp', 2)` -> `roles.ae.ramp[2]` (ints are list indices)."""
     text = ""

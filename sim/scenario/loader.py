@@ -5,23 +5,33 @@ path (``roles.ae.ramp[2]``), the bad value and what was expected; nothing else e
 
 Steps of `load_scenario`:
 
-1. read the file (UTF-8) and parse it with a YAML loader that rejects duplicate keys and
-   records the line of every key path;
-2. follow `extends` (relative to the extending file, chains allowed, cycles rejected) and
-   deep-merge: mappings merge key by key, lists and scalars replace; `extends` is dropped;
+1. read the file (a regular file of at most `MAX_FILE_BYTES`, UTF-8) and parse it with a
+   YAML loader that rejects duplicate keys, keys that YAML reads as anything but text and
+   YAML 1.1's octal and base-60 numbers, and records the line of every key path;
+2. follow `extends` (relative to the extending file, chains of at most `MAX_EXTENDS` files,
+   cycles rejected) and deep-merge: mappings merge key by key, lists and scalars replace;
+   `extends` is dropped;
 3. apply `--set KEY.PATH=VALUE` overrides (value parsed as YAML; the path must exist in the
    schema), then `replications` / `seed`;
-4. reject unknown keys (with a "did you mean" hint), validate with the pydantic schema, and
-   run the cross-checks of `checks.py`.
+4. reject text that is not plain Unicode text and unknown keys (with a "did you mean"
+   hint), validate with the pydantic schema, and run the cross-checks of `checks.py`.
+
+What an error may show: a file that does not parse as a YAML mapping (not UTF-8, invalid
+YAML, empty, a single value or a list at the top) may be any file on the machine
+(`extends: /etc/shadow`), so its error names the path, the line and what was expected,
+never its contents (`NOT_SHOWN`). Once a file is a YAML mapping it is read as a scenario,
+and an error quotes the value at the bad key path, as the spec asks.
 """
 
 from __future__ import annotations
 
 import codecs
+import datetime
 import hashlib
 import json
 import os
 import re
+import stat
 import types
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -33,8 +43,8 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from sim.scenario.checks import did_you_mean, first_problem
-from sim.scenario.errors import MISSING, ScenarioError, format_path
+from sim.scenario.checks import bad_text, did_you_mean, first_problem
+from sim.scenario.errors import MISSING, NOT_SHOWN, ScenarioError, Unquoted, format_path
 from sim.scenario.schema import (
     KIND_KEYS,
     Dist,
@@ -52,13 +62,29 @@ MAP_TAG = "tag:yaml.org,2002:map"
 SEQ_TAG = "tag:yaml.org,2002:seq"
 MERGE_TAG = "tag:yaml.org,2002:merge"
 FLOAT_TAG = "tag:yaml.org,2002:float"
+INT_TAG = "tag:yaml.org,2002:int"
 # YAML 1.1 (PyYAML) reads `1e5` and `1.5e5` as strings; read them as numbers, as YAML 1.2 does.
 EXPONENT_FLOAT = re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$")
 MAX_NODES = 1_000_000  # guards against alias bombs
+# A real scenario is a few KB (the shipped ones are under 4 KB); 1 MiB is hundreds of times
+# that, and refusing more keeps `/dev/zero` or a 50 MB file from eating memory and minutes.
+MAX_FILE_BYTES = 1 << 20
+# Files in one `extends` chain (the scenario and its ancestors); real chains are 2-3 deep.
+MAX_EXTENDS = 20
+# YAML 1.1 reads `010` as octal 8 and `1:30` as base-60 90: a planner never means either.
+OCTAL = re.compile(r"^[-+]?0[0-7_]+$")
+SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
+TOP_EXPECTED = "expected a mapping of scenario keys (name, start, segments, roles, ...)"
+TOP_KEYS = frozenset(Scenario.model_fields) | {"extends"}
+# An unknown top-level key is named only if it looks like a key someone typed; a file that
+# is a mapping by accident (`root:*:19000:0:::` in /etc/shadow) is not quoted.
+NAME_LIKE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+VALUE_NOT_SHOWN = Unquoted("value not shown")
 NAME_EXPECTED = (
     "expected a name of lowercase letters, digits, '_' and '-' (it names the output folder)"
 )
 SET_EXAMPLE = "expected --set KEY.PATH=VALUE, e.g. --set roles.ae.headcount=25"
+VARY_EXAMPLE = "expected --vary KEY.PATH=V1,V2,..., e.g. --vary roles.ae.headcount=20,22,25"
 
 
 @dataclass(frozen=True)
@@ -91,17 +117,21 @@ class _Builder:
     values came from; this walks the nodes with their paths instead.
     """
 
-    def __init__(self, loader: _Loader, file: str) -> None:
+    def __init__(self, loader: _Loader, file: str, document: bool = False) -> None:
         self.loader = loader
         self.file = file
+        self.document = document  # a whole file: values under unknown top keys not shown
         self.origins: Origins = {}
         self.active: set[int] = set()
         self.budget = MAX_NODES
 
     def fail(self, path: PathT, value: object, expected: str, node: Node) -> NoReturn:
-        raise ScenarioError(
-            self.file, format_path(path), value, expected, node.start_mark.line + 1
-        )
+        shown = format_path(path)
+        if self.document and path and path[0] not in TOP_KEYS:
+            # not (yet) known to be a scenario: name the key, not what the file holds
+            shown, value = format_path(path[:1]) + ("..." if len(path) > 1 else ""), NOT_SHOWN
+            expected = _without_content(expected)
+        raise ScenarioError(self.file, shown, value, expected, node.start_mark.line + 1)
 
     def build(self, node: Node, path: PathT) -> Any:
         self.budget -= 1
@@ -124,12 +154,16 @@ class _Builder:
             self.active.discard(id(node))
 
     def _construct(self, node: Node, path: PathT) -> Any:
+        if isinstance(node, ScalarNode) and node.tag in (INT_TAG, FLOAT_TAG):
+            _check_yaml11_number(node, path, self)
         try:
             return self.loader.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
             reason = getattr(exc, "problem", None) or str(exc)
             value = node.value if isinstance(node, ScalarNode) else f"({node.tag})"
-            self.fail(path, value, f"cannot read this value ({reason})", node)
+            self.fail(
+                path, value, f"cannot read this value ({reason}); expected plain YAML data", node
+            )
 
     def _mapping(self, node: MappingNode, path: PathT) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
@@ -152,20 +186,26 @@ class _Builder:
             if not isinstance(key_node, ScalarNode):
                 self.fail(path, "(complex key)", "expected a plain key (a name)", key_node)
             key = self._construct(key_node, path)
-            try:
-                hash(key)
-            except TypeError:
-                self.fail(path, key, "expected a plain key (a name)", key_node)
+            if not isinstance(key, str):
+                text = key_node.value
+                self.fail(
+                    (*path, text), text,
+                    f"this key reads as {_read_as(key)} in YAML; expected a name (text): "
+                    f"write it in quotes, '{text}'",
+                    key_node,
+                )
+            if self.document and not path and key not in TOP_KEYS and not NAME_LIKE.match(key):
+                self.fail(
+                    (), NOT_SHOWN, f"a key that is not a scenario key (not shown); {TOP_EXPECTED}",
+                    key_node,
+                )
             child = (*path, key)
             if key in seen:
-                value = self.build(value_node, child)
-                raise ScenarioError(
-                    self.file,
-                    format_path(child),
-                    value,
+                self.fail(
+                    child, self.build(value_node, child),
                     f"duplicate key '{key}' (first set on line {seen[key]}); expected each "
                     "key once (YAML would silently keep the last)",
-                    line,
+                    key_node,
                 )
             seen[key] = line
             if key in result:  # overrides a merged-in value: forget where that came from
@@ -175,22 +215,76 @@ class _Builder:
         return result
 
 
-def _source_line(text: str, line: int | None) -> str:
-    if line is None:
-        return ""
-    lines = text.splitlines()
-    return lines[line - 1].strip() if 0 < line <= len(lines) else ""
+def _read_as(value: object) -> str:
+    """What YAML made of a plain scalar, in words: `the boolean true`, `the date ...`."""
+    if value is None:
+        return "null (nothing)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, datetime.datetime):
+        return f"the timestamp {value.isoformat()}"
+    if isinstance(value, datetime.date):
+        return f"the date {value.isoformat()}"
+    return f"a value of type {type(value).__name__}"
 
 
-def _parse_yaml(text: str, file: str) -> tuple[Any, Origins]:
-    """Parse one YAML document; (None, {}) when it holds nothing."""
+def _check_yaml11_number(node: ScalarNode, path: PathT, builder: _Builder) -> None:
+    """Refuse YAML 1.1's octal (`010` = 8) and base-60 (`1:30` = 90) numbers."""
+    text = node.value.replace("_", "")
+    if OCTAL.match(node.value) and text.lstrip("+-") != "0":
+        value = int(text, 8) if text.lstrip("+-0") else 0
+        plain = text.lstrip("+-").lstrip("0") or "0"
+        builder.fail(
+            path, node.value,
+            f"YAML 1.1 reads a number with a leading zero as octal ({value}); expected "
+            f"{plain} without the leading zero, or quotes for text",
+            node,
+        )
+    if SEXAGESIMAL.match(node.value):
+        value = builder.loader.construct_object(node)
+        builder.fail(
+            path, node.value,
+            f"YAML 1.1 reads a:b as a base-60 number ({value}); expected a plain number, or "
+            "quotes for text",
+            node,
+        )
+
+
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+
+
+def _without_content(problem: str) -> str:
+    """A YAML parser message with anything quoted from the file (an alias, a tag, a
+    directive) left out; single characters and token names (`'<scalar>'`) are kept."""
+
+    def keep(match: re.Match[str]) -> str:
+        inner = match.group(0)[1:-1]
+        return match.group(0) if len(inner) <= 2 or inner.startswith("<") else "'...'"
+
+    return _QUOTED.sub(keep, problem)
+
+
+def _parse_yaml(text: str, file: str, document: bool = False) -> tuple[Any, Origins]:
+    """Parse one YAML document; (None, {}) when it holds nothing.
+
+    `document`: `text` is a whole file, which must hold a mapping; an error about a file
+    that does not parse as one never shows its contents.
+    """
     loader = None
     try:
         loader = _Loader(text)
         node = loader.get_single_node()
         if node is None:
             return None, {}
-        builder = _Builder(loader, file)
+        if document and not isinstance(node, MappingNode):
+            what = "a list" if isinstance(node, SequenceNode) else "a single value"
+            raise ScenarioError(
+                file, "", NOT_SHOWN, f"the top level is {what}; {TOP_EXPECTED}",
+                node.start_mark.line + 1,
+            )
+        builder = _Builder(loader, file, document)
         data = builder.build(node, ())
         builder.origins[()] = Origin(file, node.start_mark.line + 1)
         return data, builder.origins
@@ -205,7 +299,9 @@ def _parse_yaml(text: str, file: str) -> tuple[Any, Origins]:
                 context = f"{context} started on line {started.line + 1}"
             problem = f"{problem} ({context})"
         raise ScenarioError(
-            file, "", _source_line(text, line), f"invalid YAML: {problem}", line
+            file, "", NOT_SHOWN if document else "",
+            f"invalid YAML: {_without_content(problem)}; expected a scenario file in YAML",
+            line,
         ) from None
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
@@ -214,8 +310,8 @@ def _parse_yaml(text: str, file: str) -> tuple[Any, Origins]:
             file, "", f"U+{char:04X}", "invalid YAML: a control character YAML does not allow",
             line,
         ) from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError(file, "", "", f"invalid YAML: {exc}") from None
+    except yaml.YAMLError:
+        raise ScenarioError(file, "", NOT_SHOWN, "invalid YAML") from None
     except RecursionError:
         raise ScenarioError(
             file, "", "(deep nesting)", "invalid YAML: nested too deeply"
@@ -247,13 +343,56 @@ def _real(path: Path) -> Path:
         return path
 
 
-def _read_text(path: Path, file: str, blame: _Blame) -> str:
+_FILE_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _not_regular(mode: int) -> str | None:
+    """What a file that is not a regular file is (`a directory`, ...), else None."""
+    if stat.S_ISREG(mode):
+        return None
+    return next((what for test, what in _FILE_KINDS if test(mode)), "not a regular file")
+
+
+def _read_bytes(path: Path, blame: _Blame) -> bytes:
+    """The bytes of a regular file of at most `MAX_FILE_BYTES`; devices, pipes and
+    directories are refused before reading, and no more than the cap is ever read."""
+
     def fail(why: str) -> NoReturn:
         raise ScenarioError(blame.file, blame.key, blame.value, why, blame.line) from None
 
     where = os.path.abspath(path)
+    chunks: list[bytes] = []
+    size = 0
+    limit = f"at most {MAX_FILE_BYTES // (1 << 20)} MiB (a scenario is a few KB)"
     try:
-        data = path.read_bytes()
+        what = _not_regular(os.stat(path).st_mode)
+        if what is None:
+            # O_NONBLOCK: a FIFO swapped in after the stat must not block the open.
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+            try:
+                info = os.fstat(fd)
+                what = _not_regular(info.st_mode)
+                if what is None and info.st_size > MAX_FILE_BYTES:
+                    fail(f"{where} holds {info.st_size:,} bytes; expected a scenario file "
+                         f"of {limit}")
+                while what is None and size <= MAX_FILE_BYTES:
+                    chunk = os.read(fd, MAX_FILE_BYTES + 1 - size)
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+                    size += len(chunk)
+            finally:
+                os.close(fd)
+        if what == "a directory":
+            fail(f"{where} is a directory; expected a scenario YAML file")
+        if what is not None:
+            fail(f"{where} is {what}, not a regular file; expected a scenario YAML file")
     except FileNotFoundError:
         fail(f"no such file ({where}); expected a scenario YAML file")
     except IsADirectoryError:
@@ -264,6 +403,14 @@ def _read_text(path: Path, file: str, blame: _Blame) -> str:
         fail(f"cannot read {where} ({exc.strerror or exc}); expected a scenario YAML file")
     except ValueError as exc:  # e.g. a NUL byte in the path
         fail(f"not a usable path ({exc}); expected a scenario YAML file")
+    if size > MAX_FILE_BYTES:
+        fail(f"{where} holds more than {MAX_FILE_BYTES:,} bytes; expected a scenario file "
+             f"of {limit}")
+    return b"".join(chunks)
+
+
+def _read_text(path: Path, file: str, blame: _Blame) -> str:
+    data = _read_bytes(path, blame)
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
     try:
@@ -271,27 +418,34 @@ def _read_text(path: Path, file: str, blame: _Blame) -> str:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise ScenarioError(
-            file,
-            "",
-            data[exc.start : exc.end],
-            "the file is not UTF-8 text; expected a UTF-8 YAML file",
+            file, "", NOT_SHOWN,
+            "the file is not UTF-8 text; expected a UTF-8 YAML file" + _reached(blame),
             line,
         ) from None
 
 
+def _reached(blame: _Blame) -> str:
+    """` (extended by child.yaml:1)` for a file reached through `extends`, else ''."""
+    if blame.key != "extends":
+        return ""
+    where = blame.file if blame.line is None else f"{blame.file}:{blame.line}"
+    return f" (extended by {where})"
+
+
 def _read_mapping(path: Path, file: str, blame: _Blame) -> tuple[dict[Any, Any], Origins]:
     text = _read_text(path, file, blame)
-    data, origins = _parse_yaml(text, file)
+    try:
+        data, origins = _parse_yaml(text, file, document=True)
+    except ScenarioError as exc:
+        if exc.key_path or not _reached(blame):
+            raise
+        raise ScenarioError(
+            exc.file, exc.key_path, exc.value, exc.expected + _reached(blame), exc.line
+        ) from None
     if data is None:
         raise ScenarioError(
-            file, "", text.strip(), "the file is empty; expected a scenario mapping "
-            "(name, start, segments, roles, ...)",
-        )
-    if not isinstance(data, dict):
-        raise ScenarioError(
-            file, "", data, f"the top level is {_type_name(data, article=True)}; expected a "
-            "mapping of scenario keys (name, start, segments, roles, ...)",
-            origins.get((), Origin(file)).line,
+            file, "", Unquoted("empty"),
+            f"the file holds no YAML data; {TOP_EXPECTED}" + _reached(blame),
         )
     return data, origins
 
@@ -316,6 +470,13 @@ def _load_chain(
     parent_file = os.path.normpath(os.path.join(os.path.dirname(file), parent_ref))
     key = _real(parent_path)
     seen = [p for p, _ in chain]
+    if len(chain) >= MAX_EXTENDS and key not in seen:
+        raise ScenarioError(
+            file, "extends", parent_ref,
+            f"the extends chain that starts at {chain[0][1]} goes on past {MAX_EXTENDS} "
+            f"files; expected at most {MAX_EXTENDS} files in a chain",
+            line,
+        )
     if key in seen:
         names = [f for _, f in chain] + [parent_file]
         raise ScenarioError(
@@ -752,21 +913,27 @@ def _parse_key_path(text: str) -> PathT | None:
     return tuple(path)
 
 
-def _apply_set(raw: dict[Any, Any], origins: Origins, override: str, top: str) -> None:
-    via = f"--set {override}"
+def _apply_set(
+    raw: dict[Any, Any], origins: Origins, override: str, top: str, option: str = "--set"
+) -> None:
+    """Apply one `KEY.PATH=VALUE`; errors name `option` (`--set`, or `--vary` in a sweep)."""
+    via = f"{option} {override}"
+    example = SET_EXAMPLE if option == "--set" else VARY_EXAMPLE
+    if not isinstance(override, str):
+        raise ScenarioError(top, "", override, f"{option}: not text; {example}")
     if "=" not in override:
-        raise ScenarioError(top, "", override, f"a --set without '='; {SET_EXAMPLE}")
+        raise ScenarioError(top, "", override, f"a {option} without '='; {example}")
     key_text, value_text = override.split("=", 1)
     key_text = key_text.strip()
     path = _parse_key_path(key_text)
     if not path:
         raise ScenarioError(
             top, key_text, override,
-            f"--set: not a key path; {SET_EXAMPLE} or --set roles.ae.ramp[2]=0.5",
+            f"{option}: not a key path; {example} or {option} roles.ae.ramp[2]=0.5",
         )
 
     def fail(at: PathT, value: object, why: str) -> NoReturn:
-        raise ScenarioError(top, format_path(at), value, f"--set: {why}")
+        raise ScenarioError(top, format_path(at), value, f"{option}: {why}")
 
     try:
         value, _ = _parse_yaml(value_text, via)
@@ -838,8 +1005,19 @@ def _apply_set(raw: dict[Any, Any], origins: Origins, override: str, top: str) -
     origins[target] = Origin(top, None, via)
 
 
-def _resolve(path: str | Path, overrides: Sequence[str]) -> tuple[dict[Any, Any], Origins, str]:
+def _resolve(
+    path: str | Path, overrides: Sequence[str], vary: str | None = None
+) -> tuple[dict[Any, Any], Origins, str]:
+    if not isinstance(path, (str, os.PathLike)) or not isinstance(os.fspath(path), str):
+        raise ScenarioError(
+            None, "path", path, "expected the path of a scenario YAML file (str or Path)"
+        )
     file = os.fspath(path)
+    if overrides is not None and not isinstance(overrides, Sequence):
+        raise ScenarioError(
+            file, "overrides", overrides,
+            'expected a list of "KEY.PATH=VALUE" texts, e.g. ["roles.ae.headcount=25"]',
+        )
     top = Path(file)
     raw, origins = _load_chain(
         top, file, [(_real(top), file)], _Blame(file, "", os.path.abspath(file), None)
@@ -851,6 +1029,8 @@ def _resolve(path: str | Path, overrides: Sequence[str]) -> tuple[dict[Any, Any]
         overrides = [overrides]
     for override in overrides:
         _apply_set(raw, origins, override, file)
+    if vary is not None:
+        _apply_set(raw, origins, vary, file, "--vary")
     return raw, origins, file
 
 
@@ -876,7 +1056,30 @@ def load_scenario(
     Raises `ScenarioError` (one line: file, line, key path, value, expectation) for any
     problem with the file or the overrides.
     """
-    raw, origins, top = _resolve(path, overrides)
+    return _load(path, overrides, replications, seed)
+
+
+def load_variant(
+    path: str | Path,
+    vary: str,
+    overrides: Sequence[str] = (),
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+) -> Scenario:
+    """`load_scenario` with one more `KEY.PATH=VALUE` applied after `overrides`: one value
+    of a `--vary` sweep, whose errors name `--vary`."""
+    return _load(path, overrides, replications, seed, vary)
+
+
+def _load(
+    path: str | Path,
+    overrides: Sequence[str],
+    replications: int | None,
+    seed: int | None,
+    vary: str | None = None,
+) -> Scenario:
+    raw, origins, top = _resolve(path, overrides, vary)
     for key, value, option in (
         ("replications", replications, "--replications"),
         ("seed", seed, "--seed"),
@@ -892,9 +1095,21 @@ def validate_raw(raw: dict[Any, Any], origins: Origins | None = None, file: str 
     """Validate a resolved scenario dict: unknown keys, the schema, the cross-checks."""
     origins = origins if origins is not None else {}
     top = file or None
+    if not isinstance(raw, dict):
+        raise ScenarioError(top, "", raw, TOP_EXPECTED)
+    problem = bad_text(raw)
+    if problem is not None:
+        raise _error_at(problem.path, problem.value, problem.expected, origins, top)
     unknown = _find_unknown_key(raw, ROOT, ())
     if unknown:
-        raise _error_at(*unknown, origins, top)
+        path, value, expected = unknown
+        if len(path) == 1:
+            # An unknown top-level key may mean the file is not a scenario at all (`extends:
+            # ~/.config/gh/hosts.yml`): name the key, never its value.
+            value = VALUE_NOT_SHOWN
+            if not (isinstance(path[0], str) and NAME_LIKE.match(path[0])):
+                path, expected = (), f"a key that is not a scenario key (not shown); {TOP_EXPECTED}"
+        raise _error_at(path, value, expected, origins, top)
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
@@ -902,7 +1117,7 @@ def validate_raw(raw: dict[Any, Any], origins: Origins | None = None, file: str 
     problem = first_problem(scenario)
     if problem is not None:
         written = _lookup(raw, problem.path)
-        value = problem.value if written is MISSING else written
+        value = problem.value if written is MISSING or problem.key else written
         raise _error_at(problem.path, value, problem.expected, origins, top)
     return scenario
 
@@ -996,6 +1211,7 @@ __all__ = [
     "Origin",
     "describe",
     "load_scenario",
+    "load_variant",
     "resolve_raw",
     "scenario_hash",
     "scenario_to_yaml",
