@@ -22,7 +22,13 @@ from cli.tables import compare_table, increments_table, leaders, print_run
 from sim import __version__, api
 from sim.compare import compare as paired_table
 from sim.compare import increments as paired_increments
-from sim.outputs import check_out_dir, write_compare, write_run
+from sim.outputs import (
+    check_out_dir,
+    check_replaceable,
+    compare_folder_name,
+    write_compare,
+    write_run,
+)
 from sim.plan import compile_plan
 from sim.runner import check_memory
 from sim.scenario import Scenario, ScenarioError, scenario_to_yaml
@@ -182,6 +188,8 @@ def run(scenarios: tuple[str, ...], xlsx: bool, overrides: tuple[str, ...],
     """
     loaded = load_all(scenarios, overrides, replications, seed)
     out_dir = check_out_dir(out)
+    for scenario in loaded:  # refuse before simulating, not minutes later
+        check_replaceable(out_dir, scenario.name, "run")
     guard_memory(loaded, scenarios)
     console = stdout_console()
     for scenario in loaded:
@@ -285,6 +293,7 @@ def compare(scenarios: tuple[str, ...], vary: str | None, xlsx: bool,
         sweep = (key_path, values)
     loaded = unique_names(loaded)
     out_dir = check_out_dir(out)
+    check_replaceable(out_dir, compare_folder_name([s.name for s in loaded]), "compare")
     base = loaded[0]
     loaded = [s.model_copy(update={"seed": base.seed, "replications": base.replications})
               for s in loaded]

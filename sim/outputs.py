@@ -1,18 +1,27 @@
-"""Writers: a run's (or a comparison's) files, written atomically.
+"""Writers: a run's (or a comparison's) files, written atomically and only over our own.
 
-Everything goes into a temporary folder beside the target, which is then renamed into
-place: the folder appears complete or not at all, and a failed or interrupted write leaves
-the previous results untouched and no temporary folder behind.
+Everything goes into a temporary folder beside the target, marked as simrev's (a
+`.simrev-output` file), which then takes the target's place in one atomic exchange
+(`renameat2(RENAME_EXCHANGE)` on Linux): at every instant `DIR/<name>` holds either the
+previous results or the new ones, whole. simrev replaces only a folder it wrote itself, of
+the same kind (run or comparison) and name; anything else at `DIR/<name>` is refused with
+a ScenarioError before anything is written. Temporary folders left by a killed run are
+swept (or, for previous results moved aside, put back) by the next write into the folder.
 """
 
 from __future__ import annotations
 
+import ctypes
 import errno
+import hashlib
 import json
 import math
 import os
 import re
 import shutil
+import socket
+import stat
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -20,19 +29,43 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim import __version__
 from sim.results import RunResult
 from sim.scenario import ScenarioError, scenario_to_yaml
 
 TEMP_PREFIX = ".simrev-tmp-"
+MARKER = ".simrev-output"  # in every folder simrev writes: {"written_by": "simrev", ...}
+KINDS = {"run": "a run", "compare": "a comparison"}
+MARKER_MAX_BYTES = 4096
+STALE_AFTER_S = 24 * 3600  # a temporary folder this old is a dead run's, whatever its pid
 SAFE_NAME = re.compile(r"^[a-z0-9_-]+$")
+TEMP_NAME = re.compile(
+    r"^\.simrev-tmp-(?P<role>new|old)-(?P<host>[0-9a-f]{8})-(?P<pid>\d+)-(?P<ns>\d+)-[a-z0-9_]+$")
 FLOAT_FORMAT = "%.10g"  # the same result always gives byte-identical files
+
+
+def _checkpoint(step: str) -> None:
+    """Called at each step of a write ("marked", "filled", "swapped", "moved-aside");
+    tests replace it to crash a write at a chosen instant."""
+
+
+def _host_tag() -> str:
+    """This machine, as 8 hex digits: a pid is only meaningful on its own machine."""
+    return hashlib.sha256(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:8]
 
 
 def check_out_dir(out_parent: str | Path) -> Path:
     """The output parent folder, created if missing; a ScenarioError if unusable."""
+    if str(out_parent).strip() == "":
+        raise ScenarioError(None, "--out", str(out_parent),
+                            "expected a folder path, not empty text")
     path = Path(out_parent)
-    if path.exists() and not path.is_dir():
-        raise ScenarioError(None, "--out", str(path), "expected a folder, not a file")
+    blocked = _blocking_ancestor(path)
+    if blocked is not None:
+        where, what = blocked
+        expected = (f"expected a folder, not {what}" if where == path else
+                    f"expected a folder that can be created, but {where} is {what}")
+        raise ScenarioError(None, "--out", str(path), expected)
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -44,24 +77,179 @@ def check_out_dir(out_parent: str | Path) -> Path:
     return path
 
 
-def write_atomically(out_parent: str | Path, name: str, fill: Callable[[Path], None]) -> Path:
-    """Create `out_parent/name` by `fill(temporary folder)` and a rename; returns the folder."""
+def _blocking_ancestor(path: Path) -> tuple[Path, str] | None:
+    """The first part of `path` that stops it being (or becoming) a folder, and what it is."""
+    for part in [*reversed(path.parents), path]:
+        if part == Path("."):
+            continue
+        if part.is_symlink() and not part.exists():
+            return part, "a dangling symbolic link (its target does not exist)"
+        if part.exists() and not part.is_dir():
+            return part, "a file"
+    return None
+
+
+def write_marker(folder: Path, kind: str, name: str) -> None:
+    """Mark `folder` as simrev's output of `kind` ("run" or "compare") named `name`."""
+    stamp = {"written_by": "simrev", "version": __version__, "kind": kind, "name": name}
+    (folder / MARKER).write_text(json.dumps(stamp, indent=2) + "\n", encoding="utf-8")
+
+
+def read_marker(folder: Path) -> dict | None:
+    """The stamp in `folder/.simrev-output`, or None when it is not a readable simrev stamp."""
+    path = folder / MARKER
+    try:
+        info = os.lstat(path)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MARKER_MAX_BYTES:
+            return None
+        with open(path, "rb") as handle:
+            stamp = json.loads(handle.read(MARKER_MAX_BYTES + 1).decode("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(stamp, dict) or stamp.get("written_by") != "simrev":
+        return None
+    if stamp.get("kind") not in KINDS or not isinstance(stamp.get("name"), str):
+        return None
+    return stamp
+
+
+def _refusal(path: Path, kind: str, name: str) -> str | None:
+    """Why simrev must not replace `path` with output of `kind` named `name` (None: it may,
+    because nothing is there or simrev wrote it as that very output)."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    if stat.S_ISLNK(info.st_mode):
+        return "a symbolic link"
+    if not stat.S_ISDIR(info.st_mode):
+        return "a file" if stat.S_ISREG(info.st_mode) else "not a folder"
+    stamp = read_marker(path)
+    if stamp is None:
+        return f"a folder simrev did not write (no {MARKER} stamp)"
+    if stamp["kind"] != kind:
+        return f"{KINDS[stamp['kind']]} folder, not {KINDS[kind]}'s"
+    if stamp["name"] != name:
+        return "a simrev folder written under another name"
+    return None
+
+
+def _refuse(path: Path, reason: str) -> ScenarioError:
+    return ScenarioError(None, "--out", str(path),
+                         f"will not replace it: it is {reason}; simrev only replaces folders "
+                         "it wrote (move it away, or choose another --out or name)")
+
+
+def check_replaceable(out_parent: str | Path, name: str, kind: str) -> Path:
+    """`out_parent/name`, if simrev may write it (absent, or its own `kind` output named
+    `name`); otherwise a ScenarioError naming it. Cheap: call it before simulating."""
     if not SAFE_NAME.match(name):
         raise ScenarioError(None, "name", name, "expected [a-z0-9_-]+ (a folder name)")
+    target = Path(out_parent) / name
+    reason = _refusal(target, kind, name)
+    if reason is not None:
+        raise _refuse(target, reason)
+    return target
+
+
+# --- atomic renames -------------------------------------------------------------------
+
+AT_FDCWD, RENAME_NOREPLACE, RENAME_EXCHANGE = -100, 1, 2
+
+
+class Unsupported(OSError):
+    """The platform or file system has no such rename; the caller falls back."""
+
+
+def _load_renameat2() -> Callable[..., int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        function = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):  # no libc symbol (glibc < 2.28, musl < 1.2.1)
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                         ctypes.c_uint]
+    function.restype = ctypes.c_int
+    return function
+
+
+_RENAMEAT2 = _load_renameat2()
+
+
+def _renameat2(source: Path, destination: Path, flags: int) -> None:
+    """renameat2(2); Unsupported where the system or the file system lacks it."""
+    if _RENAMEAT2 is None:
+        raise Unsupported(errno.ENOSYS, "renameat2 is not available")
+    if _RENAMEAT2(AT_FDCWD, os.fsencode(source), AT_FDCWD, os.fsencode(destination),
+                  flags) == 0:
+        return
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        raise Unsupported(code, os.strerror(code), str(source))
+    raise OSError(code, os.strerror(code), str(source), None, str(destination))
+
+
+def exchange(a: Path, b: Path) -> None:
+    """Swap two paths in one atomic step (Linux); Unsupported elsewhere."""
+    _renameat2(a, b, RENAME_EXCHANGE)
+
+
+def rename_noreplace(source: Path, destination: Path) -> None:
+    """Rename, failing with FileExistsError if `destination` exists (even an empty folder,
+    which a plain rename would silently replace)."""
+    try:
+        _renameat2(source, destination, RENAME_NOREPLACE)
+    except Unsupported:
+        if os.path.lexists(destination):
+            raise FileExistsError(errno.EEXIST, "File exists", str(destination)) from None
+        os.rename(source, destination)
+
+
+class StrandedError(OSError):
+    """Something not simrev's took the target's place mid-swap and could not be put back."""
+
+    def __init__(self, where: Path, target: Path) -> None:
+        super().__init__(errno.EEXIST, f"{target} was replaced during the write by a folder "
+                         f"simrev did not write, now at {where}; move it back by hand")
+
+
+# --- writing --------------------------------------------------------------------------
+
+
+def write_atomically(out_parent: str | Path, name: str, fill: Callable[[Path], None],
+                     kind: str = "run") -> Path:
+    """Create `out_parent/name` by `fill(temporary folder)` and an atomic swap; returns it.
+
+    `kind` ("run" or "compare") is stamped in the folder's `.simrev-output`; an existing
+    `out_parent/name` is replaced only if it carries the same stamp, else a ScenarioError
+    is raised and nothing is written.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {sorted(KINDS)}, not {kind!r}")
     parent = check_out_dir(out_parent)
-    target = parent / name
-    temp = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=parent))
+    target = check_replaceable(parent, name, kind)
+    sweep_stale(parent)
+    temp = Path(tempfile.mkdtemp(
+        prefix=f"{TEMP_PREFIX}new-{_host_tag()}-{os.getpid()}-{time.time_ns()}-", dir=parent))
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(temp, 0o777 & ~umask)  # mkdtemp makes it private; results are ordinary files
     olds: list[Path] = []
     try:
+        write_marker(temp, kind, name)
+        _checkpoint("marked")
         fill(temp)
-        _swap_in(temp, target, olds)
-    except BaseException:
-        shutil.rmtree(temp, ignore_errors=True)
-        if olds and not target.exists():
-            os.rename(olds.pop(), target)  # put the previous results back
+        _checkpoint("filled")
+        _swap_in(temp, target, kind, name, olds)
+    except BaseException as error:
+        if olds and not os.path.lexists(target):
+            try:
+                rename_noreplace(olds.pop(), target)  # put the previous results back
+            except OSError:
+                pass  # left for the next write's sweep, which puts them back
+        if not isinstance(error, StrandedError):  # temp is ours: unfinished, or replaced
+            shutil.rmtree(temp, ignore_errors=True)
         raise
     finally:
         for old in olds:
@@ -69,27 +257,127 @@ def write_atomically(out_parent: str | Path, name: str, fill: Callable[[Path], N
     return target
 
 
-def _swap_in(temp: Path, target: Path, olds: list[Path], attempts: int = 20) -> None:
-    """Rename `temp` to `target`, moving any existing `target` aside (into `olds`) first.
+def _swap_in(temp: Path, target: Path, kind: str, name: str, olds: list[Path],
+             attempts: int = 20) -> None:
+    """Put `temp` at `target`; what was at `target` (simrev's own, checked) goes to `olds`.
 
-    Another run writing the same folder at the same moment can slip its own folder in
-    between; then move that aside too and try again: the last complete folder wins, whole.
+    With an atomic exchange `target` is never absent; without one (not Linux, or a file
+    system that lacks it) the previous folder is first moved aside to `.simrev-tmp-old-*`,
+    which the next write puts back if a crash came before the new folder took its place.
+    Another run writing the same folder at the same moment may slip its own folder in;
+    then this one replaces it in turn: the last complete folder wins, whole.
     """
-    for _ in range(attempts):
-        if target.exists():
-            old = target.parent / f"{TEMP_PREFIX}old-{os.getpid()}-{len(olds)}-{time.time_ns()}"
+    for attempt in range(attempts):
+        reason = _refusal(target, kind, name)
+        if reason is not None:
+            raise _refuse(target, reason)
+        if not os.path.lexists(target):
             try:
-                os.rename(target, old)
-                olds.append(old)
-            except FileNotFoundError:
-                pass  # the other run moved it first
+                rename_noreplace(temp, target)
+                return
+            except FileExistsError:
+                continue  # another run's folder appeared meanwhile
         try:
-            os.rename(temp, target)
-            return
-        except OSError as error:
-            if error.errno not in (errno.ENOTEMPTY, errno.EEXIST):
-                raise
+            exchange(temp, target)
+        except FileNotFoundError:
+            continue  # the other run moved it first
+        except Unsupported:
+            if _move_aside_and_rename(temp, target, kind, name, olds, attempt):
+                return
+            continue
+        _checkpoint("swapped")
+        # `temp` now holds what was at `target`: make sure it was ours before deleting it
+        reason = _refusal(temp, kind, name)
+        if reason is not None:  # swapped in behind our back: give it its place back
+            try:
+                exchange(temp, target)
+            except OSError as error:
+                raise StrandedError(temp, target) from error
+            raise _refuse(target, reason)
+        olds.append(temp)
+        return
     raise OSError(errno.EEXIST, f"could not replace {target}: it keeps being rewritten")
+
+
+def _move_aside_and_rename(temp: Path, target: Path, kind: str, name: str,
+                           olds: list[Path], attempt: int) -> bool:
+    """The fallback swap, in two renames; False when another run got in the way."""
+    old = target.parent / (f"{TEMP_PREFIX}old-{_host_tag()}-{os.getpid()}-{time.time_ns()}-"
+                           f"{attempt}")
+    try:
+        os.rename(target, old)
+    except FileNotFoundError:
+        return False
+    olds.append(old)
+    reason = _refusal(old, kind, name)
+    if reason is not None:  # swapped in behind our back: put it back
+        olds.pop()
+        try:
+            rename_noreplace(old, target)
+        except OSError as error:
+            raise StrandedError(old, target) from error
+        raise _refuse(target, reason)
+    _checkpoint("moved-aside")
+    try:
+        rename_noreplace(temp, target)
+    except FileExistsError:
+        return False
+    return True
+
+
+def sweep_stale(parent: Path) -> None:
+    """Clean up after runs that died while writing into `parent`.
+
+    Only folders simrev made are touched: a `.simrev-tmp-` name of the exact pattern, a real
+    folder, and stale (its process, on this machine, is gone; or it is over a day old).
+    Previous results moved aside (`old`) go back under their name if that name is free;
+    other stamped ones are deleted; an unstamped one only if empty (a run killed just after
+    creating it). Anything else is left alone.
+    """
+    try:
+        entries = list(os.scandir(parent))
+    except OSError:
+        return
+    for entry in entries:
+        match = TEMP_NAME.match(entry.name)
+        if match is None or not entry.is_dir(follow_symlinks=False) or not _stale(match):
+            continue
+        path = Path(entry.path)
+        if not os.path.lexists(path / MARKER):
+            try:
+                path.rmdir()
+            except OSError:
+                pass  # not empty and not stamped: not provably ours
+            continue
+        stamp = read_marker(path)
+        if match["role"] == "old" and stamp is not None and SAFE_NAME.match(stamp["name"]):
+            try:
+                rename_noreplace(path, parent / stamp["name"])
+                continue
+            except OSError:
+                pass  # newer results are in place: these are obsolete
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _stale(match: re.Match[str]) -> bool:
+    age_s = (time.time_ns() - int(match["ns"])) / 1e9
+    if age_s > STALE_AFTER_S:
+        return True
+    return match["host"] == _host_tag() and not _alive(int(match["pid"]))
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    if os.name != "posix":
+        return True  # no safe probe; the age rule applies
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
 
 
 def _clean(value: object) -> object:
@@ -130,13 +418,11 @@ def fill_run(result: RunResult, folder: Path, xlsx: bool = False) -> None:
 def write_run(result: RunResult, out_parent: str | Path, xlsx: bool = False) -> Path:
     """Write `out_parent/<name>/` atomically; returns the folder."""
     return write_atomically(out_parent, result.name,
-                            lambda folder: fill_run(result, folder, xlsx))
+                            lambda folder: fill_run(result, folder, xlsx), kind="run")
 
 
 def compare_folder_name(names: list[str]) -> str:
     """`compare-<names>`, shortened with a stable hash when very long."""
-    import hashlib
-
     name = "compare-" + "-".join(names)
     if len(name) > 100:
         digest = hashlib.sha256(name.encode()).hexdigest()[:8]
@@ -165,4 +451,4 @@ def write_compare(
             write_xlsx(results, folder / "summary.xlsx", table)
 
     name = compare_folder_name([r.name for r in results])
-    return write_atomically(out_parent, name, fill)
+    return write_atomically(out_parent, name, fill, kind="compare")

@@ -4,12 +4,18 @@ One sheet per scenario: a row per metric, and per quarter the columns `Q1 p10`, 
 `Q1 p90`, `Q1 mean`, `Q2 p10`, ...; values are plain numbers with a number format by kind
 (dollars, percentages, ratios, counts), so formulas can use them. With a comparison table,
 a `comparison` sheet holds it as is. An `about` sheet says what produced the workbook.
+
+The same results give the same bytes: the workbook's created/modified dates and the zip
+members' dates are fixed (1980-01-01, the earliest a zip can hold) instead of the clock.
 """
 
 from __future__ import annotations
 
+import datetime
+import io
 import math
 import re
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +28,8 @@ STATS = ("p10", "p50", "p90", "mean")
 FORMATS = {"money": '"$"#,##0;-"$"#,##0', "count": "#,##0.0", "days": "#,##0.0",
            "ratio": "0.00", "share": "0.0%"}
 INVALID = re.compile(r"[\[\]:*?/\\]")
+FIXED_TIME = datetime.datetime(1980, 1, 1)  # no clock in the file: same results, same bytes
+CORE_PROPERTIES = "docProps/core.xml"
 
 
 def sheet_name(name: str, taken: set[str]) -> str:
@@ -157,4 +165,25 @@ def write_xlsx(results: list[RunResult], path: str | Path,
     if table is not None:
         _comparison(book.create_sheet(sheet_name("comparison", taken)), table)
     _about(book.create_sheet(sheet_name("about", taken)), named)
-    book.save(path)
+    save_reproducibly(book, path)
+
+
+def save_reproducibly(book, path: str | Path) -> None:
+    """Save `book` with fixed dates: in its properties and on every zip member.
+
+    openpyxl stamps the modified date with the clock when saving, and zipfile stamps each
+    member; the saved zip is rewritten member by member with FIXED_TIME instead.
+    """
+    from openpyxl.xml.functions import tostring
+
+    buffer = io.BytesIO()
+    book.save(buffer)
+    book.properties.created = book.properties.modified = FIXED_TIME
+    core = tostring(book.properties.to_tree())
+    with zipfile.ZipFile(buffer) as saved, zipfile.ZipFile(path, "w") as out:
+        for info in saved.infolist():
+            member = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
+            member.compress_type = info.compress_type
+            member.external_attr = 0o600 << 16
+            member.create_system = 3  # the same bytes whatever the platform
+            out.writestr(member, core if info.filename == CORE_PROPERTIES else saved.read(info))

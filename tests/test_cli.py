@@ -47,7 +47,7 @@ def test_run_writes_every_output_file(small: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     folder = tmp_path / "out" / "small"
     assert sorted(p.name for p in folder.iterdir()) == sorted([
-        "summary.json", "scenario.yaml", "monthly.csv", "quarterly.csv",
+        ".simrev-output", "summary.json", "scenario.yaml", "monthly.csv", "quarterly.csv",
         "replications.parquet", "reps.csv", "report.html"])
     summary = json.loads((folder / "summary.json").read_text())
     assert summary["replications"] == 8 and summary["name"] == "small"

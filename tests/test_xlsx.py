@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import math
+import time
+import types
 from pathlib import Path
 
 import openpyxl
+import openpyxl.packaging.core
+import openpyxl.writer.excel
 import pytest
 
 from sim import __version__
 from sim.api import load, run_compared
 from sim.compare import COLUMN_LABELS, compare, in_words
 from sim.metric_registry import label
-from sim.xlsx import sheet_name, write_xlsx
+from sim.outputs import write_run
+from sim.xlsx import FIXED_TIME, sheet_name, write_xlsx
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -107,3 +113,55 @@ def test_sheet_names_are_excel_safe_and_unique() -> None:
     assert sheet_name("x[1]:y/z?*\\", taken) == "x_1__y_z___"
     assert sheet_name("", taken) == "sheet"
     assert all(len(name) <= 31 for name in taken)
+
+
+class _Clock:
+    """The clocks behind summary.xlsx's dates — time.time (zip member dates) and openpyxl's
+    datetime.now (workbook created/modified) — set to a chosen instant."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.monkeypatch = monkeypatch
+
+    def set(self, when: datetime.datetime) -> None:
+        class Frozen(datetime.datetime):
+            @classmethod
+            def now(cls, tz=None):
+                return when.replace(tzinfo=tz) if tz else when
+
+            @classmethod
+            def utcnow(cls):
+                return when
+
+        frozen = types.SimpleNamespace(datetime=Frozen, timezone=datetime.timezone)
+        self.monkeypatch.setattr(time, "time", lambda: when.timestamp())
+        for module in (openpyxl.writer.excel, openpyxl.packaging.core):
+            self.monkeypatch.setattr(module, "datetime", frozen)
+
+
+def test_the_same_results_give_the_same_bytes_whenever_written(results, tmp_path,
+                                                               monkeypatch) -> None:
+    clock = _Clock(monkeypatch)
+    table = compare(results)
+    clock.set(datetime.datetime(2031, 5, 6, 7, 8, 9))
+    write_xlsx(results, tmp_path / "a.xlsx", table)
+    clock.set(datetime.datetime(2032, 11, 12, 13, 14, 15))
+    write_xlsx(results, tmp_path / "b.xlsx", table)
+    a, b = (tmp_path / "a.xlsx").read_bytes(), (tmp_path / "b.xlsx").read_bytes()
+    assert a == b
+    book = openpyxl.load_workbook(tmp_path / "a.xlsx")
+    assert book.properties.created == book.properties.modified == FIXED_TIME
+    assert book.sheetnames == ["base", "hire5", "comparison", "about"]
+
+
+def test_every_output_file_of_a_run_is_byte_identical_whenever_written(results, tmp_path,
+                                                                       monkeypatch) -> None:
+    clock = _Clock(monkeypatch)
+    clock.set(datetime.datetime(2031, 5, 6, 7, 8, 9))
+    first = write_run(results[0], tmp_path / "a", xlsx=True)
+    clock.set(datetime.datetime(2032, 11, 12, 13, 14, 15))
+    second = write_run(results[0], tmp_path / "b", xlsx=True)
+    names = sorted(p.name for p in first.iterdir())
+    assert "summary.xlsx" in names and "replications.parquet" in names
+    assert names == sorted(p.name for p in second.iterdir())
+    for name in names:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
