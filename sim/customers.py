@@ -118,5 +118,8 @@ class Book:
             self.per_segment -= np.bincount(
                 self.segment[:n_at_start][churned], minlength=len(plan.segments)
             )
-        self.total_arr += expansion - churned_arr
+        total = self.total_arr + (expansion - churned_arr)
+        # ARR is kept as a running sum: with every customer gone it is exactly 0, never a
+        # rounding residue below it
+        self.total_arr = max(0.0, total) if self.per_segment.any() else 0.0
         return churned_arr, count, expansion

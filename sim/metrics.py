@@ -71,9 +71,12 @@ def periodize(raw: np.ndarray, layout: Layout, groups: list[np.ndarray]) -> np.n
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den, NaN where den is 0 or the quotient is not finite."""
     num, den = np.broadcast_arrays(np.asarray(num, float), np.asarray(den, float))
     out = np.full(num.shape, np.nan)
-    np.divide(num, den, out=out, where=den != 0)
+    with np.errstate(over="ignore"):
+        np.divide(num, den, out=out, where=den != 0)
+    out[~np.isfinite(out)] = np.nan  # a ratio to a denormal cost overflows: no number
     return out
 
 

@@ -13,13 +13,16 @@ is recorded, and today's team neither leaves nor hires then).
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass
+from operator import attrgetter
 
 import numpy as np
 import simpy
 
 from sim import levers
+from sim import pipeline as pipeline_module
 from sim.customers import Book
 from sim.metrics import Layout
 from sim.people import Head, Roster
@@ -27,6 +30,7 @@ from sim.pipeline import ROUTED_INBOUND, SELF, Pipeline
 from sim.plan import MONTH_DAYS, YEAR_DAYS, Plan, ProgramPlan, month_of
 from sim.streams import INBOUND, OppDraws, stream
 
+SEAT = attrgetter("seat")
 UNLIMITED = 1e12  # capacity of a seller without max_open_opps: spare = UNLIMITED - open
 
 
@@ -62,6 +66,8 @@ class Model:
             len(plan.segments),
             {name: self.raw[self.ix[name]] for name in self.layout.names},
             self.book.add,
+            routed=[s.index for s in plan.segments
+                    if _most_sellers(plan, s.index) >= pipeline_module.ROUTER_FROM],
         )
         self.rosters = {
             r.name: Roster(r, i, None if r.segment is None else plan.segments[r.segment])
@@ -367,8 +373,7 @@ class Model:
             self._managers_to(day)
             self.all_sellers.append(head)
         head.start(day)
-        roster.active.append(head)
-        roster.active.sort(key=lambda h: h.seat)
+        bisect.insort(roster.active, head, key=SEAT)  # seats are unique among the active
 
     def _hire(self, head: Head) -> None:
         day = self.env.now
@@ -401,7 +406,7 @@ class Model:
         roster = self.rosters[head.role.name]
         head.active = False
         head.left_at = day
-        roster.active.remove(head)
+        del roster.active[bisect.bisect_left(roster.active, head.seat, key=SEAT)]
         self._record("departures", day, 1)
         if head.role.kind == "seller":
             self._managers_to(day)
@@ -409,7 +414,7 @@ class Model:
         if backfill:
             self._requisition(roster, head.seat, day)
         else:
-            roster.taken.discard(head.seat)
+            roster.release(head.seat)
 
     # ---- results ------------------------------------------------------------------
     def _seller_rows(self) -> list[tuple]:
@@ -429,6 +434,16 @@ def _ramp_days(pieces: list[tuple[float, float, float]], a: float, b: float) -> 
         hi = y if y < b else b
         return (hi - lo) * r if hi > lo else 0.0
     return sum((min(y, b) - max(x, a)) * r for x, y, r in pieces if min(y, b) > max(x, a))
+
+
+def _most_sellers(plan: Plan, segment: int) -> int:
+    """The most sellers the segment can hold: today's team and every planned hire."""
+    hires: dict[str, int] = {}
+    for entries in plan.hiring.values():
+        for role_name, count in entries:
+            hires[role_name] = hires.get(role_name, 0) + max(0, count)
+    return sum(r.headcount + hires.get(r.name, 0) for r in plan.roles
+               if r.kind == "seller" and r.segment == segment)
 
 
 def _bottom_quartile(heads: list[Head]) -> set:

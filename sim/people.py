@@ -8,6 +8,7 @@ beyond today's team (territory decay) is reused before a new one is opened.
 
 from __future__ import annotations
 
+import heapq
 import math
 
 from sim import levers
@@ -55,7 +56,7 @@ class Head:
         self.capacity = 0.0  # max open opportunities this month
         self.month_pieces: list[tuple[float, float, float]] = []  # this month's ramp pieces
         self.spare = 0.0  # capacity - open opportunities (see Pipeline.spares)
-        self.slot = 0  # position in the segment's routing list
+        self.slot = 0  # position in the segment's spare list (-1 once it has left)
         self.spares: list[float] = []  # the segment's spare list (shared)
         self.n_open = 0  # open opportunities owned
         self.opps = 0
@@ -141,6 +142,9 @@ class Roster:
         self.active: list[Head] = []
         self.occupants: dict[int, int] = {}  # seat -> occupants so far
         self.taken: set[int] = set()  # seats occupied or with an open requisition
+        # every seat below `high` that is not taken is in `freed` (a heap; may hold stale)
+        self.high = 0
+        self.freed: list[int] = []
 
     def new_head(self, seat: int, seed: int, rep: int) -> Head:
         occupant = self.occupants.get(seat, 0)
@@ -153,10 +157,18 @@ class Roster:
         return head
 
     def free_seat(self) -> int:
-        seat = 0
-        while seat in self.taken:
-            seat += 1
-        return seat
+        """The lowest seat neither occupied nor with an open requisition."""
+        freed, taken = self.freed, self.taken
+        while freed and freed[0] in taken:
+            heapq.heappop(freed)
+        while self.high in taken:
+            self.high += 1
+        return min(freed[0], self.high) if freed else self.high
+
+    def release(self, seat: int) -> None:
+        """`seat` is empty and will not be backfilled."""
+        self.taken.discard(seat)
+        heapq.heappush(self.freed, seat)
 
     def seat_factor(self, seat: int) -> float:
         """Territory decay: the k-th seat beyond today's team gets (1 - d)^k of the pipeline."""

@@ -1,22 +1,29 @@
 """The pipeline: opportunities arriving, routed, opened and closed, in time order.
 
 This is the engine's hot loop, so it trades a little elegance for speed: a month's
-arrivals from every source are drawn at the month's start and sorted once; open
-opportunities wait in one heap of close times; each segment keeps its sellers' spare
-capacity in a plain list (routing is ``max`` and ``index`` on it). People events (hires,
-departures) happen on the SimPy clock between calls to `work_until`.
+arrivals from every source are drawn at the month's start and sorted once (those of a head
+starting mid-month wait in a small heap beside them); open opportunities wait in one heap
+of close times. Routing sends an opportunity to the segment's seller with the most spare
+capacity, the first in routing order (`Head.order`) on ties. A small segment keeps its
+sellers' spare capacities in a plain list in routing order (routing is ``max`` and
+``index`` on it); a large one keeps them in a `Router`, which answers the same question in
+O(log n). People events (hires, departures) happen on the SimPy clock between calls to
+`work_until`.
 
 An arrival is a tuple ``(day, kind, source, u_win, z_cycle, z_size)``: `source` is the
 seller (self-sourced), the SDR, or the segment index (inbound). An open opportunity is its
-heap entry ``(close_day, key, owner, created_day, u_win, z_size)``; when a seller leaves,
-their entries are replaced by ones with the new owner (or dropped, when lost).
+heap entry ``(close_day, key, owner, created_day, u_win, z_size)``. When a seller leaves,
+their open opportunities go, in close order, to the sellers with the most spare capacity
+then; the entries stay in the heap, and the leaver's list of heirs says, as they close one
+by one, whose each one is.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Collection
 from operator import attrgetter, itemgetter
 
 from sim.people import Head
@@ -28,6 +35,82 @@ NO_ARRIVAL = (math.inf, -1, None, 0.0, 0.0, 0.0)  # ends every month's arrival l
 NO_CLOSE = (math.inf, -1, None, 0.0, 0.0, 0.0)  # stays at the bottom of the close heap
 BY_DAY = itemgetter(0)
 ORDER = attrgetter("order")
+# Segments that may hold this many sellers route through a `Router`; below it, ``max`` and
+# ``index`` over a short list are faster. Either way the choice is the same.
+ROUTER_FROM = 128
+
+
+class Router(list):
+    """Spare capacities of a segment's sellers by stable slot, and the seller with the most.
+
+    The list holds each seated seller's spare capacity at its `slot` (slots of leavers are
+    reused). A lazy max-heap of ``(-spare, order, slot)`` finds the most spare capacity,
+    the lowest routing order on ties — what ``max`` and ``index`` give over a list in
+    routing order. Every increase pushes an entry; a decrease pushes nothing, since the
+    old entry stays an upper bound that `best` corrects when it surfaces. So for each
+    seated seller the heap holds an entry at least its spare, and `best` pops and corrects
+    stale tops until the top is exact: O(log n) amortized per change.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.heads: list[Head | None] = []  # by slot; None = free
+        self.members: dict[Head, None] = {}  # the seated sellers
+        self.free: list[int] = []
+        self.heap: list[tuple[float, int, int]] = []
+
+    def __setitem__(self, slot: int, value: float) -> None:  # type: ignore[override]
+        if value > list.__getitem__(self, slot):
+            heapq.heappush(self.heap, (-value, self.heads[slot].order, slot))
+        list.__setitem__(self, slot, value)
+
+    def join(self, head: Head) -> None:
+        if self.free:
+            slot = self.free.pop()
+            self.heads[slot] = head
+            list.__setitem__(self, slot, head.spare)
+        else:
+            slot = len(self.heads)
+            self.heads.append(head)
+            self.append(head.spare)
+        head.slot, head.spares = slot, self
+        self.members[head] = None
+        heapq.heappush(self.heap, (-head.spare, head.order, slot))
+
+    def leave(self, head: Head) -> None:
+        slot = head.slot
+        self.heads[slot] = None
+        list.__setitem__(self, slot, -math.inf)
+        self.free.append(slot)
+        del self.members[head]
+
+    def seat(self) -> None:
+        """Take every seller's spare capacity from `head.spare` (at a month's start)."""
+        heap = []
+        for slot, head in enumerate(self.heads):
+            if head is not None:
+                list.__setitem__(self, slot, head.spare)
+                heap.append((-head.spare, head.order, slot))
+        heapq.heapify(heap)
+        self.heap = heap
+
+    def best(self) -> int:
+        """Slot of the seller with the most spare capacity (first in order), -1 if none."""
+        heap, heads = self.heap, self.heads
+        while heap:
+            negative, order, slot = heap[0]
+            head = heads[slot]
+            if head is None or head.order != order:  # the slot changed hands
+                heapq.heappop(heap)
+                continue
+            spare = list.__getitem__(self, slot)
+            if spare == -negative:
+                return slot
+            if spare < -negative:
+                heapq.heapreplace(heap, (-spare, order, slot))
+            else:  # an old entry below a newer one
+                heapq.heappop(heap)
+        return -1
 
 
 class Pipeline:
@@ -35,17 +118,30 @@ class Pipeline:
 
     `rows` maps metric names to the replication's monthly lists (see `Layout`); only
     events on or after day 0 are recorded, in the month `month` the clock is in.
+    `routed` names the segments that route through a `Router` (default: none).
     """
 
     def __init__(self, segments: int, rows: dict[str, list[float]],
-                 won_deal: Callable[[float, float, int, float], None]) -> None:
+                 won_deal: Callable[[float, float, int, float], None],
+                 routed: Collection[int] = ()) -> None:
         self.month = 0
         self.pending: list[tuple] = [NO_ARRIVAL]
         self.next = 0
+        self.extra: list[tuple[float, int, tuple]] = []  # arrivals added mid-month
+        self.added = 0  # arrivals ever added mid-month: their order on equal days
         self.closes: list[tuple] = [NO_CLOSE]
         self.key = 0
-        self.sellers: list[list[Head]] = [[] for _ in range(segments)]  # by routing order
-        self.spares: list[list[float]] = [[] for _ in range(segments)]  # parallel to sellers
+        self.routers: list[Router | None] = [
+            Router() if segment in routed else None for segment in range(segments)
+        ]
+        # seated sellers by segment: in routing order, or the router's members
+        self.sellers: list[list[Head] | dict[Head, None]] = [
+            [] if router is None else router.members for router in self.routers
+        ]
+        self.spares: list[list[float]] = [  # parallel to small segments' sellers
+            [] if router is None else router for router in self.routers
+        ]
+        self.heirs: dict[Head, deque[Head | None]] = {}  # leavers' open opportunities' heirs
         self.created = [rows["opps_created_self"], rows["opps_created_sdr"],
                         rows["opps_created_inbound"]]
         self.unworked = rows["opps_unworked"]
@@ -62,20 +158,38 @@ class Pipeline:
         arrivals.append(NO_ARRIVAL)
         self.pending = arrivals
         self.next = 0
+        self.extra = []
 
     def add_arrivals(self, arrivals: list[tuple]) -> None:
-        """Merge arrivals drawn mid-month (a head starting) into the month's rest."""
-        rest = self.pending[self.next:-1]
-        rest.extend(arrivals)
-        self.new_month(rest)
+        """Add arrivals drawn mid-month (a head starting) to the month's rest.
+
+        They come after the month's own arrivals and earlier added ones on equal days, in
+        generation order: as if the rest were sorted again with them appended.
+        """
+        extra = self.extra
+        for arrival in arrivals:
+            self.added += 1
+            heapq.heappush(extra, (arrival[0], self.added, arrival))
+
+    def _first(self, i: int) -> tuple:
+        """The next arrival: the month's `i`-th or an added one, whichever is earlier."""
+        arrival = self.pending[i]
+        extra = self.extra
+        if extra and extra[0][0] < arrival[0]:
+            return extra[0][2]
+        return arrival
 
     # ---- sellers -------------------------------------------------------------------
     # While seated, a seller's spare capacity lives in its segment's `spares` list at
-    # `head.slot`; `head.spare` is only read when (re)seating.
+    # `head.slot` (-1 once it has left); `head.spare` is only read when (re)seating.
 
     def join(self, head: Head) -> None:
         """A seller starts work with `head.spare` set."""
         segment = head.segment_index
+        router = self.routers[segment]
+        if router is not None:
+            router.join(head)
+            return
         self._unseat(segment)
         sellers = self.sellers[segment]
         sellers.append(head)
@@ -85,13 +199,22 @@ class Pipeline:
     def leave(self, head: Head, day: float) -> None:
         """A seller leaves on `day`; their open opportunities are handed over."""
         segment = head.segment_index
-        self._unseat(segment)
-        self.sellers[segment].remove(head)
-        self.seat(segment)
+        router = self.routers[segment]
+        if router is not None:
+            router.leave(head)
+        else:
+            self._unseat(segment)
+            self.sellers[segment].remove(head)
+            self.seat(segment)
+        head.slot = -1
         self._hand_over(head, day)
 
     def seat(self, segment: int) -> None:
-        """Build the segment's spare list from its sellers' `spare`."""
+        """Set the segment's spare capacities from its sellers' `spare`."""
+        router = self.routers[segment]
+        if router is not None:
+            router.seat()
+            return
         sellers = self.sellers[segment]
         self.spares[segment] = spares = [head.spare for head in sellers]
         for slot, head in enumerate(sellers):
@@ -105,27 +228,42 @@ class Pipeline:
     def _hand_over(self, leaver: Head, day: float) -> None:
         """A leaver's open opportunities go, one by one in close order, to the segment's
         seller with the most spare capacity (even beyond capacity); with nobody left they
-        are lost on `day`."""
-        closes = self.closes
-        mine = sorted(entry for entry in closes if entry[OWNER] is leaver)
-        if not mine:
+        are lost on `day`. The heirs are chosen now and meet their entries as they close."""
+        if not leaver.n_open:
             return
-        sellers = self.sellers[leaver.segment_index]
-        spares = self.spares[leaver.segment_index]
-        kept = [entry for entry in closes if entry[OWNER] is not leaver]
-        for close_day, key, _leaver, created_day, u_win, z_size in mine:
+        segment = leaver.segment_index
+        router = self.routers[segment]
+        spares = self.spares[segment]
+        sellers = self.sellers[segment]
+        heirs: deque[Head | None] = deque()
+        for _ in range(leaver.n_open):
             if not sellers:
                 if day >= 0:
                     self.lost[self.month] += 1
+                heirs.append(None)
                 continue
-            slot = spares.index(max(spares))
-            owner = sellers[slot]
+            if router is None:
+                slot = spares.index(max(spares))
+                owner = sellers[slot]
+            else:
+                slot = router.best()
+                owner = router.heads[slot]
             owner.n_open += 1
             spares[slot] -= 1
-            kept.append((close_day, key, owner, created_day, u_win, z_size))
-        heapq.heapify(kept)
-        closes[:] = kept
+            heirs.append(owner)
+        self.heirs[leaver] = heirs
         leaver.n_open = 0
+
+    def _heir(self, owner: Head) -> Head | None:
+        """Who now holds the next-closing opportunity of `owner`, who has left."""
+        while True:
+            heirs = self.heirs[owner]
+            heir = heirs.popleft()
+            if not heirs:
+                del self.heirs[owner]
+            if heir is None or heir.slot >= 0:
+                return heir
+            owner = heir
 
     def open_count(self) -> int:
         return sum(head.n_open for sellers in self.sellers for head in sellers)
@@ -133,22 +271,28 @@ class Pipeline:
     # ---- the hot loop --------------------------------------------------------------
     def work_until(self, until: float) -> None:
         """Process arrivals and closes, in time order, before day `until`."""
-        pending, closes = self.pending, self.closes
-        all_spares, all_sellers = self.spares, self.sellers
+        pending, closes, extra = self.pending, self.closes, self.extra
+        all_spares, all_sellers, routers = self.spares, self.sellers, self.routers
         i, key, month = self.next, self.key, self.month
         created, unworked, lost = self.created, self.unworked, self.lost
         won, bookings, customers, cycles, commission = self.won
         won_deal, month_end = self.won_deal, (month + 1) * MONTH_DAYS
         pop, push, exp = heapq.heappop, heapq.heappush, math.exp
-        arrival = pending[i]
+        arrival = self._first(i)
         while True:
             day = closes[0][0]
             if day < arrival[0]:  # a close comes first
                 if day >= until:
                     break
                 _day, _key, owner, created_day, u_win, z_size = pop(closes)
+                slot = owner.slot
+                if slot < 0:  # its owner has left: it went to an heir
+                    owner = self._heir(owner)
+                    if owner is None:  # lost when its owner left
+                        continue
+                    slot = owner.slot
                 owner.n_open -= 1
-                owner.spares[owner.slot] += 1
+                owner.spares[slot] += 1
                 if day < 0:
                     continue
                 # won with the owner's win probability this month
@@ -168,8 +312,17 @@ class Pipeline:
             day, kind, source, u_win, z_cycle, z_size = arrival
             if day >= until:
                 break
-            i += 1
-            arrival = pending[i]
+            if extra:  # arrivals added mid-month wait: take the earlier
+                if arrival is pending[i]:
+                    i += 1
+                else:
+                    pop(extra)
+                arrival = pending[i]
+                if extra and extra[0][0] < arrival[0]:
+                    arrival = extra[0][2]
+            else:
+                i += 1
+                arrival = pending[i]
             if kind == SELF:
                 if not source.active:
                     continue
@@ -186,14 +339,20 @@ class Pipeline:
                 else:
                     segment = source
                 spares = all_spares[segment]
-                best = max(spares) if spares else 0.0
-                if best <= 0:  # nobody has room: created but unworked
+                router = routers[segment]
+                if router is None:
+                    best = max(spares) if spares else 0.0
+                    slot = spares.index(best) if best > 0 else -1  # ties: first in order
+                else:
+                    slot = router.best()
+                    if slot >= 0 and spares[slot] <= 0:
+                        slot = -1
+                if slot < 0:  # nobody has room: created but unworked
                     if day >= 0:
                         created[kind][month] += 1
                         unworked[month] += 1
                     continue
-                slot = spares.index(best)  # ties: the first in routing order
-                owner = all_sellers[segment][slot]
+                owner = all_sellers[segment][slot] if router is None else router.heads[slot]
             spares[slot] -= 1
             owner.n_open += 1
             key += 1

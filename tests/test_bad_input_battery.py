@@ -16,7 +16,7 @@ OPTION_CASES = [
     # (id, extra arguments, text the line must contain)
     ("replications-zero", ["--replications", "0"], "--replications"),
     ("replications-negative", ["--replications", "-5"], "--replications"),
-    ("replications-absurd", ["--replications", "1000000000"], "memory"),
+    ("replications-absurd", ["--replications", "1000000000"], "in [1, 1_000_000]"),
     ("replications-not-a-number", ["--replications", "many"], "--replications"),
     ("seed-negative", ["--seed", "-1"], "--seed"),
     ("workers-zero", ["--workers", "0"], "--workers"),

@@ -121,7 +121,7 @@ def bad_cases(tmp_path: Path, small: Path) -> list[tuple[str, list[str], str]]:
         ("date outside the horizon", ["run", case("date", {**base, "hiring": [
             {"role": "ae", "count": 1, "month": "2031-01"}]})], "hiring[0].month"),
         ("bad name", ["run", case("name", {**base, "name": "../escape"})], "name"),
-        ("absurd replications", ["run", small, "--replications", "1000000000"], "memory"),
+        ("absurd replications", ["run", small, "--replications", "1000000000"], "1_000_000]"),
         ("workers 0", ["run", small, "--workers", "0"], "--workers"),
         ("out is a file", ["run", small, "--out", a_file], "--out"),
         ("bad --set path", ["run", small, "--set", "roles.ae.hedcount=3"], "hedcount"),

@@ -14,6 +14,7 @@ from sim.scenario.schema import Scenario
 from tests.profiles import examples
 
 rates = st.floats(0, 1, allow_nan=False)
+COST = st.just(0.0)  # a cost is 0 or at least 1
 months = st.sampled_from(["2027-01", "2027-02", "2027-03", "2027-04", "2027-05", "2027-06"])
 
 
@@ -30,8 +31,8 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     headcount = draw(st.integers(0, 6))
     seller = {
         "kind": "seller", "segment": "mid", "headcount": headcount,
-        "tenure_months": draw(st.floats(0, 30)), "cost": draw(st.floats(0, 200_000)),
-        "commission": draw(rates), "hire_cost": draw(st.floats(0, 30_000)),
+        "tenure_months": draw(st.floats(0, 30)), "cost": draw(COST | st.floats(1, 200_000)),
+        "commission": draw(rates), "hire_cost": draw(COST | st.floats(1, 30_000)),
         "ramp": draw(st.lists(rates, min_size=1, max_size=5)),
         "attrition": draw(rates), "backfill": draw(st.booleans()),
         "time_to_hire_days": {"mean": draw(st.floats(0, 90)), "cv": draw(st.floats(0, 1))},

@@ -11,6 +11,7 @@ import re
 from typing import Annotated, Literal, get_args
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -50,6 +51,43 @@ Count = Annotated[int, Field(ge=0, strict=True)]
 # Multipliers beyond x100 are typos (a seasonality of 1e10 would never finish simulating).
 Multiplier = Annotated[float, Field(gt=0, le=100, allow_inf_nan=False, strict=True)]
 Effects = dict[Lever, Multiplier]
+
+
+def _bounded(low: float, high: float, strict_low: bool = False) -> object:
+    """A finite number in [low, high] ((low, high] with `strict_low`)."""
+    if strict_low:
+        return Annotated[float, Field(gt=low, le=high, allow_inf_nan=False, strict=True)]
+    return Annotated[float, Field(ge=low, le=high, allow_inf_nan=False, strict=True)]
+
+
+# Bounds of what a business can mean (docs/scenarios.md, "Bounds"): beyond them a value is
+# a typo, and the arithmetic (sums over years of deals, exp of lognormal draws) would
+# overflow. Money is in one currency unit.
+MAX_DEAL = 10**12  # mean size of one deal
+MAX_ARR = 10**13  # a whole book of business, or one CSM's
+MAX_HEAD_COST = 10**9  # a head per year, a hire, a seat per month
+MAX_PROGRAM_COST = 10**12
+MAX_DAYS = 3650  # a sales cycle or a time to hire
+MAX_MONTHS = 1200  # a tenure, a program's length or phase-in
+MAX_OPPS = 10**6  # opportunities per month, a seller's open opportunities
+Months = _bounded(0, MAX_MONTHS)
+
+
+def _zero_or_at_least_one(value: float) -> float:
+    if 0 < value < 1:
+        raise ValueError("expected 0 or a number >= 1 (a cost below one currency unit is a "
+                         "typo)")
+    return value
+
+
+# A cost: 0, or from 1 (a cost of 1e-320 would make every ratio to it overflow) to `high`.
+def _cost(high: float) -> object:
+    return Annotated[float, Field(ge=0, le=high, allow_inf_nan=False, strict=True),
+                     AfterValidator(_zero_or_at_least_one)]
+
+
+HeadCost = _cost(MAX_HEAD_COST)
+ProgramCost = _cost(MAX_PROGRAM_COST)
 Season = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False, strict=True)]
 
 
@@ -97,10 +135,18 @@ class Dist(Strict):
         return math.log(self.mean) - 0.5 * self.sigma**2 if self.mean > 0 else -math.inf
 
 
+class DealSize(Dist):
+    mean: _bounded(0, MAX_DEAL, strict_low=True)  # type: ignore[valid-type]
+
+
+class CycleDays(Dist):
+    mean: _bounded(0, MAX_DAYS, strict_low=True)  # type: ignore[valid-type]
+
+
 class Delay(Dist):
     """Like `Dist`, but zero is allowed (an instant delay)."""
 
-    mean: NonNeg
+    mean: _bounded(0, MAX_DAYS)  # type: ignore[valid-type]
 
 
 def _dist(value: object) -> object:
@@ -112,10 +158,10 @@ def _dist(value: object) -> object:
 
 class Segment(Strict):
     win_rate: Rate
-    deal_size: Dist
-    cycle_days: Dist
-    accounts: Annotated[int, Field(ge=1, strict=True)] | None = None
-    inbound_opps_per_month: NonNeg = 0.0
+    deal_size: DealSize
+    cycle_days: CycleDays
+    accounts: Annotated[int, Field(ge=1, le=1_000_000_000, strict=True)] | None = None
+    inbound_opps_per_month: _bounded(0, MAX_OPPS) = 0.0  # type: ignore[valid-type]
     seasonality: list[Season] | None = None
 
     _dists = field_validator("deal_size", "cycle_days", mode="before")(_dist)
@@ -170,20 +216,20 @@ class Role(Strict):
     kind: RoleKind
     segment: str | None = None
     headcount: Annotated[int, Field(ge=0, le=100_000, strict=True)] = 0
-    tenure_months: NonNeg | list[NonNeg] = 24.0
-    cost: NonNeg = 0.0
+    tenure_months: Months | list[Months] = 24.0  # type: ignore[valid-type]
+    cost: HeadCost = 0.0  # type: ignore[valid-type]
     commission: Rate = 0.0
-    hire_cost: NonNeg = 0.0
+    hire_cost: HeadCost = 0.0  # type: ignore[valid-type]
     ramp: Annotated[list[Rate], Field(min_length=1)] = [1.0]
     attrition: Rate = 0.0
     backfill: StrictBool = True
     time_to_hire_days: Delay = Delay(mean=0.0, cv=0.0)
-    opps_per_month: NonNeg = 0.0
-    max_open_opps: Annotated[int, Field(ge=1, strict=True)] | None = None
+    opps_per_month: _bounded(0, 10_000) = 0.0  # type: ignore[valid-type]
+    max_open_opps: Annotated[int, Field(ge=1, le=MAX_OPPS, strict=True)] | None = None
     skill_sigma: Annotated[float, Field(ge=0, le=2, allow_inf_nan=False, strict=True)] = 0.0
     territory_decay: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False, strict=True)] = 0.0
-    book_per_head: Positive | None = None
-    covers: Positive | None = None
+    book_per_head: _bounded(0, MAX_ARR, strict_low=True) | None = None  # type: ignore[valid-type]
+    covers: _bounded(0, 100_000, strict_low=True) | None = None  # type: ignore[valid-type]
     effects: Effects = {}
     span: Annotated[int, Field(ge=1, strict=True)] | None = None
 
@@ -214,10 +260,10 @@ class Role(Strict):
 
 class Customers(Strict):
     count: Annotated[int, Field(ge=0, le=50_000_000, strict=True)] = 0
-    arr: NonNeg = 0.0
+    arr: _bounded(0, MAX_ARR) = 0.0  # type: ignore[valid-type]
     churn: Rate = 0.0
     expansion: Rate = 0.0
-    overload_churn: NonNeg = 0.0
+    overload_churn: _bounded(0, 100) = 0.0  # type: ignore[valid-type]
 
     @model_validator(mode="after")
     def _arr_needs_customers(self) -> Customers:
@@ -250,13 +296,13 @@ class Targets(Strict):
 
 class Program(Strict):
     start: str
-    months: Annotated[int, Field(ge=1, strict=True)] | None = None
-    cost: NonNeg = 0.0
-    monthly_cost: NonNeg = 0.0
-    seat_cost_per_month: NonNeg = 0.0
+    months: Annotated[int, Field(ge=1, le=MAX_MONTHS, strict=True)] | None = None
+    cost: ProgramCost = 0.0  # type: ignore[valid-type]
+    monthly_cost: ProgramCost = 0.0  # type: ignore[valid-type]
+    seat_cost_per_month: HeadCost = 0.0  # type: ignore[valid-type]
     targets: Targets | None = None
     effects: Effects = {}
-    phase_in_months: Annotated[int, Field(ge=0, strict=True)] = 0
+    phase_in_months: Annotated[int, Field(ge=0, le=MAX_MONTHS, strict=True)] = 0
 
     _month = field_validator("start", mode="before")(_month_str)
 
@@ -266,8 +312,8 @@ class Scenario(Strict):
     description: str = ""
     start: str
     quarters: Annotated[int, Field(ge=1, le=40, strict=True)] = 8
-    replications: Annotated[int, Field(ge=1, strict=True)] = 1000
-    seed: Annotated[int, Field(ge=0, strict=True)] = 0
+    replications: Annotated[int, Field(ge=1, le=1_000_000, strict=True)] = 1000
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1, strict=True)] = 0
     segments: Annotated[dict[str, Segment], Field(min_length=1)]
     roles: dict[str, Role] = {}
     customers: Customers = Customers()
