@@ -150,11 +150,16 @@ class Model:
         heads = [h for roster in self.rosters.values() for h in roster.active]
         for head in heads:
             head.advance_progress(start)
-        if month >= 0:
-            for role_name, count in plan.hiring.get(month, ()):
-                self._planned(role_name, count, start)
+        moves = plan.hiring.get(month, ()) if month >= 0 else ()
+        if moves:  # planned exits leave first: this month's cohorts and seats exclude them
+            for role_name, count in moves:
+                if count < 0:
+                    self._planned(role_name, count, start)
             heads = [h for roster in self.rosters.values() for h in roster.active]
         self._set_levers(month, start, heads)
+        for role_name, count in moves:  # requisitions read this month's time_to_hire lever
+            if count > 0:
+                self._planned(role_name, count, start)
         calendar = plan.calendar_month(month)
         for seg in plan.segments:
             self.segment_factor[seg.index] = (

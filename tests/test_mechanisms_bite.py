@@ -132,8 +132,6 @@ def test_time_to_hire_lever_shortens_requisitions_by_hand() -> None:
         assert hired == pytest.approx([MONTH_DAYS + wait] * 3)  # opened on February 1st
 
 
-@pytest.mark.xfail(strict=True, reason="engine: a planned requisition opens before the "
-                   "month's programs are set, so it reads the previous month's levers")
 def test_time_to_hire_lever_of_the_month_the_requisition_opens() -> None:
     """docs/model.md: x the `time_to_hire` lever in force when it opens."""
     hires = [{"role": "ae", "count": 1, "month": "2027-02"}]
