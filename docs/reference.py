@@ -18,10 +18,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from sim import roles  # noqa: E402
 from sim.metric_registry import docs_table  # noqa: E402
 
 BLOCKS: dict[str, tuple[str, Callable[[], str]]] = {
     "metrics": ("docs/metrics.md", docs_table),
+    "kinds": ("docs/model.md", roles.docs_table),
 }
 
 

@@ -17,6 +17,7 @@ import bisect
 import math
 from dataclasses import dataclass
 from operator import attrgetter
+from typing import NamedTuple
 
 import numpy as np
 import simpy
@@ -26,26 +27,41 @@ from sim import pipeline as pipeline_module
 from sim.customers import Book
 from sim.metrics import Layout
 from sim.people import Head, Roster
-from sim.pipeline import ROUTED_INBOUND, SELF, Pipeline
+from sim.pipeline import ROUTED_INBOUND, Pipeline
 from sim.plan import MONTH_DAYS, YEAR_DAYS, Plan, ProgramPlan, month_of
+from sim.roles import SELF
 from sim.streams import INBOUND, OppDraws, stream
 
 SEAT = attrgetter("seat")
 UNLIMITED = 1e12  # capacity of a seller without max_open_opps: spare = UNLIMITED - open
 
 
+class SellerRow(NamedTuple):
+    """One seller of one replication (a row of reps.csv before labels)."""
+
+    role: str
+    seat: int
+    occupant: int
+    hired_day: float
+    left_day: float  # NaN while still employed at the horizon's end
+    skill: float
+    opps: int
+    wins: int
+    bookings: float
+
+
 @dataclass
 class ReplicationResult:
-    """Raw monthly metrics (layout rows x months) and one tuple per seller."""
+    """Raw monthly metrics (layout rows x months) and one row per seller."""
 
     replication: int
     raw: np.ndarray
-    sellers: list[tuple]  # role, seat, occupant, hired_day, left_day, skill, opps, wins, bookings
+    sellers: list[SellerRow]
 
 
 def layout_for(plan: Plan) -> Layout:
     return Layout(
-        [r.name for r in plan.roles], [r.name for r in plan.roles if r.kind == "csm"]
+        [r.name for r in plan.roles], [r.name for r in plan.roles if r.kind.covers_book]
     )
 
 
@@ -72,9 +88,9 @@ class Model:
         self.rosters = {
             r.name: Roster(r, i, None if r.segment is None else plan.segments[r.segment])
             for i, r in enumerate(plan.roles)
-            if r.kind != "manager"
+            if r.kind.simulated
         }
-        self.managers = [r for r in plan.roles if r.kind == "manager"]
+        self.managers = [r for r in plan.roles if not r.kind.simulated]
         self.sellers = self.pipeline.sellers  # active sellers by segment, in routing order
         self.started: list[Head] = []  # heads employed at some point this month
         self.all_sellers: list[Head] = []
@@ -100,7 +116,7 @@ class Model:
                 hired = -tenure_days
                 if hired <= first_day:
                     self._activate(head, first_day)
-                    if head.role.kind == "seller":
+                    if head.role.kind.sells:
                         self.pipeline.join(head)
                     head.hired_at = hired
                     head.progress_days = first_day - hired
@@ -275,7 +291,7 @@ class Model:
 
     def _csm_capacity(self) -> float | None:
         """ARR the CSMs cover this month (ramp-weighted), or None without a CSM role."""
-        rosters = [r for r in self.rosters.values() if r.role.kind == "csm"]
+        rosters = [r for r in self.rosters.values() if r.role.kind.covers_book]
         if not rosters:
             return None
         return sum(h.ramp_avg * r.role.book_per_head for r in rosters for h in r.active)
@@ -309,7 +325,7 @@ class Model:
         self.month_support = []
         for roster in self.rosters.values():
             role = roster.role
-            if role.kind != "support" or not role.effects:
+            if not role.kind.supports or not role.effects:
                 continue
             covered = sum(
                 len(s) for i, s in enumerate(self.sellers) if role.segment in (None, i)
@@ -374,7 +390,7 @@ class Model:
 
     def _activate(self, head: Head, day: float) -> None:
         roster = self.rosters[head.role.name]
-        if head.role.kind == "seller":
+        if head.role.kind.sells:
             self._managers_to(day)
             self.all_sellers.append(head)
         head.start(day)
@@ -400,7 +416,7 @@ class Model:
             self.pipeline.add_arrivals(arrivals)
         else:
             head.month_pieces = []
-        if head.role.kind == "seller":
+        if head.role.kind.sells:
             self.pipeline.join(head)
 
     def _departure(self, head: Head) -> None:
@@ -413,7 +429,7 @@ class Model:
         head.left_at = day
         del roster.active[bisect.bisect_left(roster.active, head.seat, key=SEAT)]
         self._record("departures", day, 1)
-        if head.role.kind == "seller":
+        if head.role.kind.sells:
             self._managers_to(day)
             self.pipeline.leave(head, day)
         if backfill:
@@ -422,13 +438,11 @@ class Model:
             roster.release(head.seat)
 
     # ---- results ------------------------------------------------------------------
-    def _seller_rows(self) -> list[tuple]:
-        rows = []
-        for head in self.all_sellers:
-            left = head.left_at if not head.active else math.nan
-            rows.append((head.role.name, head.seat, head.occupant, head.hired_at, left,
-                         head.skill, head.opps, head.wins, head.bookings))
-        return rows
+    def _seller_rows(self) -> list[SellerRow]:
+        return [SellerRow(head.role.name, head.seat, head.occupant, head.hired_at,
+                          head.left_at if not head.active else math.nan, head.skill,
+                          head.opps, head.wins, head.bookings)
+                for head in self.all_sellers]
 
 
 def _ramp_days(pieces: list[tuple[float, float, float]], a: float, b: float) -> float:
@@ -448,7 +462,7 @@ def _most_sellers(plan: Plan, segment: int) -> int:
         for role_name, count in entries:
             hires[role_name] = hires.get(role_name, 0) + max(0, count)
     return sum(r.headcount + hires.get(r.name, 0) for r in plan.roles
-               if r.kind == "seller" and r.segment == segment)
+               if r.kind.sells and r.segment == segment)
 
 
 def _bottom_quartile(heads: list[Head]) -> set:

@@ -15,8 +15,6 @@ from sim import levers
 from sim.plan import MONTH_DAYS, RolePlan, SegmentPlan, month_of
 from sim.streams import HEAD, OppDraws, stream
 
-SOURCE_KINDS = {"seller": 0, "sdr": 1}  # Pipeline.SELF and Pipeline.SDR
-
 
 class Head:
     """One person. Times are in days from the horizon start (negative = before it)."""
@@ -63,7 +61,7 @@ class Head:
         self.wins = 0
         self.bookings = 0.0
         self.commission = role.commission
-        self.kind = SOURCE_KINDS.get(role.kind)  # arrival kind of its own opportunities
+        self.kind = role.kind.sources  # arrival kind of its own opportunities
         self.seat_factor = 1.0  # territory decay of a seller's seat (set by the roster)
         # opportunities per day before ramp, market and season; capacity levers; hazard
         self.rate_unit = self.room = self.hazard = 0.0
@@ -152,7 +150,7 @@ class Roster:
         self.taken.add(seat)
         head = Head(self.role, seat, occupant, seed, rep, self.order * 1_000_000 + seat,
                     self.segment)
-        if self.role.kind == "seller":
+        if self.role.kind.sells:
             head.seat_factor = self.seat_factor(seat)
         return head
 

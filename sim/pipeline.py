@@ -28,8 +28,9 @@ from operator import attrgetter, itemgetter
 
 from sim.people import Head
 from sim.plan import MONTH_DAYS
+from sim.roles import SDR, SELF
 
-SELF, SDR, ROUTED_INBOUND = 0, 1, 2  # arrival kinds, also the index of `created`
+ROUTED_INBOUND = 2  # arrival kinds (SELF, SDR: sim.roles), also the index of `created`
 OWNER = 2  # in an open opportunity's entry (close_day, key, owner, created_day, u_win, z_size)
 NO_ARRIVAL = (math.inf, -1, None, 0.0, 0.0, 0.0)  # ends every month's arrival list
 NO_CLOSE = (math.inf, -1, None, 0.0, 0.0, 0.0)  # stays at the bottom of the close heap

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from sim.roles import KINDS, Kind
 from sim.scenario.schema import Dist, Role, Scenario, parse_month
 from sim.streams import name_id
 
@@ -69,7 +70,7 @@ class SegmentPlan:
 class RolePlan:
     name: str
     ident: int
-    kind: str
+    kind: Kind  # what the role does (sim.roles)
     segment: int | None  # segment index (sellers, sdrs, support); None = all / not used
     headcount: int
     tenures_days: tuple[float, ...]
@@ -136,7 +137,7 @@ def _role_plan(name: str, role: Role, segment_index: dict[str, int]) -> RolePlan
     return RolePlan(
         name=name,
         ident=name_id(name),
-        kind=role.kind,
+        kind=KINDS[role.kind],
         segment=segment_index[role.segment] if role.segment is not None else None,
         headcount=role.headcount,
         tenures_days=tuple(t * MONTH_DAYS for t in role.tenures()),

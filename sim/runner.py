@@ -144,7 +144,7 @@ def estimate_bytes(plan: Plan, replications: int) -> int:
     raw = len(layout) * plan.months * 8
     derived = len(layout.outputs) * (plan.months + quarters + 1) * 8
     long_rows = len(layout.outputs) * quarters * 80  # the tidy per-replication frame
-    sellers = sum(r.headcount for r in plan.roles if r.kind == "seller")
+    sellers = sum(r.headcount for r in plan.roles if r.kind.sells)
     seller_rows = max(1, sellers) * 2 * 400
     per_replication = raw + derived + long_rows + seller_rows + BYTES_PER_REPLICATION_OVERHEAD
     return replications * per_replication
@@ -175,7 +175,7 @@ def expected_opportunities(plan: Plan) -> float:
     boost *= max(max(s.seasonality) for s in plan.segments)
     per_day = sum(s.inbound_per_day for s in plan.segments)
     for role in plan.roles:
-        if role.kind in ("seller", "sdr"):
+        if role.kind.sources is not None:
             hires = sum(n for moves in plan.hiring.values() for name, n in moves
                         if name == role.name)
             per_day += role.opps_per_day * (role.headcount + max(0, hires))

@@ -19,11 +19,9 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
+from sim.roles import BOOK_LEVERS, KINDS, SDR, SUPPORT_LEVERS
 from sim.scenario.errors import ScenarioError, format_path
 from sim.scenario.schema import Scenario, parse_month
-
-ROUTED_FROM = ("seller",)  # kinds that can work routed opportunities
-HIREABLE = ("seller", "sdr", "csm", "support")
 
 
 class Problem(NamedTuple):
@@ -139,7 +137,7 @@ def problems(scenario: Scenario) -> Iterator[Problem]:
 
     # Routed pipeline (inbound, SDR-sourced) needs sellers in the segment to route to.
     for seg_name, seg in scenario.segments.items():
-        if any(r.kind in ROUTED_FROM and r.segment == seg_name for r in roles.values()):
+        if any(KINDS[r.kind].sells and r.segment == seg_name for r in roles.values()):
             continue
         need = f"expected a role of kind seller with segment: {seg_name}"
         if seg.inbound_opps_per_month > 0:
@@ -150,7 +148,7 @@ def problems(scenario: Scenario) -> Iterator[Problem]:
                 f"route them to; {need}",
             )
         for name, role in roles.items():
-            if role.kind == "sdr" and role.segment == seg_name:
+            if KINDS[role.kind].sources == SDR and role.segment == seg_name:
                 yield Problem(
                     ("roles", name, "segment"),
                     role.segment,
@@ -159,7 +157,7 @@ def problems(scenario: Scenario) -> Iterator[Problem]:
                 )
 
     # Hires name a role that is hired (managers follow span), within the horizon.
-    hireable = [n for n, r in roles.items() if r.kind in HIREABLE]
+    hireable = [n for n, r in roles.items() if KINDS[r.kind].hireable]
     for i, hire in enumerate(scenario.hiring):
         role = roles.get(hire.role)
         if role is None:
@@ -168,7 +166,7 @@ def problems(scenario: Scenario) -> Iterator[Problem]:
                 hire.role,
                 one_of("roles", hireable) + did_you_mean(hire.role, hireable),
             )
-        elif role.kind not in HIREABLE:
+        elif not KINDS[role.kind].hireable:
             yield Problem(
                 ("hiring", i, "role"),
                 hire.role,
@@ -191,6 +189,36 @@ def problems(scenario: Scenario) -> Iterator[Problem]:
                 ("programs", name, "targets", "role"),
                 program.targets.role,
                 one_of("roles", role_names) + did_you_mean(program.targets.role, role_names),
+            )
+        else:
+            yield from _idle_program_effects(scenario, name)
+
+    # A support role's effects reach the sellers it covers: only levers that act on them.
+    for name, role in roles.items():
+        for lever in role.effects:
+            if lever not in SUPPORT_LEVERS:
+                yield Problem(
+                    ("roles", name, "effects", lever), lever,
+                    f"a support role's effects act on the sellers it covers and on the book; "
+                    f"'{lever}' acts on neither; expected one of "
+                    + ", ".join(sorted(SUPPORT_LEVERS)), key=True,
+                )
+
+
+def _idle_program_effects(scenario: Scenario, name: str) -> Iterator[Problem]:
+    """A program's effect on a lever that no head it targets uses would silently do nothing."""
+    program = scenario.programs[name]
+    targeted = ([scenario.roles[program.targets.role]] if program.targets is not None
+                else list(scenario.roles.values()))
+    acting = set(BOOK_LEVERS).union(*(KINDS[r.kind].head_levers for r in targeted))
+    for lever in program.effects:
+        if lever not in acting:
+            whom = (f"role '{program.targets.role}' (a {targeted[0].kind})"
+                    if program.targets is not None else "any role of this scenario")
+            yield Problem(
+                ("programs", name, "effects", lever), lever,
+                f"'{lever}' does not act on {whom}, so the effect would do nothing; "
+                "expected one of " + ", ".join(sorted(acting)), key=True,
             )
 
 

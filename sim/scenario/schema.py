@@ -20,6 +20,8 @@ from pydantic import (
     model_validator,
 )
 
+from sim.roles import KINDS
+
 Lever = Literal[
     "pipeline",
     "selling_time",
@@ -174,42 +176,9 @@ class Segment(Strict):
         return value
 
 
-# Which keys each kind of role uses; any other key set on that role is an error.
-KIND_KEYS: dict[str, frozenset[str]] = {
-    "seller": frozenset(
-        {
-            "segment", "headcount", "tenure_months", "cost", "commission", "hire_cost",
-            "ramp", "attrition", "backfill", "time_to_hire_days", "opps_per_month",
-            "max_open_opps", "skill_sigma", "territory_decay",
-        }
-    ),
-    "sdr": frozenset(
-        {
-            "segment", "headcount", "tenure_months", "cost", "hire_cost", "ramp",
-            "attrition", "backfill", "time_to_hire_days", "opps_per_month",
-        }
-    ),
-    "csm": frozenset(
-        {
-            "headcount", "tenure_months", "cost", "hire_cost", "ramp", "attrition",
-            "backfill", "time_to_hire_days", "book_per_head",
-        }
-    ),
-    "support": frozenset(
-        {
-            "segment", "headcount", "tenure_months", "cost", "hire_cost", "ramp",
-            "attrition", "backfill", "time_to_hire_days", "covers", "effects",
-        }
-    ),
-    "manager": frozenset({"span", "cost"}),
-}
-REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
-    "seller": ("segment",),
-    "sdr": ("segment",),
-    "csm": ("book_per_head",),
-    "support": ("covers",),
-    "manager": ("span",),
-}
+# Which keys each kind of role uses (any other key set on that role is an error) and needs.
+KIND_KEYS: dict[str, frozenset[str]] = {name: kind.keys for name, kind in KINDS.items()}
+REQUIRED_KEYS: dict[str, tuple[str, ...]] = {name: kind.required for name, kind in KINDS.items()}
 
 
 class Role(Strict):
