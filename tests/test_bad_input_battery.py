@@ -1,6 +1,10 @@
-"""The bad-input battery through the command line: every case ends in exit 2, exactly one
-line on stderr naming the file, the key path and the bad value with what was expected, no
-traceback, and nothing written."""
+"""The bad-input battery through the command line: a case ends in exit 2, exactly one line
+on stderr naming the file, the key path and the bad value with what was expected, no
+traceback, and nothing written.
+
+Every file case runs through the library in tests/test_scenario_errors.py; here one case of
+each family goes through the command too (the command adds nothing per case but the
+one-line, exit-2, nothing-written path, which these exercise)."""
 
 from __future__ import annotations
 
@@ -44,10 +48,20 @@ def assert_one_clean_line(result, out: Path, *needles: str) -> None:
     assert not out.exists() or not any(out.iterdir()), "something was written"
 
 
+THROUGH_THE_CLI = (
+    "empty-file", "invalid-yaml", "duplicate-nested-key", "unknown-role-key", "nan",
+    "rate-above-one", "tenure-list-wrong-length", "key-not-for-kind", "hire-after-horizon",
+    "hire-a-manager", "inbound-without-seller", "name-parent-dir", "extends-self",
+    "set-unknown-key", "set-index-out-of-range", "set-name-escapes",
+)
+CLI_CASES = [case for case in CASES if case[0] in THROUGH_THE_CLI]
+assert len(CLI_CASES) == len(THROUGH_THE_CLI), "a name in THROUGH_THE_CLI is not a case"
+
+
 @pytest.mark.parametrize(
     "text, overrides, key_path, value, expected",
-    [case[1:6] for case in CASES],
-    ids=[case[0] for case in CASES],
+    [case[1:6] for case in CLI_CASES],
+    ids=[case[0] for case in CLI_CASES],
 )
 def test_file_cases_through_the_cli(tmp_path: Path, text, overrides, key_path, value,
                                     expected) -> None:
