@@ -32,6 +32,7 @@ from sim.outputs import (
 from sim.plan import compile_plan
 from sim.runner import check_memory
 from sim.scenario import Scenario, ScenarioError, scenario_to_yaml
+from sim.scenario.schema import schema_json
 
 EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 1, 2, 130
 INTERRUPTED = "simrev: interrupted; previous results are untouched"
@@ -323,3 +324,20 @@ def render_compare_report(results, table, increments, sweep) -> str:
     from sim.report import render_compare
 
     return render_compare(results, table, increments, sweep)
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of a scenario file, for editors that validate and complete keys.
+
+    Every key with its type, range, default and meaning; the shipped copy is
+    docs/scenario.schema.json. Cross-checks between sections (a role's segment exists,
+    dates in the horizon) are not in it: simrev validate runs them.
+
+    \b
+    Example:
+      simrev schema > scenario.schema.json
+      # first line of a scenario, for the VS Code YAML extension:
+      # yaml-language-server: $schema=scenario.schema.json
+    """
+    click.echo(schema_json(), nl=False)

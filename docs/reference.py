@@ -1,10 +1,11 @@
 """Write the generated reference blocks of the docs from the code that defines them.
 
-    python docs/reference.py           # rewrite the blocks in place
-    python docs/reference.py --check   # exit 1 if a block differs from the code
+    python docs/reference.py           # rewrite the blocks and files in place
+    python docs/reference.py --check   # exit 1 if a block or file differs from the code
 
-Each block sits between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->`` in its file; a test
-runs the check, so the docs cannot drift from the registry they describe.
+Each block sits between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->`` in its file; each of
+`FILES` is generated whole. A test runs the check, so the docs cannot drift from the registry
+and the schema they describe.
 """
 
 from __future__ import annotations
@@ -20,10 +21,99 @@ sys.path.insert(0, str(ROOT))
 
 from sim import roles  # noqa: E402
 from sim.metric_registry import docs_table  # noqa: E402
+from sim.scenario.loader import LABELS, describe  # noqa: E402
+from sim.scenario.schema import (  # noqa: E402
+    KIND_KEYS,
+    REQUIRED_KEYS,
+    json_schema,
+    model_schema,
+    schema_json,
+)
+
+
+def _default(value: object) -> str:
+    """A key's default in words."""
+    if value is None or value == "":
+        return "not set" if value is None else "empty"
+    if value in ({}, []):
+        return "none"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dict):
+        return _default(value["mean"]) if "mean" in value else "all defaults"
+    return f"`{value}`" if isinstance(value, list) else str(value)
+
+
+def _type(node: dict, defs: dict, label: str | None) -> str:
+    """The type and range of a key, as an error message says it, with what that leaves out
+    (a cost is 0 or at least 1, a count is not 0, the range of a distribution's mean)."""
+    if label:
+        return label
+    if node.get("not", {}).get("exclusiveMaximum") == 1:
+        return "0, or " + describe({**node, "minimum": 1})
+    if node.get("not") == {"const": 0}:
+        return describe(node) + ", not 0"
+    forms = [defs.get(m.get("$ref", "").rsplit("/", 1)[-1], m) for m in node.get("anyOf", [])]
+    means = [m["properties"]["mean"] for m in forms if "mean" in m.get("properties", {})]
+    mean = f"; mean{describe(means[0]).removeprefix('a number')}" if means else ""
+    return describe(node) + mean
+
+
+def _kinds(key: str) -> str:
+    """The kinds of role that use `key`."""
+    used = [kind for kind, keys in KIND_KEYS.items() if key in keys or key == "kind"]
+    if len(used) == len(KIND_KEYS):
+        return "all"
+    if used == [k for k in KIND_KEYS if k != "manager"]:
+        return "all but manager"
+    return ", ".join(used)
+
+
+def key_table(model: str, kinds: bool = False) -> str:
+    """The key reference of one section of a scenario file, from its JSON Schema: key, type
+    and range, default, (the kinds of role that use it,) meaning. A key holding a small
+    mapping (`targets`) is listed key by key."""
+    schema = model_schema()
+    defs = schema["$defs"]
+    section = schema if model == "Scenario" else defs[model]
+    if model == "Scenario":
+        section["properties"]["extends"] = json_schema()["properties"]["extends"]
+    rows = []
+    for key, node in section["properties"].items():
+        required = key in section.get("required", ())
+        inner = defs.get(node.get("anyOf", [{}])[0].get("$ref", "").rsplit("/", 1)[-1], {})
+        if model != "Scenario" and 0 < len(inner.get("properties", {})) <= 3 \
+                and "mean" not in inner["properties"]:
+            rows += [(f"{key}.{k}", n, k in inner.get("required", ()) and required,
+                      LABELS.get((inner["title"], k))) for k, n in inner["properties"].items()]
+        else:
+            rows.append((key, node, required, LABELS.get((section.get("title"), key))))
+    head = "| key | type, range | default |" + (" kinds |" if kinds else "") + " meaning |"
+    lines = [head, "|" + " --- |" * (head.count("|") - 1)]
+    for key, node, required, label in rows:
+        needs = [kind for kind, keys in REQUIRED_KEYS.items() if key in keys] if kinds else []
+        default = ("required" if required else f"required for {', '.join(needs)}" if needs
+                   else _default(node.get("default")))
+        lines.append(f"| `{key}` | {_type(node, defs, label)} | {default} |"
+                     + (f" {_kinds(key)} |" if kinds else "") + f" {node.get('description')} |")
+    return "\n".join(lines) + "\n"
+
 
 BLOCKS: dict[str, tuple[str, Callable[[], str]]] = {
     "metrics": ("docs/metrics.md", docs_table),
     "kinds": ("docs/model.md", roles.docs_table),
+    "keys-top": ("docs/scenarios.md", lambda: key_table("Scenario")),
+    "keys-segments": ("docs/scenarios.md", lambda: key_table("Segment")),
+    "keys-roles": ("docs/scenarios.md", lambda: key_table("Role", kinds=True)),
+    "keys-customers": ("docs/scenarios.md", lambda: key_table("Customers")),
+    "keys-hiring": ("docs/scenarios.md", lambda: key_table("Hire")),
+    "keys-programs": ("docs/scenarios.md", lambda: key_table("Program")),
+}
+# Files generated whole.
+FILES: dict[str, Callable[[], str]] = {
+    "docs/scenario.schema.json": schema_json,
 }
 
 
@@ -41,6 +131,10 @@ def stale() -> list[str]:
         text = (ROOT / path).read_text(encoding="utf-8")
         if render(text, name, make()) != text:
             out.append(f"{path} ({name})")
+    for path, make in FILES.items():
+        file = ROOT / path
+        if not file.exists() or file.read_text(encoding="utf-8") != make():
+            out.append(path)
     return out
 
 
@@ -56,6 +150,8 @@ def main() -> int:
     for name, (path, make) in BLOCKS.items():
         file = ROOT / path
         file.write_text(render(file.read_text(encoding="utf-8"), name, make()), encoding="utf-8")
+    for path, make in FILES.items():
+        (ROOT / path).write_text(make(), encoding="utf-8")
     return 0
 
 

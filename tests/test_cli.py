@@ -33,7 +33,8 @@ def invoke(*args: str):
     return CliRunner().invoke(main, [str(a) for a in args])
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["validate"], ["show"], ["compare"]])
+@pytest.mark.parametrize("command", [[], ["run"], ["validate"], ["show"], ["compare"],
+                                     ["schema"]])
 def test_every_command_has_help_with_an_example(command: list[str]) -> None:
     for flag in ("--help", "-h"):
         result = invoke(*command, flag)

@@ -5,16 +5,19 @@ path (``roles.ae.ramp[2]``), the bad value and what was expected; nothing else e
 
 Steps of `load_scenario`:
 
-1. read the file (a regular file of at most `MAX_FILE_BYTES`, UTF-8) and parse it with a
-   YAML loader that rejects duplicate keys, keys that YAML reads as anything but text and
-   YAML 1.1's octal and base-60 numbers, and records the line of every key path;
+1. read the file (a regular file of at most `MAX_FILE_BYTES`, UTF-8) and parse it with
+   PyYAML, walking its nodes first to record the line of every key path and to refuse
+   duplicate keys, keys that YAML reads as anything but text and YAML 1.1's octal and
+   base-60 numbers;
 2. follow `extends` (relative to the extending file, chains of at most `MAX_EXTENDS` files,
    cycles rejected) and deep-merge: mappings merge key by key, lists and scalars replace;
-   `extends` is dropped;
 3. apply `--set KEY.PATH=VALUE` overrides (value parsed as YAML; the path must exist in the
-   schema), then `replications` / `seed`;
-4. reject text that is not plain Unicode text and unknown keys (with a "did you mean"
-   hint), validate with the pydantic schema, and run the cross-checks of `checks.py`.
+   scenario's JSON Schema), then `replications` / `seed`;
+4. refuse text that is not plain Unicode text, validate with the pydantic schema (unknown
+   keys first, with a "did you mean" hint) and run the cross-checks of `checks.py`.
+
+Bounds and types in messages are read from the JSON Schema (`schema.model_schema`), so a
+message says exactly what the schema accepts.
 
 What an error may show: a file that does not parse as a YAML mapping (not UTF-8, invalid
 YAML, empty, a single value or a list at the top) may be any file on the machine
@@ -25,44 +28,34 @@ and an error quotes the value at the bad key path, as the spec asks.
 
 from __future__ import annotations
 
-import codecs
 import datetime
 import hashlib
 import json
 import os
 import re
 import stat
-import types
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Annotated, Any, Literal, NoReturn, Union, get_args, get_origin
+from typing import Any, NamedTuple, NoReturn
 
 import yaml
-from pydantic import BaseModel, ValidationError
-from pydantic.fields import FieldInfo
+from pydantic import ValidationError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from sim.scenario.checks import bad_text, did_you_mean, first_problem
 from sim.scenario.errors import MISSING, NOT_SHOWN, ScenarioError, Unquoted, format_path
 from sim.scenario.schema import (
     KIND_KEYS,
-    Dist,
-    Hire,
+    MONTH_PATTERN,
+    NAME_PATTERN,
     KeyValueError,
-    Program,
-    Role,
     Scenario,
-    Targets,
+    model_schema,
 )
 
 PathT = tuple[Any, ...]
-
-MAP_TAG = "tag:yaml.org,2002:map"
-SEQ_TAG = "tag:yaml.org,2002:seq"
-MERGE_TAG = "tag:yaml.org,2002:merge"
-FLOAT_TAG = "tag:yaml.org,2002:float"
-INT_TAG = "tag:yaml.org,2002:int"
+MAP_TAG, SEQ_TAG, MERGE_TAG = (f"tag:yaml.org,2002:{t}" for t in ("map", "seq", "merge"))
+INT_TAG, FLOAT_TAG = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
 # YAML 1.1 (PyYAML) reads `1e5` and `1.5e5` as strings; read them as numbers, as YAML 1.2 does.
 EXPONENT_FLOAT = re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$")
 MAX_NODES = 1_000_000  # guards against alias bombs
@@ -79,16 +72,23 @@ TOP_KEYS = frozenset(Scenario.model_fields) | {"extends"}
 # An unknown top-level key is named only if it looks like a key someone typed; a file that
 # is a mapping by accident (`root:*:19000:0:::` in /etc/shadow) is not quoted.
 NAME_LIKE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-VALUE_NOT_SHOWN = Unquoted("value not shown")
-NAME_EXPECTED = (
-    "expected a name of lowercase letters, digits, '_' and '-' (it names the output folder)"
-)
+NOT_A_KEY = f"a key that is not a scenario key (not shown); {TOP_EXPECTED}"
 SET_EXAMPLE = "expected --set KEY.PATH=VALUE, e.g. --set roles.ae.headcount=25"
 VARY_EXAMPLE = "expected --vary KEY.PATH=V1,V2,..., e.g. --vary roles.ae.headcount=20,22,25"
+SCHEMA = model_schema()
+# What a text must look like, in words, where its JSON Schema says it with a pattern or not
+# at all (a reference to another section).
+LABELS = {
+    NAME_PATTERN: "a name of lowercase letters, digits, '_' and '-' (it names the output "
+                  "folder)",
+    MONTH_PATTERN: "a month as YYYY-MM, e.g. 2027-01",
+    ("Role", "segment"): "the name of a segment",
+    ("Hire", "role"): "the name of a role",
+    ("Targets", "role"): "the name of a role",
+}
 
 
-@dataclass(frozen=True)
-class Origin:
+class Origin(NamedTuple):
     """Where the value at a key path came from: a file and line, or an option."""
 
     file: str | None
@@ -114,13 +114,12 @@ class _Builder:
     """Builds Python data from a composed YAML node tree, recording each key path's line.
 
     PyYAML's own constructor silently keeps the last of duplicate keys and forgets where
-    values came from; this walks the nodes with their paths instead.
+    values came from; this walks the nodes with their paths, and leaves the values (tags,
+    anchors, merge keys) to PyYAML.
     """
 
     def __init__(self, loader: _Loader, file: str, document: bool = False) -> None:
-        self.loader = loader
-        self.file = file
-        self.document = document  # a whole file: values under unknown top keys not shown
+        self.loader, self.file, self.document = loader, file, document
         self.origins: Origins = {}
         self.active: set[int] = set()
         self.budget = MAX_NODES
@@ -155,7 +154,7 @@ class _Builder:
 
     def _construct(self, node: Node, path: PathT) -> Any:
         if isinstance(node, ScalarNode) and node.tag in (INT_TAG, FLOAT_TAG):
-            _check_yaml11_number(node, path, self)
+            _refuse_yaml11_number(node, path, self)
         try:
             return self.loader.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
@@ -165,53 +164,46 @@ class _Builder:
                 path, value, f"cannot read this value ({reason}); expected plain YAML data", node
             )
 
+    def _key(self, key_node: Node, path: PathT) -> str:
+        if not isinstance(key_node, ScalarNode):
+            self.fail(path, "(complex key)", "expected a plain key (a name)", key_node)
+        key = self._construct(key_node, path)
+        if not isinstance(key, str):
+            text = key_node.value
+            self.fail(
+                (*path, text), text,
+                f"this key reads as {_read_as(key)} in YAML; expected a name (text): "
+                f"write it in quotes, '{text}'",
+                key_node,
+            )
+        if self.document and not path and key not in TOP_KEYS and not NAME_LIKE.match(key):
+            self.fail((), NOT_SHOWN, NOT_A_KEY, key_node)
+        return key
+
     def _mapping(self, node: MappingNode, path: PathT) -> dict[Any, Any]:
-        result: dict[Any, Any] = {}
-        # YAML merge keys (`<<: *defaults`) first; the mapping's own keys override them.
-        for key_node, value_node in node.value:
-            if key_node.tag != MERGE_TAG:
-                continue
-            sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
-            for source in sources:
-                merged = self.build(source, path)
-                if not isinstance(merged, dict):
-                    self.fail(path, merged, "a YAML merge key (<<) needs a mapping", source)
-                for key, value in merged.items():
-                    result.setdefault(key, value)
         seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
             if key_node.tag == MERGE_TAG:
                 continue
-            line = key_node.start_mark.line + 1
-            if not isinstance(key_node, ScalarNode):
-                self.fail(path, "(complex key)", "expected a plain key (a name)", key_node)
-            key = self._construct(key_node, path)
-            if not isinstance(key, str):
-                text = key_node.value
-                self.fail(
-                    (*path, text), text,
-                    f"this key reads as {_read_as(key)} in YAML; expected a name (text): "
-                    f"write it in quotes, '{text}'",
-                    key_node,
-                )
-            if self.document and not path and key not in TOP_KEYS and not NAME_LIKE.match(key):
-                self.fail(
-                    (), NOT_SHOWN, f"a key that is not a scenario key (not shown); {TOP_EXPECTED}",
-                    key_node,
-                )
-            child = (*path, key)
+            key = self._key(key_node, path)
             if key in seen:
                 self.fail(
-                    child, self.build(value_node, child),
+                    (*path, key), self.build(value_node, (*path, key)),
                     f"duplicate key '{key}' (first set on line {seen[key]}); expected each "
                     "key once (YAML would silently keep the last)",
                     key_node,
                 )
-            seen[key] = line
-            if key in result:  # overrides a merged-in value: forget where that came from
-                _drop_under(self.origins, child)
-            self.origins[child] = Origin(self.file, line)
-            result[key] = self.build(value_node, child)
+            seen[key] = key_node.start_mark.line + 1
+        try:  # YAML merge keys (`<<: *defaults`) first; the mapping's own keys override them
+            self.loader.flatten_mapping(node)
+        except yaml.MarkedYAMLError as exc:
+            self.fail(path, f"({exc.problem})", "a YAML merge key (<<) needs a mapping", node)
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            child = (*path, self._key(key_node, path))
+            _drop_under(self.origins, child)  # an own key overrides a merged-in value
+            self.origins[child] = Origin(self.file, key_node.start_mark.line + 1)
+            result[child[-1]] = self.build(value_node, child)
         return result
 
 
@@ -230,7 +222,7 @@ def _read_as(value: object) -> str:
     return f"a value of type {type(value).__name__}"
 
 
-def _check_yaml11_number(node: ScalarNode, path: PathT, builder: _Builder) -> None:
+def _refuse_yaml11_number(node: ScalarNode, path: PathT, builder: _Builder) -> None:
     """Refuse YAML 1.1's octal (`010` = 8) and base-60 (`1:30` = 90) numbers."""
     text = node.value.replace("_", "")
     if OCTAL.match(node.value) and text.lstrip("+-") != "0":
@@ -243,16 +235,12 @@ def _check_yaml11_number(node: ScalarNode, path: PathT, builder: _Builder) -> No
             node,
         )
     if SEXAGESIMAL.match(node.value):
-        value = builder.loader.construct_object(node)
         builder.fail(
             path, node.value,
-            f"YAML 1.1 reads a:b as a base-60 number ({value}); expected a plain number, or "
-            "quotes for text",
+            f"YAML 1.1 reads a:b as a base-60 number ({builder.loader.construct_object(node)});"
+            " expected a plain number, or quotes for text",
             node,
         )
-
-
-_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 
 
 def _without_content(problem: str) -> str:
@@ -263,7 +251,7 @@ def _without_content(problem: str) -> str:
         inner = match.group(0)[1:-1]
         return match.group(0) if len(inner) <= 2 or inner.startswith("<") else "'...'"
 
-    return _QUOTED.sub(keep, problem)
+    return re.sub(r"'[^']*'|\"[^\"]*\"", keep, problem)
 
 
 def _parse_yaml(text: str, file: str, document: bool = False) -> tuple[Any, Origins]:
@@ -280,42 +268,36 @@ def _parse_yaml(text: str, file: str, document: bool = False) -> tuple[Any, Orig
             return None, {}
         if document and not isinstance(node, MappingNode):
             what = "a list" if isinstance(node, SequenceNode) else "a single value"
-            raise ScenarioError(
-                file, "", NOT_SHOWN, f"the top level is {what}; {TOP_EXPECTED}",
-                node.start_mark.line + 1,
-            )
+            raise ScenarioError(file, "", NOT_SHOWN, f"the top level is {what}; {TOP_EXPECTED}",
+                                node.start_mark.line + 1)
         builder = _Builder(loader, file, document)
         data = builder.build(node, ())
         builder.origins[()] = Origin(file, node.start_mark.line + 1)
         return data, builder.origins
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
         problem = exc.problem or exc.context or "cannot parse"
         if exc.context and exc.problem:
-            context = exc.context
             started = exc.context_mark
             if started is not None and mark is not None and started.line != mark.line:
-                context = f"{context} started on line {started.line + 1}"
-            problem = f"{problem} ({context})"
+                problem = f"{problem} ({exc.context} started on line {started.line + 1})"
+            else:
+                problem = f"{problem} ({exc.context})"
         raise ScenarioError(
             file, "", NOT_SHOWN if document else "",
             f"invalid YAML: {_without_content(problem)}; expected a scenario file in YAML",
-            line,
+            mark.line + 1 if mark is not None else None,
         ) from None
     except yaml.reader.ReaderError as exc:
-        line = text.count("\n", 0, exc.position) + 1
         char = exc.character if isinstance(exc.character, int) else ord(exc.character)
         raise ScenarioError(
             file, "", f"U+{char:04X}", "invalid YAML: a control character YAML does not allow",
-            line,
+            text.count("\n", 0, exc.position) + 1,
         ) from None
     except yaml.YAMLError:
         raise ScenarioError(file, "", NOT_SHOWN, "invalid YAML") from None
     except RecursionError:
-        raise ScenarioError(
-            file, "", "(deep nesting)", "invalid YAML: nested too deeply"
-        ) from None
+        raise ScenarioError(file, "", "(deep nesting)", "invalid YAML: nested too deeply") from None
     finally:
         if loader is not None:
             loader.dispose()
@@ -325,14 +307,22 @@ def _parse_yaml(text: str, file: str, document: bool = False) -> tuple[Any, Orig
 # Files and `extends`
 
 
-@dataclass(frozen=True)
-class _Blame:
+class _Blame(NamedTuple):
     """Whom to blame when a file cannot be read: the file itself or an `extends` key."""
 
     file: str
     key: str
     value: object
     line: int | None
+
+    def fail(self, why: str) -> NoReturn:
+        raise ScenarioError(self.file, self.key, self.value, why, self.line) from None
+
+    def reached(self) -> str:
+        """` (extended by child.yaml:1)` for a file reached through `extends`, else ''."""
+        if self.key != "extends":
+            return ""
+        return f" (extended by {self.file}{'' if self.line is None else f':{self.line}'})"
 
 
 def _real(path: Path) -> Path:
@@ -343,111 +333,72 @@ def _real(path: Path) -> Path:
         return path
 
 
-_FILE_KINDS = (
-    (stat.S_ISDIR, "a directory"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISFIFO, "a named pipe (FIFO)"),
-    (stat.S_ISSOCK, "a socket"),
-)
-
-
 def _not_regular(mode: int) -> str | None:
     """What a file that is not a regular file is (`a directory`, ...), else None."""
-    if stat.S_ISREG(mode):
-        return None
-    return next((what for test, what in _FILE_KINDS if test(mode)), "not a regular file")
+    kinds = ((stat.S_ISREG, None), (stat.S_ISDIR, "a directory"),
+             (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+             (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"))
+    return next((what for test, what in kinds if test(mode)), "not a regular file")
 
 
 def _read_bytes(path: Path, blame: _Blame) -> bytes:
     """The bytes of a regular file of at most `MAX_FILE_BYTES`; devices, pipes and
-    directories are refused before reading, and no more than the cap is ever read."""
-
-    def fail(why: str) -> NoReturn:
-        raise ScenarioError(blame.file, blame.key, blame.value, why, blame.line) from None
-
+    directories are refused before reading (or opening), and no more than the cap is read."""
     where = os.path.abspath(path)
-    chunks: list[bytes] = []
-    size = 0
     limit = f"at most {MAX_FILE_BYTES // (1 << 20)} MiB (a scenario is a few KB)"
+    data = b""
     try:
         what = _not_regular(os.stat(path).st_mode)
         if what is None:
             # O_NONBLOCK: a FIFO swapped in after the stat must not block the open.
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-            try:
-                info = os.fstat(fd)
+            with open(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as f:
+                info = os.fstat(f.fileno())
                 what = _not_regular(info.st_mode)
                 if what is None and info.st_size > MAX_FILE_BYTES:
-                    fail(f"{where} holds {info.st_size:,} bytes; expected a scenario file "
-                         f"of {limit}")
-                while what is None and size <= MAX_FILE_BYTES:
-                    chunk = os.read(fd, MAX_FILE_BYTES + 1 - size)
-                    if not chunk:
-                        break
-                    chunks.append(chunk)
-                    size += len(chunk)
-            finally:
-                os.close(fd)
-        if what == "a directory":
-            fail(f"{where} is a directory; expected a scenario YAML file")
-        if what is not None:
-            fail(f"{where} is {what}, not a regular file; expected a scenario YAML file")
+                    blame.fail(f"{where} holds {info.st_size:,} bytes; expected a scenario file "
+                               f"of {limit}")
+                data = f.read(MAX_FILE_BYTES + 1) if what is None else b""
     except FileNotFoundError:
-        fail(f"no such file ({where}); expected a scenario YAML file")
+        blame.fail(f"no such file ({where}); expected a scenario YAML file")
     except IsADirectoryError:
-        fail(f"{where} is a directory; expected a scenario YAML file")
+        what = "a directory"
     except PermissionError:
-        fail(f"cannot read {where} (permission denied); expected a readable scenario file")
+        blame.fail(f"cannot read {where} (permission denied); expected a readable scenario file")
     except OSError as exc:
-        fail(f"cannot read {where} ({exc.strerror or exc}); expected a scenario YAML file")
+        blame.fail(f"cannot read {where} ({exc.strerror or exc}); expected a scenario YAML file")
     except ValueError as exc:  # e.g. a NUL byte in the path
-        fail(f"not a usable path ({exc}); expected a scenario YAML file")
-    if size > MAX_FILE_BYTES:
-        fail(f"{where} holds more than {MAX_FILE_BYTES:,} bytes; expected a scenario file "
-             f"of {limit}")
-    return b"".join(chunks)
-
-
-def _read_text(path: Path, file: str, blame: _Blame) -> str:
-    data = _read_bytes(path, blame)
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise ScenarioError(
-            file, "", NOT_SHOWN,
-            "the file is not UTF-8 text; expected a UTF-8 YAML file" + _reached(blame),
-            line,
-        ) from None
-
-
-def _reached(blame: _Blame) -> str:
-    """` (extended by child.yaml:1)` for a file reached through `extends`, else ''."""
-    if blame.key != "extends":
-        return ""
-    where = blame.file if blame.line is None else f"{blame.file}:{blame.line}"
-    return f" (extended by {where})"
+        blame.fail(f"not a usable path ({exc}); expected a scenario YAML file")
+    if what == "a directory":
+        blame.fail(f"{where} is a directory; expected a scenario YAML file")
+    if what is not None:
+        blame.fail(f"{where} is {what}, not a regular file; expected a scenario YAML file")
+    if len(data) > MAX_FILE_BYTES:
+        blame.fail(f"{where} holds more than {MAX_FILE_BYTES:,} bytes; expected a scenario "
+                   f"file of {limit}")
+    return data
 
 
 def _read_mapping(path: Path, file: str, blame: _Blame) -> tuple[dict[Any, Any], Origins]:
-    text = _read_text(path, file, blame)
+    data = _read_bytes(path, blame)
     try:
-        data, origins = _parse_yaml(text, file, document=True)
-    except ScenarioError as exc:
-        if exc.key_path or not _reached(blame):
-            raise
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
         raise ScenarioError(
-            exc.file, exc.key_path, exc.value, exc.expected + _reached(blame), exc.line
+            file, "", NOT_SHOWN,
+            "the file is not UTF-8 text; expected a UTF-8 YAML file" + blame.reached(),
+            exc.object[: exc.start].count(b"\n") + 1,
         ) from None
-    if data is None:
-        raise ScenarioError(
-            file, "", Unquoted("empty"),
-            f"the file holds no YAML data; {TOP_EXPECTED}" + _reached(blame),
-        )
-    return data, origins
+    try:
+        parsed, origins = _parse_yaml(text, file, document=True)
+    except ScenarioError as exc:
+        if exc.key_path or not blame.reached():
+            raise
+        raise ScenarioError(exc.file, exc.key_path, exc.value, exc.expected + blame.reached(),
+                            exc.line) from None
+    if parsed is None:
+        raise ScenarioError(file, "", Unquoted("empty"),
+                            f"the file holds no YAML data; {TOP_EXPECTED}" + blame.reached())
+    return parsed, origins
 
 
 def _load_chain(
@@ -457,70 +408,47 @@ def _load_chain(
     if "extends" not in data:
         return data, origins
     parent_ref = data.pop("extends")
-    line = origins.pop(("extends",), Origin(file)).line
+    line = origins.get(("extends",), Origin(file)).line
     _drop_under(origins, ("extends",))
     if parent_ref is None:
         return data, origins
+    here = _Blame(file, "extends", parent_ref, line)
     if not isinstance(parent_ref, str) or not parent_ref.strip():
-        raise ScenarioError(
-            file, "extends", parent_ref,
-            "expected the path of another scenario file, relative to this one", line,
-        )
+        here.fail("expected the path of another scenario file, relative to this one")
     parent_path = path.parent / parent_ref
     parent_file = os.path.normpath(os.path.join(os.path.dirname(file), parent_ref))
     key = _real(parent_path)
-    seen = [p for p, _ in chain]
-    if len(chain) >= MAX_EXTENDS and key not in seen:
-        raise ScenarioError(
-            file, "extends", parent_ref,
-            f"the extends chain that starts at {chain[0][1]} goes on past {MAX_EXTENDS} "
-            f"files; expected at most {MAX_EXTENDS} files in a chain",
-            line,
-        )
-    if key in seen:
-        names = [f for _, f in chain] + [parent_file]
-        raise ScenarioError(
-            file, "extends", parent_ref,
-            f"extends cycle: {' -> '.join(names)}; expected a chain of files that ends in "
-            "one without extends",
-            line,
-        )
-    parent, parent_origins = _load_chain(
-        parent_path, parent_file, [*chain, (key, parent_file)],
-        _Blame(file, "extends", parent_ref, line),
-    )
-    return _merge(parent, parent_origins, data, origins)
-
-
-def _merge(
-    base: dict[Any, Any], base_origins: Origins, over: dict[Any, Any], over_origins: Origins
-) -> tuple[dict[Any, Any], Origins]:
-    """Deep-merge `over` into `base`: mappings merge key by key, anything else replaces."""
-    origins = dict(base_origins)
+    if key in (p for p, _ in chain):
+        names = " -> ".join([f for _, f in chain] + [parent_file])
+        here.fail(f"extends cycle: {names}; expected a chain of files that ends in one "
+                  "without extends")
+    if len(chain) >= MAX_EXTENDS:
+        here.fail(f"the extends chain that starts at {chain[0][1]} goes on past {MAX_EXTENDS} "
+                  f"files; expected at most {MAX_EXTENDS} files in a chain")
+    parent, merged = _load_chain(parent_path, parent_file, [*chain, (key, parent_file)], here)
 
     def merge(left: dict[Any, Any], right: dict[Any, Any], path: PathT) -> dict[Any, Any]:
+        """Deep-merge: mappings merge key by key, anything else replaces."""
         out = dict(left)
         for key, value in right.items():
             child = (*path, key)
             if isinstance(value, dict) and isinstance(out.get(key), dict):
                 out[key] = merge(out[key], value, child)
-                if child in over_origins:
-                    origins[child] = over_origins[child]
+                if child in origins:
+                    merged[child] = origins[child]
             else:
-                _drop_under(origins, child)
-                origins.update(_under(over_origins, child))
+                _drop_under(merged, child)
+                merged.update(_under(origins, child))
                 out[key] = value
         return out
 
-    merged = merge(base, over, ())
-    if () in over_origins:
-        origins[()] = over_origins[()]
-    return merged, origins
+    result = merge(parent, data, ())
+    merged[()] = origins.get((), merged.get((), Origin(file)))
+    return result, merged
 
 
 def _under(origins: Origins, prefix: PathT) -> Origins:
-    n = len(prefix)
-    return {p: o for p, o in origins.items() if p[:n] == prefix}
+    return {p: o for p, o in origins.items() if p[: len(prefix)] == prefix}
 
 
 def _drop_under(origins: Origins, prefix: PathT) -> None:
@@ -529,169 +457,102 @@ def _drop_under(origins: Origins, prefix: PathT) -> None:
 
 
 # --------------------------------------------------------------------------------------
-# The schema as a tree of type nodes: navigation, descriptions, unknown keys
+# The JSON Schema: navigation and descriptions in a planner's words
 
 
-@dataclass(frozen=True)
-class _T:
-    """A type in the schema with its constraints (ge, le, min_length, ...)."""
-
-    tp: Any
-    meta: tuple[Any, ...] = ()
-    label: str | None = None  # how to describe this key, where the type says too little
-
-    @property
-    def kind(self) -> str:
-        tp, origin = self.tp, get_origin(self.tp)
-        if origin in (Union, types.UnionType):
-            return "union"
-        if origin is Literal:
-            return "literal"
-        if origin is list:
-            return "list"
-        if origin is dict:
-            return "dict"
-        if isinstance(tp, type) and issubclass(tp, BaseModel):
-            return "model"
-        return "scalar"
-
-    def limits(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for item in self.meta:
-            for attr in ("ge", "gt", "le", "lt", "min_length", "max_length"):
-                if getattr(item, attr, None) is not None:
-                    out[attr] = getattr(item, attr)
-        return out
+def _deref(node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        node = SCHEMA["$defs"][node["$ref"].rsplit("/", 1)[-1]]
+    return node
 
 
-def _t(tp: Any, meta: Sequence[Any] = ()) -> _T:
-    """A type node, with `Annotated` constraints unwrapped and `X | None` reduced to X."""
-    extra = list(meta)
-    while True:
-        if get_origin(tp) is Annotated:
-            tp, *items = get_args(tp)
-            for item in items:
-                extra.extend(item.metadata if isinstance(item, FieldInfo) else [item])
-            continue
-        if get_origin(tp) in (Union, types.UnionType):
-            members = [a for a in get_args(tp) if a is not type(None)]
-            if len(members) == 1:
-                tp = members[0]
-                continue
-        return _T(tp, tuple(extra))
+def _members(node: dict[str, Any]) -> list[dict[str, Any]]:
+    """The forms of a union (`anyOf`, `oneOf`), less `null`; [] if `node` is no union."""
+    return [_deref(m) for m in node.get("anyOf", node.get("oneOf", [])) if m.get("type") != "null"]
 
 
-ROOT = _t(Scenario)
+def _form(node: dict[str, Any], data: Any) -> dict[str, Any]:
+    """The form of a union that fits `data`'s shape (a list, a mapping or a scalar)."""
+    members = _members(_deref(node))
+    if not members:
+        return _deref(node)
+    shape = "array" if isinstance(data, list) else "object" if isinstance(data, dict) else None
+    scalars = [m for m in members if m.get("type") not in ("array", "object")]
+    return next((m for m in members if m.get("type") == shape), (scalars or members)[0])
 
 
-MONTH = "a month as YYYY-MM, e.g. 2027-01"
-FIELD_LABELS: dict[tuple[type[BaseModel], str], str] = {
-    (Scenario, "name"): "a name of lowercase letters, digits, '_' and '-'",
-    (Scenario, "start"): MONTH,
-    (Hire, "month"): MONTH,
-    (Program, "start"): MONTH,
-    (Role, "segment"): "the name of a segment",
-    (Hire, "role"): "the name of a role",
-    (Targets, "role"): "the name of a role",
-}
+def _child(node: dict[str, Any] | None, key: Any) -> dict[str, Any] | None:
+    """The schema at `key` (a name or an index) inside `node`; None if there is none."""
+    if node is None:
+        return None
+    node = _form(node, [] if isinstance(key, int) else {})
+    if key in node.get("properties", {}):
+        label = LABELS.get((node.get("title"), key))
+        found = node["properties"][key]
+        return {**found, "label": label} if label else found
+    extra = node.get("additionalProperties")
+    if isinstance(extra, dict) and isinstance(key, str):
+        return extra
+    return node["items"] if "items" in node and isinstance(key, int) else None
 
 
-def _field(model: type[BaseModel], name: str) -> _T:
-    info = model.model_fields[name]
-    node = _t(info.annotation, info.metadata)
-    label = FIELD_LABELS.get((model, name))
-    return replace(node, label=label) if label else node
-
-
-def _members(node: _T) -> list[_T]:
-    return [_t(a) for a in get_args(node.tp) if a is not type(None)]
-
-
-def _member_for(node: _T, data: Any) -> _T:
-    """The member of a union that fits `data`'s shape (a list, a mapping, or a scalar)."""
-    members = _members(node)
-    for member in members:
-        if isinstance(data, list) and member.kind == "list":
-            return member
-        if isinstance(data, dict) and member.kind in ("dict", "model"):
-            return member
-    scalars = [m for m in members if m.kind not in ("list", "dict", "model")]
-    return (scalars or members)[0]
-
-
-def _member_for_tag(node: _T, tag: object) -> _T:
-    """The member of a union that pydantic's loc tag (`list[constrained-float]`) names."""
-    text = str(tag)
-    members = _members(node)
-    for member in members:
-        if text.startswith(member.kind):
-            return member
-        if member.kind == "model" and text == member.tp.__name__:
-            return member
-    scalars = [m for m in members if m.kind not in ("list", "dict", "model")]
-    return (scalars or members)[0]
-
-
-def _child(node: _T, key: Any) -> _T | None:
-    """The type node at `key` inside `node`; None if the schema has no such key."""
-    if node.kind == "model":
-        return _field(node.tp, key) if key in node.tp.model_fields else None
-    if node.kind == "dict":
-        return _t(get_args(node.tp)[1])
-    if node.kind == "list" and isinstance(key, int):
-        return _t(get_args(node.tp)[0])
-    return None
+def _schema_at(path: PathT) -> dict[str, Any] | None:
+    node: dict[str, Any] | None = SCHEMA
+    for key in path:
+        node = _child(node, key)
+    return node
 
 
 def _fmt_num(x: float) -> str:
     return f"{x:_}" if float(x).is_integer() and abs(x) >= 1e6 else f"{x:g}"
 
 
-def describe(node: _T, plural: bool = False) -> str:
-    """What a value of this type looks like, in a planner's words."""
-    if node.label:
-        return node.label
-    kind = node.kind
-    if kind == "union":
-        return " or ".join(describe(m, plural) for m in _members(node))
-    if kind == "literal":
-        return "one of " + ", ".join(str(v) for v in get_args(node.tp))
-    if kind == "list":
-        item = describe(_t(get_args(node.tp)[0]), plural=True)
-        if node.limits().get("min_length"):
-            return f"a non-empty list of {item}"
-        return f"a list of {item}"
-    if kind == "dict":
-        key_t, value_t = (_t(a) for a in get_args(node.tp))
-        keys = (
-            "levers (" + ", ".join(get_args(key_t.tp)) + ")" if key_t.kind == "literal" else "names"
-        )
-        mapping = "a non-empty mapping" if node.limits().get("min_length") else "a mapping"
-        return f"{mapping} of {keys} to {describe(value_t, plural=True)}"
-    if kind == "model":
-        model = node.tp
-        if issubclass(model, Dist):
-            return "numbers or {mean, cv} mappings" if plural else "a number or {mean, cv}"
-        fields = list(model.model_fields)
-        if len(fields) <= 3:
-            keys = ", ".join(fields)
-            return f"mappings with keys {keys}" if plural else f"a mapping with keys {keys}"
-        label = model.__name__.lower()
-        return f"{label} settings" if plural else f"a mapping of {label} settings"
-    if node.tp is bool:
+def describe(node: dict[str, Any], plural: bool = False) -> str:
+    """What a value of this JSON Schema looks like, in a planner's words."""
+    node = {**_deref(node), **{k: v for k, v in node.items() if k != "$ref"}}
+    label = node.get("label") or LABELS.get(node.get("pattern"))
+    if label:
+        return label
+    members = _members(node)
+    if any(set(m.get("properties", {})) == {"mean", "cv"} for m in members):
+        return "numbers or {mean, cv} mappings" if plural else "a number or {mean, cv}"
+    if len(members) > 1:
+        return " or ".join(describe(m, plural) for m in members)
+    if members:
+        return describe(members[0], plural)
+    if "enum" in node:
+        return "one of " + ", ".join(str(v) for v in node["enum"])
+    kind = node.get("type")
+    if kind == "array":
+        size = "a non-empty list" if node.get("minItems") else "a list"
+        return f"{size} of {describe(node['items'], plural=True)}"
+    if kind == "object" and "properties" in node:
+        keys = list(node["properties"])
+        if len(keys) <= 3:
+            return f"mappings with keys {', '.join(keys)}" if plural else \
+                f"a mapping with keys {', '.join(keys)}"
+        what = node["title"].lower()
+        return f"{what} settings" if plural else f"a mapping of {what} settings"
+    if kind == "object":
+        names = node.get("propertyNames", {}).get("enum")
+        keys = f"levers ({', '.join(names)})" if names else "names"
+        size = "a non-empty mapping" if node.get("minProperties") else "a mapping"
+        return f"{size} of {keys} to {describe(node['additionalProperties'], plural=True)}"
+    if kind == "boolean":
         return "true or false"
-    if node.tp is str:
+    if kind == "string":
         return "texts" if plural else "text"
-    if node.tp in (int, float):
-        noun = "whole number" if node.tp is int else "number"
-        noun = f"{noun}s" if plural else f"a {noun}"
-        return noun + _range(node.limits())
+    if kind in ("integer", "number"):
+        noun = "whole number" if kind == "integer" else "number"
+        return (f"{noun}s" if plural else f"a {noun}") + _range(node)
     return "a value"
 
 
-def _range(lim: dict[str, Any]) -> str:
-    low = ("[", lim["ge"]) if "ge" in lim else ("(", lim["gt"]) if "gt" in lim else None
-    high = ("]", lim["le"]) if "le" in lim else (")", lim["lt"]) if "lt" in lim else None
+def _range(node: dict[str, Any]) -> str:
+    low = next(((b, node[k]) for k, b in (("minimum", "["), ("exclusiveMinimum", "("))
+                if k in node), None)
+    high = next(((b, node[k]) for k, b in (("maximum", "]"), ("exclusiveMaximum", ")"))
+                 if k in node), None)
     if low and high:
         return f" in {low[0]}{_fmt_num(low[1])}, {_fmt_num(high[1])}{high[0]}"
     if low:
@@ -701,73 +562,20 @@ def _range(lim: dict[str, Any]) -> str:
     return ""
 
 
-def _type_name(value: object, article: bool = False) -> str:
-    if isinstance(value, dict):
-        name = "a mapping" if article else "mapping"
-    elif isinstance(value, list):
-        name = "a list" if article else "list"
-    elif isinstance(value, str):
-        name = "text"
-    elif value is None:
-        name = "null"
-    elif isinstance(value, bool):
-        name = "true/false"
-    elif isinstance(value, (int, float)):
-        name = "a number" if article else "number"
-    else:
-        name = type(value).__name__
-    return name
-
-
-def _model_keys(node: _T, data: Any) -> list[str]:
-    """The keys a mapping of this model may hold (a role: those its kind uses)."""
-    keys = list(node.tp.model_fields)
+def _unknown_key(node: dict[str, Any] | None, data: Any, key: Any, top: bool) -> str | None:
+    """Why `key` cannot be in the mapping `data` of schema `node` (with a hint), or None."""
+    node = _form(node, {}) if node is not None else {}
+    allowed = node.get("propertyNames", {}).get("enum") or list(node.get("properties", {}))
+    if not allowed or key in allowed:
+        return None
+    hint_from = allowed
     kind = data.get("kind") if isinstance(data, dict) else None
-    if node.tp is Role and isinstance(kind, str) and kind in KIND_KEYS:
-        used = KIND_KEYS[kind] | {"kind"}
-        keys = [k for k in keys if k in used]
-    return keys
-
-
-def _unknown_key_message(key: Any, allowed: list[str], hint_from: list[str]) -> str:
+    if node.get("title") == "Role" and isinstance(kind, str) and kind in KIND_KEYS:
+        allowed = [k for k in allowed if k in KIND_KEYS[kind] | {"kind"}]
+        hint_from = [*allowed, *(k for k in hint_from if k not in allowed)]
+    hint_from = [*hint_from, "extends"] if top else hint_from
     hint = did_you_mean(key, hint_from)
-    if hint:
-        return f"unknown key '{key}'{hint}"
-    return f"unknown key '{key}'; expected one of: {', '.join(allowed)}"
-
-
-def _find_unknown_key(data: Any, node: _T, path: PathT) -> tuple[PathT, Any, str] | None:
-    """The first key (in file order) that the schema does not know, with a hint."""
-    if node.kind == "union":
-        node = _member_for(node, data)
-    if node.kind == "model" and isinstance(data, dict):
-        fields = node.tp.model_fields
-        for key, value in data.items():
-            if key not in fields:
-                allowed = _model_keys(node, data)
-                hint_from = [*allowed, *(k for k in fields if k not in allowed)]
-                if not path:
-                    hint_from.append("extends")
-                return (*path, key), value, _unknown_key_message(key, allowed, hint_from)
-            found = _find_unknown_key(value, _field(node.tp, key), (*path, key))
-            if found:
-                return found
-    elif node.kind == "dict" and isinstance(data, dict):
-        key_t, value_t = (_t(a) for a in get_args(node.tp))
-        for key, value in data.items():
-            if key_t.kind == "literal" and key not in get_args(key_t.tp):
-                allowed = list(get_args(key_t.tp))
-                return (*path, key), value, _unknown_key_message(key, allowed, allowed)
-            found = _find_unknown_key(value, value_t, (*path, key))
-            if found:
-                return found
-    elif node.kind == "list" and isinstance(data, list):
-        item_t = _t(get_args(node.tp)[0])
-        for i, value in enumerate(data):
-            found = _find_unknown_key(value, item_t, (*path, i))
-            if found:
-                return found
-    return None
+    return f"unknown key '{key}'{hint or '; expected one of: ' + ', '.join(allowed)}"
 
 
 # --------------------------------------------------------------------------------------
@@ -789,106 +597,56 @@ def _error_at(
     path: PathT, value: object, expected: str, origins: Origins, top: str | None
 ) -> ScenarioError:
     """A `ScenarioError` at `path`, naming the file and line its value came from."""
-    origin = Origin(top)
-    for n in range(len(path), -1, -1):
-        if path[:n] in origins:
-            origin = origins[path[:n]]
-            break
+    origin = next((origins[path[:n]] for n in range(len(path), -1, -1) if path[:n] in origins),
+                  Origin(top))
     if origin.via:
         expected = f"{expected} (from {origin.via})"
     return ScenarioError(origin.file, format_path(path), value, expected, origin.line)
 
 
-@dataclass
-class _Loc:
-    path: PathT
-    node: _T | None
-    union_at: int | None  # length of the path at which a union member was chosen
-    key_error: bool  # the error is about a mapping's key, not its value
-
-
-def _walk_loc(loc: Sequence[Any]) -> _Loc:
-    """A pydantic `loc` as a key path, with union member tags and `[key]` taken out."""
-    node: _T | None = ROOT
-    path: list[Any] = []
-    union_at = None
-    for part in loc:
-        if node is not None and node.kind == "union":
-            union_at = len(path)
-            node = _member_for_tag(node, part)
-            continue
-        if part == "[key]":
-            return _Loc(tuple(path), node, union_at, True)
-        path.append(part)
-        node = _child(node, part) if node is not None else None
-    return _Loc(tuple(path), node, union_at, False)
-
-
-def _literal_hint(node: _T | None, value: object) -> str:
-    if node is not None and node.kind == "literal":
-        return did_you_mean(value, [str(v) for v in get_args(node.tp)])
-    return ""
-
-
 def _from_validation(
     exc: ValidationError, raw: dict[Any, Any], origins: Origins, top: str | None
 ) -> ScenarioError:
+    """The first of pydantic's errors (an unknown key before anything else), in words."""
     errors = exc.errors(include_url=False)
-    first = errors[0]
-    where = _walk_loc(first["loc"])
-    if where.union_at is not None:
-        # pydantic reports one error per member of a union (`tenure_months`: a number or
-        # a list): keep the one that got deepest into the value, or describe the union.
-        prefix = where.path[: where.union_at]
-        group = [_walk_loc(e["loc"]) for e in errors]
-        group_errors = [
-            (w, e) for w, e in zip(group, errors, strict=True)
-            if w.union_at == where.union_at and w.path[: where.union_at] == prefix
-        ]
-        deepest, err = max(group_errors, key=lambda we: len(we[0].path))
-        if len(deepest.path) == where.union_at:
-            union = ROOT
-            for part in prefix:
-                union = _child(union, part) if union is not None else None
-            expected = "expected " + (describe(union) if union else "another value")
-            return _error_at(prefix, _lookup(raw, prefix), expected, origins, top)
-        where, first = deepest, err
-    path, node, kind = where.path, where.node, first["type"]
-    value = _lookup(raw, path)
-    if where.key_error:
-        key = path[-1] if path else None
-        parent = _walk_loc(first["loc"][: list(first["loc"]).index("[key]") - 1]).node
-        if parent is not None and parent.kind == "dict":
-            key_t = _t(get_args(parent.tp)[0])
-            if key_t.kind == "literal":
-                allowed = list(get_args(key_t.tp))
-                message = _unknown_key_message(key, allowed, allowed)
-                return _error_at(path, value, message, origins, top)
-        return _error_at(
-            path, key, f"expected a name (text) as key; got {_type_name(key)}", origins, top
-        )
+    first = next((e for e in errors if e["type"] == "extra_forbidden" or "[key]" in e["loc"]),
+                 errors[0])
+    path: PathT = ()
+    node: dict[str, Any] | None = SCHEMA
+    loc = first["loc"]
+    for i, part in enumerate(loc):  # the loc without `[key]` and union tags (JSON types)
+        tagged = [m for m in _deref(node).get("oneOf", []) if m.get("type") == part] if node else []
+        if tagged:  # an error in the value itself describes every form of the union
+            node = tagged[0] if i < len(loc) - 1 else node
+        elif part != "[key]":
+            node, path = _child(node, part), (*path, part)
+    value, kind = _lookup(raw, path), first["type"]
+    if kind == "extra_forbidden" or "[key]" in loc:
+        parent = _schema_at(path[:-1])
+        message = _unknown_key(parent, _lookup(raw, path[:-1]), path[-1], len(path) == 1)
+        if len(path) == 1:
+            # An unknown top-level key may mean the file is not a scenario at all (`extends:
+            # ~/.config/gh/hosts.yml`): name the key, never its value.
+            value = Unquoted("value not shown")
+            if not (isinstance(path[0], str) and NAME_LIKE.match(path[0])):
+                path, message = (), NOT_A_KEY
+        return _error_at(path, value, message or f"unknown key '{path[-1]}'", origins, top)
     if kind in ("value_error", "assertion_error"):
         error = (first.get("ctx") or {}).get("error")
-        message = str(error) if error is not None else first["msg"]
         if isinstance(error, KeyValueError):
             path = (*path, error.key)
             value = _lookup(raw, path)
+        message = str(error) if error is not None else first["msg"]
         return _error_at(path, value, message, origins, top)
+    what = describe(node) if node is not None else first["msg"]
     if kind == "missing":
-        what = describe(node) if node is not None else "a value"
         return _error_at(path, MISSING, f"required key is missing; expected {what}", origins, top)
-    if kind == "extra_forbidden":
-        return _error_at(path, value, f"unknown key '{path[-1]}'", origins, top)
-    if kind == "string_pattern_mismatch" and path == ("name",):
-        return _error_at(path, value, NAME_EXPECTED, origins, top)
     if kind == "string_too_long":
         limit = (first.get("ctx") or {}).get("max_length")
         return _error_at(path, value, f"expected at most {limit} characters", origins, top)
-    if value is MISSING:
-        value = first.get("input")
-    what = describe(node) if node is not None else first["msg"]
-    expected = f"expected {what}" + _literal_hint(node, value)
-    return _error_at(path, value, expected, origins, top)
+    value = first.get("input") if value is MISSING else value
+    hint = did_you_mean(value, [str(v) for v in node["enum"]]) if node and "enum" in node else ""
+    return _error_at(path, value, f"expected {what}{hint}", origins, top)
 
 
 # --------------------------------------------------------------------------------------
@@ -899,13 +657,10 @@ class _Unset(list):  # type: ignore[type-arg]
     """Stands for a list that the scenario does not set (it has no items to override)."""
 
 
-_PART = re.compile(r"^([^\[\]]+)((?:\[-?\d+\])*)$")
-
-
 def _parse_key_path(text: str) -> PathT | None:
     path: list[Any] = []
     for part in text.split("."):
-        match = _PART.match(part.strip())
+        match = re.match(r"^([^\[\]]+)((?:\[-?\d+\])*)$", part.strip())
         if not match:
             return None
         path.append(match.group(1).strip())
@@ -917,96 +672,71 @@ def _apply_set(
     raw: dict[Any, Any], origins: Origins, override: str, top: str, option: str = "--set"
 ) -> None:
     """Apply one `KEY.PATH=VALUE`; errors name `option` (`--set`, or `--vary` in a sweep)."""
-    via = f"{option} {override}"
     example = SET_EXAMPLE if option == "--set" else VARY_EXAMPLE
     if not isinstance(override, str):
         raise ScenarioError(top, "", override, f"{option}: not text; {example}")
     if "=" not in override:
         raise ScenarioError(top, "", override, f"a {option} without '='; {example}")
     key_text, value_text = override.split("=", 1)
-    key_text = key_text.strip()
-    path = _parse_key_path(key_text)
+    path = _parse_key_path(key_text.strip())
     if not path:
-        raise ScenarioError(
-            top, key_text, override,
-            f"{option}: not a key path; {example} or {option} roles.ae.ramp[2]=0.5",
-        )
+        raise ScenarioError(top, key_text.strip(), override,
+                            f"{option}: not a key path; {example} or {option} roles.ae.ramp[2]=0.5")
 
-    def fail(at: PathT, value: object, why: str) -> NoReturn:
+    def fail(at: PathT, why: str, value: object = value_text) -> NoReturn:
         raise ScenarioError(top, format_path(at), value, f"{option}: {why}")
 
     try:
-        value, _ = _parse_yaml(value_text, via)
+        value, _ = _parse_yaml(value_text, f"{option} {override}")
     except ScenarioError as exc:
-        fail(path, value_text, f"the value is not valid YAML ({exc.expected}); quote it")
-
-    node: _T | None = ROOT
+        fail(path, f"the value is not valid YAML ({exc.expected}); quote it")
+    node: dict[str, Any] | None = SCHEMA
     container: Any = raw
     created: PathT | None = None  # the first key this override creates
     for i, part in enumerate(path):
-        here = path[:i]
-        if node.kind == "union":
-            node = _member_for(node, container)
-        if node.kind == "model":
+        here, at = format_path(path[:i]), path[: i + 1]
+        form = _form(node, container) if node is not None else {}
+        if form.get("type") == "object":
             if not isinstance(container, dict):
-                fail(here, container, f"{format_path(here) or 'the scenario'} is not a mapping")
-            if part not in node.tp.model_fields:
-                allowed = _model_keys(node, container)
-                hint_from = [*allowed, *(k for k in node.tp.model_fields if k not in allowed)]
-                fail(path[: i + 1], value_text, _unknown_key_message(part, allowed, hint_from))
-            child = _field(node.tp, part)
-        elif node.kind == "dict":
-            if not isinstance(container, dict):
-                fail(here, container, f"{format_path(here)} is not a mapping")
+                fail(path[:i], f"{here or 'the scenario'} is not a mapping", container)
             if isinstance(part, int):
-                fail(path[: i + 1], value_text, f"{format_path(here)} is a mapping, not a list")
-            key_t = _t(get_args(node.tp)[0])
-            if key_t.kind == "literal" and part not in get_args(key_t.tp):
-                allowed = list(get_args(key_t.tp))
-                fail(path[: i + 1], value_text, _unknown_key_message(part, allowed, allowed))
-            child = _t(get_args(node.tp)[1])
-        elif node.kind == "list":
+                fail(at, f"{here} is a mapping, not a list")
+            problem = _unknown_key(form, container, part, False)
+            if problem:
+                fail(at, problem)
+        elif form.get("type") == "array":
             if not isinstance(part, int):
-                fail(path[: i + 1], value_text,
-                     f"{format_path(here)} is a list; expected an index like {here[-1]}[0]")
+                fail(at, f"{here} is a list; expected an index like {path[i - 1]}[0]")
             if isinstance(container, _Unset):
-                fail(path[: i + 1], value_text,
-                     f"{format_path(here)} is not in the scenario; set the whole list, e.g. "
-                     f"--set {format_path(here)}=[...]")
+                fail(at, f"{here} is not in the scenario; set the whole list, e.g. "
+                         f"--set {here}=[...]")
             if not isinstance(container, list):
-                fail(here, container, f"{format_path(here)} is not a list here")
+                fail(path[:i], f"{here} is not a list here", container)
             if not -len(container) <= part < len(container):
-                fail(path[: i + 1], value_text,
-                     f"index {part} is out of range; {format_path(here)} has "
-                     f"{len(container)} values")
-            child = _t(get_args(node.tp)[0])
+                fail(at, f"index {part} is out of range; {here} has {len(container)} values")
         else:
-            fail(path[: i + 1], value_text,
-                 f"{format_path(here)} holds a single value; it has no key '{part}'")
+            fail(at, f"{here} holds a single value; it has no key '{part}'")
+        node = _child(form, part)
         if i == len(path) - 1:
             container[part] = value
             break
         nxt = _lookup(container, (part,))
         if nxt is MISSING or nxt is None:
-            if child.kind == "union":
-                child = _member_for(child, [] if isinstance(path[i + 1], int) else {})
-            if child.kind in ("model", "dict"):
-                nxt = {}
+            kind = _form(node, [] if isinstance(path[i + 1], int) else {}).get("type")
+            nxt = {} if kind == "object" else _Unset() if kind == "array" else None
+            if kind == "object":
                 container[part] = nxt
-                created = created or path[: i + 1]
-            else:  # an unset list has no items to set; the next step says so
-                nxt = _Unset() if child.kind == "list" else None
-        elif child.kind == "model" and issubclass(child.tp, Dist) and not isinstance(nxt, dict):
-            nxt = {"mean": nxt}  # `deal_size: 40000` is {mean: 40000}
-            container[part] = nxt
-        container, node = nxt, child
+                created = created or at
+        elif isinstance(nxt, (int, float)) and "mean" in _form(node, {}).get("properties", {}):
+            nxt = container[part] = {"mean": nxt}  # `deal_size: 40000` is {mean: 40000}
+        container = nxt
     target = created or path
     _drop_under(origins, target)
-    origins[target] = Origin(top, None, via)
+    origins[target] = Origin(top, None, f"{option} {override}")
 
 
 def _resolve(
-    path: str | Path, overrides: Sequence[str], vary: str | None = None
+    path: str | Path, overrides: Sequence[str] | None, vary: str | None = None
 ) -> tuple[dict[Any, Any], Origins, str]:
     if not isinstance(path, (str, os.PathLike)) or not isinstance(os.fspath(path), str):
         raise ScenarioError(
@@ -1023,11 +753,7 @@ def _resolve(
         top, file, [(_real(top), file)], _Blame(file, "", os.path.abspath(file), None)
     )
     origins.setdefault((), Origin(file))
-    if overrides is None:
-        overrides = ()
-    elif isinstance(overrides, str):
-        overrides = [overrides]
-    for override in overrides:
+    for override in [overrides] if isinstance(overrides, str) else overrides or ():
         _apply_set(raw, origins, override, file)
     if vary is not None:
         _apply_set(raw, origins, vary, file, "--vary")
@@ -1040,8 +766,7 @@ def _resolve(
 
 def resolve_raw(path: str | Path, overrides: Sequence[str] = ()) -> dict[str, Any]:
     """The scenario as a plain dict after `extends` and `--set`, before validation."""
-    raw, _, _ = _resolve(path, overrides)
-    return raw
+    return _resolve(path, overrides)[0]
 
 
 def load_scenario(
@@ -1056,12 +781,12 @@ def load_scenario(
     Raises `ScenarioError` (one line: file, line, key path, value, expectation) for any
     problem with the file or the overrides.
     """
-    return _load(path, overrides, replications, seed)
+    return load_variant(path, None, overrides, replications=replications, seed=seed)
 
 
 def load_variant(
     path: str | Path,
-    vary: str,
+    vary: str | None,
     overrides: Sequence[str] = (),
     *,
     replications: int | None = None,
@@ -1069,30 +794,17 @@ def load_variant(
 ) -> Scenario:
     """`load_scenario` with one more `KEY.PATH=VALUE` applied after `overrides`: one value
     of a `--vary` sweep, whose errors name `--vary`."""
-    return _load(path, overrides, replications, seed, vary)
-
-
-def _load(
-    path: str | Path,
-    overrides: Sequence[str],
-    replications: int | None,
-    seed: int | None,
-    vary: str | None = None,
-) -> Scenario:
     raw, origins, top = _resolve(path, overrides, vary)
-    for key, value, option in (
-        ("replications", replications, "--replications"),
-        ("seed", seed, "--seed"),
-    ):
+    for key, value in (("replications", replications), ("seed", seed)):
         if value is not None:
             raw[key] = value
             _drop_under(origins, (key,))
-            origins[(key,)] = Origin(top, None, option)
+            origins[(key,)] = Origin(top, None, f"--{key}")
     return validate_raw(raw, origins, top)
 
 
 def validate_raw(raw: dict[Any, Any], origins: Origins | None = None, file: str = "") -> Scenario:
-    """Validate a resolved scenario dict: unknown keys, the schema, the cross-checks."""
+    """Validate a resolved scenario dict: plain text, the schema, the cross-checks."""
     origins = origins if origins is not None else {}
     top = file or None
     if not isinstance(raw, dict):
@@ -1100,16 +812,6 @@ def validate_raw(raw: dict[Any, Any], origins: Origins | None = None, file: str 
     problem = bad_text(raw)
     if problem is not None:
         raise _error_at(problem.path, problem.value, problem.expected, origins, top)
-    unknown = _find_unknown_key(raw, ROOT, ())
-    if unknown:
-        path, value, expected = unknown
-        if len(path) == 1:
-            # An unknown top-level key may mean the file is not a scenario at all (`extends:
-            # ~/.config/gh/hosts.yml`): name the key, never its value.
-            value = VALUE_NOT_SHOWN
-            if not (isinstance(path[0], str) and NAME_LIKE.match(path[0])):
-                path, expected = (), f"a key that is not a scenario key (not shown); {TOP_EXPECTED}"
-        raise _error_at(path, value, expected, origins, top)
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
@@ -1126,14 +828,6 @@ def validate_raw(raw: dict[Any, Any], origins: Origins | None = None, file: str 
 # Writing
 
 
-class _FlowList(list):  # type: ignore[type-arg]
-    pass
-
-
-class _FlowDict(dict):  # type: ignore[type-arg]
-    pass
-
-
 class _Dumper(yaml.SafeDumper):
     def ignore_aliases(self, data: Any) -> bool:
         return True
@@ -1141,69 +835,36 @@ class _Dumper(yaml.SafeDumper):
 
 # Quote strings such as "1e5" that `_Loader` would read back as numbers.
 _Dumper.add_implicit_resolver(FLOAT_TAG, EXPONENT_FLOAT, list("-+0123456789"))
-_Dumper.add_representer(
-    _FlowList, lambda d, data: d.represent_sequence(SEQ_TAG, data, flow_style=True)
-)
-_Dumper.add_representer(
-    _FlowDict, lambda d, data: d.represent_mapping(MAP_TAG, data.items(), flow_style=True)
-)
 
 
-FLOW_KEYS = frozenset({"deal_size", "cycle_days", "time_to_hire_days", "targets", "effects"})
-
-
-def _scalar(value: Any) -> bool:
-    return not isinstance(value, (dict, list))
-
-
-def _plain(value: Any, path: PathT = ()) -> Any:
-    """Plain YAML data: no None, integral floats as ints; lists of numbers, distributions,
-    targets, effects and hires in flow style (`{mean: 60, cv: 0.4}`)."""
+def _plain(value: Any) -> Any:
+    """Plain YAML data: no None, integral floats as ints."""
     if isinstance(value, dict):
-        out = {k: _plain(v, (*path, k)) for k, v in value.items() if v is not None}
-        flow = (path and path[-1] in FLOW_KEYS) or (len(path) == 2 and path[0] == "hiring")
-        if flow and all(_scalar(v) for v in out.values()):
-            return _FlowDict(out)
-        return out
+        return {k: _plain(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
-        items = [_plain(v, (*path, i)) for i, v in enumerate(value)]
-        return _FlowList(items) if all(_scalar(v) for v in items) else items
+        return [_plain(v) for v in value]
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return int(value)
     return value
 
 
-def _resolved_dict(scenario: Scenario) -> dict[str, Any]:
+def scenario_to_yaml(scenario: Scenario) -> str:
+    """The fully resolved scenario as YAML: every key with its value or default, in schema
+    order (a role shows the keys its kind uses; keys left unset, such as `accounts`, are
+    omitted); mappings and lists of plain values in flow style. Loads back to an equal
+    scenario."""
     data = scenario.model_dump(mode="python")
     for name, role in scenario.roles.items():
         used = KIND_KEYS[role.kind] | {"kind"}
         data["roles"][name] = {k: v for k, v in data["roles"][name].items() if k in used}
-    return data
-
-
-def scenario_to_yaml(scenario: Scenario) -> str:
-    """The fully resolved scenario as YAML: every key with its value or default, in schema
-    order (a role shows the keys its kind uses; keys left unset, such as `accounts`, are
-    omitted). Loads back to an equal scenario."""
-    return yaml.dump(
-        _plain(_resolved_dict(scenario)),
-        Dumper=_Dumper,
-        sort_keys=False,
-        allow_unicode=True,
-        default_flow_style=False,
-        width=100,
-    )
+    return yaml.dump(_plain(data), Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                     default_flow_style=None, width=100)
 
 
 def scenario_hash(scenario: Scenario) -> str:
     """SHA-256 (hex) of the resolved scenario as canonical JSON (sorted keys, no spaces)."""
-    payload = json.dumps(
-        scenario.model_dump(mode="json"),
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=True,
-        allow_nan=False,
-    )
+    payload = json.dumps(scenario.model_dump(mode="json"), sort_keys=True,
+                         separators=(",", ":"), ensure_ascii=True, allow_nan=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 

@@ -1,24 +1,31 @@
-"""The scenario schema: every key a scenario file may hold, with its type and range.
+"""The scenario schema: every key a scenario file may hold, with its type, range and meaning.
 
-Models are frozen and forbid unknown keys. Cross-checks between sections (a seller's
-segment exists, a hire names a role, dates fall in the horizon) live in `checks.py`.
+Models are frozen and forbid unknown keys. Each key's `description` is its meaning: the key
+reference in docs/scenarios.md and the JSON Schema (`json_schema`, `simrev schema`) are
+generated from this file. Cross-checks between sections (a seller's segment exists, a hire
+names a role, dates fall in the horizon) live in `checks.py`.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     StrictBool,
+    Tag,
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import GenerateJsonSchema
 
 from sim.roles import KINDS
 
@@ -40,7 +47,7 @@ RoleKind = Literal["seller", "sdr", "csm", "support", "manager"]
 Who = Literal["all", "bottom_quartile", "new_hires"]
 
 NAME_PATTERN = r"^[a-z0-9_-]+$"
-MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
+MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 
 # Finite numbers only: NaN and infinity are rejected everywhere. Numbers are strict: an int
 # is accepted where a float is expected, but not a bool (`cost: yes`) nor a string
@@ -53,6 +60,7 @@ Count = Annotated[int, Field(ge=0, strict=True)]
 # Multipliers beyond x100 are typos (a seasonality of 1e10 would never finish simulating).
 Multiplier = Annotated[float, Field(gt=0, le=100, allow_inf_nan=False, strict=True)]
 Effects = dict[Lever, Multiplier]
+Month = Annotated[str, Field(pattern=MONTH_PATTERN, strict=True)]
 
 
 def _bounded(low: float, high: float, strict_low: bool = False) -> object:
@@ -60,6 +68,11 @@ def _bounded(low: float, high: float, strict_low: bool = False) -> object:
     if strict_low:
         return Annotated[float, Field(gt=low, le=high, allow_inf_nan=False, strict=True)]
     return Annotated[float, Field(ge=low, le=high, allow_inf_nan=False, strict=True)]
+
+
+def _whole(low: int, high: int | None = None) -> object:
+    """A whole number in [low, high] ([low, ...) without `high`)."""
+    return Annotated[int, Field(ge=low, le=high, strict=True)]
 
 
 # Bounds of what a business can mean (docs/scenarios.md, "Bounds"): beyond them a value is
@@ -84,13 +97,21 @@ def _zero_or_at_least_one(value: float) -> float:
 
 # A cost: 0, or from 1 (a cost of 1e-320 would make every ratio to it overflow) to `high`.
 def _cost(high: float) -> object:
-    return Annotated[float, Field(ge=0, le=high, allow_inf_nan=False, strict=True),
+    return Annotated[float, Field(ge=0, le=high, allow_inf_nan=False, strict=True,
+                                  json_schema_extra={"not": {"exclusiveMinimum": 0,
+                                                             "exclusiveMaximum": 1}}),
                      AfterValidator(_zero_or_at_least_one)]
 
 
 HeadCost = _cost(MAX_HEAD_COST)
 ProgramCost = _cost(MAX_PROGRAM_COST)
 Season = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False, strict=True)]
+# Today's tenure: one number for every head, or a list with one per head. The tags are the
+# JSON types, so an error's location says which form was read (`tenure_months.array[1]`).
+Tenure = Annotated[
+    Union[Annotated[Months, Tag("number")], Annotated[list[Months], Tag("array")]],  # noqa: UP007
+    Discriminator(lambda value: "array" if isinstance(value, list) else "number"),
+]
 
 
 class KeyValueError(ValueError):
@@ -111,22 +132,20 @@ class Strict(BaseModel):
 
 def parse_month(value: object) -> tuple[int, int]:
     """`YYYY-MM` -> (year, month); raises ValueError otherwise."""
-    match = MONTH_PATTERN.match(value) if isinstance(value, str) else None
-    if not match or not 1 <= int(match.group(2)) <= 12:
+    if not isinstance(value, str) or not re.match(MONTH_PATTERN, value):
         raise ValueError("expected a month as YYYY-MM, e.g. 2027-01")
-    return int(match.group(1)), int(match.group(2))
+    return int(value[:4]), int(value[5:])
 
 
-def _month_str(value: object) -> str:
-    parse_month(value)
-    return str(value)
+MEAN = "the mean"
 
 
 class Dist(Strict):
     """A lognormal by mean and coefficient of variation; cv 0 means exactly the mean."""
 
-    mean: Positive
-    cv: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False, strict=True)] = 0.0
+    mean: Positive = Field(description=MEAN)
+    cv: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False, strict=True)] = Field(
+        0.0, description="coefficient of variation (standard deviation / mean)")
 
     @property
     def sigma(self) -> float:
@@ -137,18 +156,23 @@ class Dist(Strict):
         return math.log(self.mean) - 0.5 * self.sigma**2 if self.mean > 0 else -math.inf
 
 
+DealMean = _bounded(0, MAX_DEAL, strict_low=True)
+CycleMean = _bounded(0, MAX_DAYS, strict_low=True)
+DelayMean = _bounded(0, MAX_DAYS)
+
+
 class DealSize(Dist):
-    mean: _bounded(0, MAX_DEAL, strict_low=True)  # type: ignore[valid-type]
+    mean: DealMean = Field(description=MEAN)  # type: ignore[valid-type]
 
 
 class CycleDays(Dist):
-    mean: _bounded(0, MAX_DAYS, strict_low=True)  # type: ignore[valid-type]
+    mean: CycleMean = Field(description=MEAN)  # type: ignore[valid-type]
 
 
 class Delay(Dist):
     """Like `Dist`, but zero is allowed (an instant delay)."""
 
-    mean: _bounded(0, MAX_DAYS)  # type: ignore[valid-type]
+    mean: DelayMean = Field(description=MEAN)  # type: ignore[valid-type]
 
 
 def _dist(value: object) -> object:
@@ -158,15 +182,29 @@ def _dist(value: object) -> object:
     return value
 
 
-class Segment(Strict):
-    win_rate: Rate
-    deal_size: DealSize
-    cycle_days: CycleDays
-    accounts: Annotated[int, Field(ge=1, le=1_000_000_000, strict=True)] | None = None
-    inbound_opps_per_month: _bounded(0, MAX_OPPS) = 0.0  # type: ignore[valid-type]
-    seasonality: list[Season] | None = None
+def _number_or(model: type[Dist], mean: object) -> object:
+    """`model`, also written as a plain number (its exact mean); the JSON Schema shows both."""
+    return Annotated[model, BeforeValidator(_dist, json_schema_input_type=Union[mean, model])]  # noqa: UP007
 
-    _dists = field_validator("deal_size", "cycle_days", mode="before")(_dist)
+
+class Segment(Strict):
+    """A market the team sells into."""
+
+    win_rate: Rate = Field(description="chance an opportunity is won when it closes "
+                           "(× seller skill × levers)")
+    deal_size: _number_or(DealSize, DealMean) = Field(  # type: ignore[valid-type]
+        description="first-year ACV of a won deal (new ARR), lognormal")
+    cycle_days: _number_or(CycleDays, CycleMean) = Field(  # type: ignore[valid-type]
+        description="days from creation to close, lognormal")
+    accounts: _whole(1, 1_000_000_000) | None = Field(  # type: ignore[valid-type]
+        None, description="addressable accounts; creation scales by (accounts − customers) "
+        "/ accounts; unset: unlimited")
+    inbound_opps_per_month: _bounded(0, MAX_OPPS) = Field(  # type: ignore[valid-type]
+        0.0, description="marketing-sourced opportunities a month, routed to sellers")
+    seasonality: list[Season] | None = Field(
+        None, json_schema_extra={"minItems": 12, "maxItems": 12},
+        description="multiplier on opportunity creation by calendar month, January first; "
+        "unset: all 1")
 
     @field_validator("seasonality")
     @classmethod
@@ -182,27 +220,43 @@ REQUIRED_KEYS: dict[str, tuple[str, ...]] = {name: kind.required for name, kind 
 
 
 class Role(Strict):
-    kind: RoleKind
-    segment: str | None = None
-    headcount: Annotated[int, Field(ge=0, le=100_000, strict=True)] = 0
-    tenure_months: Months | list[Months] = 24.0  # type: ignore[valid-type]
-    cost: HeadCost = 0.0  # type: ignore[valid-type]
-    commission: Rate = 0.0
-    hire_cost: HeadCost = 0.0  # type: ignore[valid-type]
-    ramp: Annotated[list[Rate], Field(min_length=1)] = [1.0]
-    attrition: Rate = 0.0
-    backfill: StrictBool = True
-    time_to_hire_days: Delay = Delay(mean=0.0, cv=0.0)
-    opps_per_month: _bounded(0, 10_000) = 0.0  # type: ignore[valid-type]
-    max_open_opps: Annotated[int, Field(ge=1, le=MAX_OPPS, strict=True)] | None = None
-    skill_sigma: Annotated[float, Field(ge=0, le=2, allow_inf_nan=False, strict=True)] = 0.0
-    territory_decay: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False, strict=True)] = 0.0
-    book_per_head: _bounded(0, MAX_ARR, strict_low=True) | None = None  # type: ignore[valid-type]
-    covers: _bounded(0, 100_000, strict_low=True) | None = None  # type: ignore[valid-type]
-    effects: Effects = {}
-    span: Annotated[int, Field(ge=1, strict=True)] | None = None
+    """A headcount pool; its `kind` decides which keys it uses."""
 
-    _dists = field_validator("time_to_hire_days", mode="before")(_dist)
+    kind: RoleKind = Field(description="what the role does")
+    segment: str | None = Field(None, description="the segment they work in (support "
+                                "without one covers every segment)")
+    headcount: _whole(0, 100_000) = Field(0, description="today's team")  # type: ignore[valid-type]
+    tenure_months: Tenure = Field(24.0, description="today's team's tenure in months: one "
+                                  "number, or a list of one per head")
+    cost: HeadCost = Field(0.0, description="fully loaded annual cost per head, excluding "  # type: ignore[valid-type]
+                           "commission")
+    commission: Rate = Field(0.0, description="share of the bookings a seller wins")
+    hire_cost: HeadCost = Field(0.0, description="one-off cost per hire (planned or "  # type: ignore[valid-type]
+                                "backfill)")
+    ramp: Annotated[list[Rate], Field(min_length=1)] = Field(
+        [1.0], description="productivity by month of tenure; the last value holds")
+    attrition: Rate = Field(0.0, description="departures per head per year (a hazard)")
+    backfill: StrictBool = Field(True, description="a leaver's requisition reopens at once")
+    time_to_hire_days: _number_or(Delay, DelayMean) = Field(  # type: ignore[valid-type]
+        Delay(mean=0.0, cv=0.0), description="days from requisition open to start; 0: at once")
+    opps_per_month: _bounded(0, 10_000) = Field(  # type: ignore[valid-type]
+        0.0, description="opportunities a month at full ramp: self-sourced (seller) or handed "
+        "to sellers (sdr)")
+    max_open_opps: _whole(1, MAX_OPPS) | None = Field(  # type: ignore[valid-type]
+        None, description="capacity: a full seller sources nothing and gets no routed "
+        "opportunities; unset: unlimited")
+    skill_sigma: _bounded(0, 2) = Field(  # type: ignore[valid-type]
+        0.0, description="spread of skill (lognormal, mean 1); multiplies win rate")
+    territory_decay: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False, strict=True)] = Field(
+        0.0, description="the k-th seat beyond today's team gets (1 − d)^k of the pipeline")
+    book_per_head: _bounded(0, MAX_ARR, strict_low=True) | None = Field(  # type: ignore[valid-type]
+        None, description="ARR one CSM covers before churn rises")
+    covers: _bounded(0, 100_000, strict_low=True) | None = Field(  # type: ignore[valid-type]
+        None, description="sellers supported per head")
+    effects: Effects = Field({}, description="effects on the sellers covered: lever → "
+                             "multiplier")
+    span: _whole(1) | None = Field(  # type: ignore[valid-type]
+        None, description="heads follow sellers: ceil(sellers / span)")
 
     @model_validator(mode="after")
     def _kind_keys(self) -> Role:
@@ -228,11 +282,15 @@ class Role(Strict):
 
 
 class Customers(Strict):
-    count: Annotated[int, Field(ge=0, le=50_000_000, strict=True)] = 0
-    arr: _bounded(0, MAX_ARR) = 0.0  # type: ignore[valid-type]
-    churn: Rate = 0.0
-    expansion: Rate = 0.0
-    overload_churn: _bounded(0, 100) = 0.0  # type: ignore[valid-type]
+    """Today's book of business."""
+
+    count: _whole(0, 50_000_000) = Field(0, description="customers today")  # type: ignore[valid-type]
+    arr: _bounded(0, MAX_ARR) = Field(  # type: ignore[valid-type]
+        0.0, description="their ARR, shared equally (needs count ≥ 1)")
+    churn: Rate = Field(0.0, description="annual share of customers lost")
+    expansion: Rate = Field(0.0, description="annual growth of retained customers' ARR")
+    overload_churn: _bounded(0, 100) = Field(  # type: ignore[valid-type]
+        0.0, description="churn multiplier slope when CSMs are over book_per_head")
 
     @model_validator(mode="after")
     def _arr_needs_customers(self) -> Customers:
@@ -244,11 +302,14 @@ class Customers(Strict):
 
 
 class Hire(Strict):
-    role: str
-    count: Annotated[int, Field(ge=-100_000, le=100_000, strict=True)]
-    month: str
+    """Requisitions opened (or planned exits) for one role in one month."""
 
-    _month = field_validator("month", mode="before")(_month_str)
+    role: str = Field(description="who is hired: a role that is not a manager")
+    count: Annotated[int, Field(ge=-100_000, le=100_000, strict=True)] = Field(
+        json_schema_extra={"not": {"const": 0}},
+        description="requisitions opened; negative: planned exits, longest tenure first")
+    month: Month = Field(description="when the requisitions open (or the exits happen), "
+                         "within the horizon")
 
     @field_validator("count")
     @classmethod
@@ -259,37 +320,46 @@ class Hire(Strict):
 
 
 class Targets(Strict):
-    role: str
-    who: Who = "all"
+    """Whom a program acts on."""
+
+    role: str = Field(description="the role it acts on (without targets: every head)")
+    who: Who = Field("all", description="which of its heads")
 
 
 class Program(Strict):
-    start: str
-    months: Annotated[int, Field(ge=1, le=MAX_MONTHS, strict=True)] | None = None
-    cost: ProgramCost = 0.0  # type: ignore[valid-type]
-    monthly_cost: ProgramCost = 0.0  # type: ignore[valid-type]
-    seat_cost_per_month: HeadCost = 0.0  # type: ignore[valid-type]
-    targets: Targets | None = None
-    effects: Effects = {}
-    phase_in_months: Annotated[int, Field(ge=0, le=MAX_MONTHS, strict=True)] = 0
+    """Enablement, tools, anything with a cost and effects."""
 
-    _month = field_validator("start", mode="before")(_month_str)
+    start: Month = Field(description="first month, within the horizon")
+    months: _whole(1, MAX_MONTHS) | None = Field(  # type: ignore[valid-type]
+        None, description="how many months it runs; unset: to the end")
+    cost: ProgramCost = Field(0.0, description="one-off, in the start month")  # type: ignore[valid-type]
+    monthly_cost: ProgramCost = Field(0.0, description="every month it runs")  # type: ignore[valid-type]
+    seat_cost_per_month: HeadCost = Field(  # type: ignore[valid-type]
+        0.0, description="per targeted head per month (AI tools)")
+    targets: Targets | None = Field(None, description="whom it acts on")
+    effects: Effects = Field({}, description="what it changes: lever → multiplier")
+    phase_in_months: _whole(0, MAX_MONTHS) = Field(  # type: ignore[valid-type]
+        0, description="the effect grows linearly to full over this many months")
 
 
 class Scenario(Strict):
-    name: Annotated[str, Field(pattern=NAME_PATTERN, max_length=64)]
-    description: str = ""
-    start: str
-    quarters: Annotated[int, Field(ge=1, le=40, strict=True)] = 8
-    replications: Annotated[int, Field(ge=1, le=1_000_000, strict=True)] = 1000
-    seed: Annotated[int, Field(ge=0, le=2**63 - 1, strict=True)] = 0
-    segments: Annotated[dict[str, Segment], Field(min_length=1)]
-    roles: dict[str, Role] = {}
-    customers: Customers = Customers()
-    hiring: list[Hire] = []
-    programs: dict[str, Program] = {}
+    """A go-to-market team and its plan."""
 
-    _month = field_validator("start", mode="before")(_month_str)
+    name: Annotated[str, Field(pattern=NAME_PATTERN, max_length=64)] = Field(
+        description="names the output folder")
+    description: str = Field("", description="shown in reports")
+    start: Month = Field(description="first simulated month")
+    quarters: _whole(1, 40) = Field(8, description="the horizon")  # type: ignore[valid-type]
+    replications: _whole(1, 1_000_000) = Field(  # type: ignore[valid-type]
+        1000, description="Monte Carlo runs")
+    seed: _whole(0, 2**63 - 1) = Field(0, description="random seed")  # type: ignore[valid-type]
+    segments: Annotated[dict[str, Segment], Field(min_length=1)] = Field(
+        description="markets sold into")
+    roles: dict[str, Role] = Field({}, description="headcount pools")
+    customers: Customers = Field(Customers(), description="today's book of business")
+    hiring: list[Hire] = Field([], description="planned hires and exits")
+    programs: dict[str, Program] = Field({}, description="enablement, tools, anything with a "
+                                         "cost and effects")
 
     @property
     def months(self) -> int:
@@ -300,3 +370,45 @@ class Scenario(Strict):
         y0, m0 = parse_month(self.start)
         y, m = parse_month(month)
         return (y - y0) * 12 + (m - m0)
+
+
+EXTENDS = "the scenario this one starts from: a path relative to this file"
+
+
+class _NoFieldTitles(GenerateJsonSchema):
+    """Leave out the title of each key: it only repeats the key."""
+
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        return False
+
+
+def model_schema() -> dict[str, Any]:
+    """`Scenario`'s JSON Schema as pydantic writes it (without key titles)."""
+    return Scenario.model_json_schema(schema_generator=_NoFieldTitles)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a scenario file, for editors: the model's schema
+    plus `extends` and the keys each kind of role uses. A file that extends another may set
+    any part of a section, so only the top-level keys of a file without `extends` are
+    required. Cross-checks (a role's segment exists, dates in the horizon) are not in it:
+    `simrev validate` runs them."""
+    schema = model_schema()
+    for model in schema["$defs"].values():
+        model.pop("required", None)
+    required = schema.pop("required")
+    schema["properties"]["extends"] = {"anyOf": [{"type": "string"}, {"type": "null"}],
+                                       "description": EXTENDS}
+    schema["$defs"]["Role"]["allOf"] = [
+        {"if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]},
+         "then": {"propertyNames": {"enum": ["kind", *sorted(keys)]}}}
+        for kind, keys in KIND_KEYS.items()
+    ]
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema,
+            "title": "simrev scenario",
+            "if": {"required": ["extends"]}, "else": {"required": required}}
+
+
+def schema_json() -> str:
+    """`json_schema()` as the text of docs/scenario.schema.json (2-space indent, newline)."""
+    return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
