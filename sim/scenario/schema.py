@@ -15,8 +15,10 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     StrictBool,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -50,9 +52,29 @@ NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)]
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False, strict=True)]
 Rate = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False, strict=True)]
 Count = Annotated[int, Field(ge=0, strict=True)]
-# Multipliers beyond x100 are typos (a seasonality of 1e10 would never finish simulating).
-Multiplier = Annotated[float, Field(gt=0, le=100, allow_inf_nan=False, strict=True)]
-Effects = dict[Lever, Multiplier]
+# An effect multiplies a lever: 1.25 means +25%. Above the lever's bound a value is a
+# percentage typed as a multiplier (`win_rate: 25` for +25%) or another typo
+# (docs/scenarios.md, "Levers").
+LEVER_MAX: dict[str, float] = {
+    "pipeline": 5, "selling_time": 5, "capacity": 5, "win_rate": 5, "deal_size": 5,
+    "ramp_speed": 10, "cycle_time": 10, "time_to_hire": 10, "attrition": 10, "churn": 10,
+    "expansion": 10,
+}
+MULTIPLIER_HINT = "a multiplier: 1.25 means +25%"
+Multiplier = Annotated[float, Field(gt=0, allow_inf_nan=False, strict=True)]
+
+
+def _lever_bounds(effects: dict[str, float]) -> dict[str, float]:
+    """Each effect within its lever's bound (`LEVER_MAX`)."""
+    for lever, value in effects.items():
+        high = LEVER_MAX[lever]
+        if value > high:
+            raise KeyValueError(lever, f"expected a number in (0, {high:g}] for {lever} "
+                                       f"({MULTIPLIER_HINT})")
+    return effects
+
+
+Effects = Annotated[dict[Lever, Multiplier], AfterValidator(_lever_bounds)]
 
 
 def _bounded(low: float, high: float, strict_low: bool = False) -> object:
@@ -276,6 +298,16 @@ class Program(Strict):
     _month = field_validator("start", mode="before")(_month_str)
 
 
+class Company(Strict):
+    """The company around the go-to-market team (only for company-wide ratios)."""
+
+    other_heads: Annotated[int, Field(
+        ge=0, le=10_000_000, strict=True,
+        description="Employees outside the go-to-market roles (engineering, G&A, ...); "
+                    "revenue_per_employee divides revenue by GTM heads plus these.",
+    )] = 0
+
+
 class Scenario(Strict):
     name: Annotated[str, Field(pattern=NAME_PATTERN, max_length=64)]
     description: str = ""
@@ -288,8 +320,18 @@ class Scenario(Strict):
     customers: Customers = Customers()
     hiring: list[Hire] = []
     programs: dict[str, Program] = {}
+    company: Company | None = Field(
+        None, description="Optional: the rest of the company, for revenue_per_employee.")
 
     _month = field_validator("start", mode="before")(_month_str)
+
+    @model_serializer(mode="wrap")
+    def _without_absent_company(self, handler: SerializerFunctionWrapHandler) -> dict:
+        """Leave `company` out while unset, so older scenarios dump (and hash) as before."""
+        data = handler(self)
+        if self.company is None:
+            data.pop("company", None)
+        return data
 
     @property
     def months(self) -> int:
