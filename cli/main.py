@@ -165,10 +165,18 @@ def progress_for(total: int, label: str, quiet: bool) -> ProgressReporter:
                             after_seconds=after_seconds)
 
 
+# Piped output (not a terminal) is this wide unless COLUMNS says otherwise: every table in
+# one piece and no line wrapped, so nothing is cut for a file or a pager.
+PIPED_WIDTH = 10_000
+
+
 def stdout_console() -> Console:
+    """Results go here: a terminal's own width; piped, COLUMNS if set, else `PIPED_WIDTH`.
+
+    Tables split to fit the width (cli/tables.py), so no width cuts a number."""
     console = Console()
-    if not console.is_terminal:
-        console = Console(width=140)
+    if not console.is_terminal and not os.environ.get("COLUMNS", "").strip().isdigit():
+        console = Console(width=PIPED_WIDTH)
     return console
 
 

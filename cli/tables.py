@@ -1,8 +1,15 @@
-"""Terminal tables (rich): headline metrics per quarter with P10–P90, rep distribution."""
+"""Terminal tables (rich): headline metrics per quarter with P10–P90, rep distribution.
+
+No table cuts a number: a cell shows the median with its P10–P90 range on a line of its
+own, each column is exactly as wide as its widest line (a header wraps between words), and
+the quarterly metrics are split over as many tables as the console's width needs (each
+repeating the quarter column).
+"""
 
 from __future__ import annotations
 
 import pandas as pd
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 
@@ -10,28 +17,76 @@ from sim.metric_registry import COMPARED, fmt, label, unit
 from sim.results import RunResult
 
 QUARTER_COLUMNS = ("bookings", "arr", "revenue_per_head", "heads_total", "cost_total",
-                   "win_rate", "opps_unworked")
+                   "win_rate", "opps_unworked", "opps_lost_to_capacity")
+# A column's border and padding: one space either side and one rule.
+COLUMN_FRAME = 3
 
 
 def spread(row: pd.Series | dict, kind: str) -> str:
     return f"{fmt(row['p50'], kind)} ({fmt(row['p10'], kind)}–{fmt(row['p90'], kind)})"
 
 
-def quarterly_table(result: RunResult) -> Table:
+def stacked(row: pd.Series | dict, kind: str) -> str:
+    """The median, and its P10–P90 range on the next line."""
+    return f"{fmt(row['p50'], kind)}\n{fmt(row['p10'], kind)}–{fmt(row['p90'], kind)}"
+
+
+def _width(header: str, cells: list[str]) -> int:
+    """Cells' widest line, and the header's longest word (a header may wrap)."""
+    lines = [line for cell in cells for line in cell.split("\n")]
+    words = header.split()
+    return max([cell_len(x) for x in lines] + [cell_len(w) for w in words] + [1])
+
+
+def _pack(widths: list[int], first: int, room: int) -> list[list[int]]:
+    """Columns (by index) per table, in order, each table fitting `room` beside the first
+    column: as few tables as fit, with the columns shared out evenly among them."""
+
+    def greedy(most: int) -> list[list[int]]:
+        groups: list[list[int]] = []
+        used = 0
+        for i, width in enumerate(widths):
+            if not groups or len(groups[-1]) >= most or used + width + COLUMN_FRAME > room:
+                groups.append([])
+                used = 1 + first + COLUMN_FRAME
+            groups[-1].append(i)
+            used += width + COLUMN_FRAME
+        return groups
+
+    fewest = greedy(len(widths))
+    even = greedy(-(-len(widths) // max(1, len(fewest))))
+    return even if len(even) == len(fewest) else fewest
+
+
+def quarterly_tables(result: RunResult, width: int) -> list[Table]:
+    """Median and P10–P90 of the quarterly metrics, split to fit `width` columns."""
     s = result.scenario
-    table = Table(
-        title=f"{s.name}: median (P10–P90) of {s.replications:,} replications, seed {s.seed}",
-        title_justify="left",
-    )
-    table.add_column("quarter")
-    for metric in QUARTER_COLUMNS:
-        table.add_column(label(metric), justify="right")
     frame = result.quarterly.set_index(["period", "metric"])
-    for period in dict.fromkeys(result.quarterly["period"]):
-        start = frame.loc[(period, "bookings"), "period_start"]
-        cells = [spread(frame.loc[(period, metric)], unit(metric)) for metric in QUARTER_COLUMNS]
-        table.add_row(f"{period} {start}", *cells)
-    return table
+    periods = list(dict.fromkeys(result.quarterly["period"]))
+    quarters = [f"{p}\n{frame.loc[(p, 'bookings'), 'period_start']}" for p in periods]
+    columns = [(label(m), [stacked(frame.loc[(p, m)], unit(m)) for p in periods])
+               for m in QUARTER_COLUMNS]
+    first = _width("quarter", quarters)
+    groups = _pack([_width(h, cells) for h, cells in columns], first, width)
+    tables = []
+    for n, group in enumerate(groups):
+        title = (f"{s.name}: median and P10–P90 of {s.replications:,} replications, seed "
+                 f"{s.seed}" if n == 0 else f"{s.name} (continued)")
+        table = Table(title=title, title_justify="left")
+        table.add_column("quarter", width=first)
+        for i in group:
+            header, cells = columns[i]
+            table.add_column(header, justify="right", width=_width(header, cells))
+        for q, quarter in enumerate(quarters):
+            table.add_row(quarter, *(columns[i][1][q] for i in group),
+                          end_section=q < len(quarters) - 1)
+        tables.append(table)
+    return tables
+
+
+def quarterly_table(result: RunResult) -> Table:
+    """All quarterly metrics in one table (as wide as they need)."""
+    return quarterly_tables(result, 10**6)[0]
 
 
 def rep_table(result: RunResult) -> Table:
@@ -54,12 +109,17 @@ def rep_table(result: RunResult) -> Table:
 
 
 def print_run(console: Console, result: RunResult, folder: str) -> None:
-    console.print(quarterly_table(result))
+    for table in quarterly_tables(result, console.width):
+        console.print(table)
     console.print(rep_table(result))
     h = result.summary["headline"]
+    per_employee = ""
+    if "revenue_per_employee" in h:
+        per_employee = (f"revenue per employee (company-wide) "
+                        f"{spread(h['revenue_per_employee'], 'money')}, ")
     console.print(
-        f"Whole horizon: revenue per head {spread(h['revenue_per_head'], 'money')}, "
-        f"bookings {spread(h['bookings'], 'money')}, "
+        f"Whole horizon: GTM revenue per head {spread(h['revenue_per_head'], 'money')}, "
+        f"{per_employee}bookings {spread(h['bookings'], 'money')}, "
         f"cost {spread(h['cost_total'], 'money')}."
     )
     console.print(f"Results written to {folder}/")
@@ -69,19 +129,27 @@ def compare_table(table: pd.DataFrame, replications: int, seed: int) -> Table:
     out = Table(title=f"Paired comparison with the base: {replications:,} replications, seed "
                       f"{seed}, common random numbers; difference with its 95% interval",
                 title_justify="left")
-    for name in ("metric", "scenario", "median (P10–P90)", "difference vs base (95% CI)",
-                 "beats base"):
-        out.add_column(name, justify="left" if name in ("metric", "scenario") else "right")
-    for metric, rows in table.groupby("metric", sort=False):
+    rows = []
+    for metric, group in table.groupby("metric", sort=False):
         kind = unit(metric)
-        for i, (_, row) in enumerate(rows.iterrows()):
+        for i, (_, row) in enumerate(group.iterrows()):
             base = i == 0
             diff = "–" if base else (
-                f"{fmt(row.diff_mean, kind)} ({fmt(row.diff_ci_low, kind)} to "
+                f"{fmt(row.diff_mean, kind)}\n({fmt(row.diff_ci_low, kind)} to "
                 f"{fmt(row.diff_ci_high, kind)})")
             beats = "–" if base else f"{100 * row.share_beating_base:.0f}%"
-            out.add_row(label(metric) if base else "", row.scenario,
-                        spread(row, kind), diff, beats, end_section=i == len(rows) - 1)
+            rows.append(([label(metric) if base else "", row.scenario, stacked(row, kind),
+                          diff, beats], i == len(group) - 1))
+    headers = ("metric", "scenario", "median (P10–P90)", "difference vs base (95% CI)",
+               "beats base")
+    for n, name in enumerate(headers):
+        if n < 2:  # text: may wrap between words
+            out.add_column(name, justify="left")
+        else:  # numbers: exactly as wide as the widest, never cut
+            out.add_column(name, justify="right",
+                           width=_width(name, [cells[n] for cells, _end in rows]))
+    for cells, end in rows:
+        out.add_row(*cells, end_section=end)
     return out
 
 

@@ -24,7 +24,7 @@ from sim.metric_registry import money  # noqa: E402
 
 PLANS = ("base", "hire5", "enablement", "support", "ai_assist")
 COLUMNS = (
-    ("revenue_per_head", "revenue per head (annualized)"),
+    ("revenue_per_head", "GTM revenue per head (annualized)"),
     ("bookings", "bookings, 2 years"),
     ("arr", "ARR at end"),
     ("cost_total", "cost, 2 years"),
@@ -56,7 +56,9 @@ def paired_table(results) -> str:
     table = compare(results)
     extra = increments(results).set_index("scenario")
     metrics = ("revenue_per_head", "bookings", "arr")
-    header = ("| plan | " + " | ".join(f"Δ {m.replace('_', ' ')} (95% CI)" for m in metrics)
+    names = {"revenue_per_head": "GTM revenue per head"}
+    header = ("| plan | " + " | ".join(f"Δ {names.get(m, m.replace('_', ' '))} (95% CI)"
+                                       for m in metrics)
               + " | beats base on ARR | extra cost | ARR per extra $ |")
     rule = "|---" * (len(metrics) + 4) + "|"
     rows = []

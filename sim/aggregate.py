@@ -35,12 +35,22 @@ def period_metrics(
 ) -> dict[str, np.ndarray]:
     """Every output metric per replication and period (replications x periods)."""
     agg = periodize(raw, layout, groups)
-    customers = agg[:, layout.index["customers"], :]
-    customers_start = np.concatenate(
-        [np.full((len(raw), 1), float(plan.customers_count)), customers[:, :-1]], axis=1
-    )
     months = np.array([len(g) for g in groups], dtype=float)
-    return derive(agg, layout, months, customers_start)
+    return derive(agg, layout, months, customers_average(raw, layout, plan, groups),
+                  plan.other_heads)
+
+
+def customers_average(
+    raw: np.ndarray, layout: Layout, plan: Plan, groups: list[np.ndarray]
+) -> np.ndarray:
+    """Time-average customers of each period (replications x periods): the mean over its
+    months of (customers at the month's start + at its end) / 2."""
+    end = raw[:, layout.index["customers"], :]
+    start = np.concatenate(
+        [np.full((len(raw), 1), float(plan.customers_count)), end[:, :-1]], axis=1
+    )
+    month_avg = (start + end) / 2
+    return np.stack([month_avg[:, g].mean(axis=1) for g in groups], axis=1)
 
 
 def tidy(values: dict[str, np.ndarray], labels: list[str], starts: list[str]) -> pd.DataFrame:
@@ -161,7 +171,7 @@ def build_result(scenario: Scenario, plan: Plan, raw: np.ndarray,
     q_starts = [month_label(scenario.start, 3 * q) for q in range(quarters)]
     sellers = seller_frame(seller_rows, plan, scenario.start)
     headline = {}
-    for name in HEADLINE:
+    for name in headline_metrics(plan):
         s = stats(total[name][:, None])
         headline[name] = {k: _clean(s[k][0]) for k in ("mean", "p10", "p50", "p90")}
     summary = {
@@ -188,6 +198,14 @@ def build_result(scenario: Scenario, plan: Plan, raw: np.ndarray,
             "replication"
         ),
     )
+
+
+def headline_metrics(plan: Plan) -> tuple[str, ...]:
+    """The headline's metrics: revenue per employee too where the company's size is set."""
+    if plan.other_heads is None:
+        return HEADLINE
+    at = HEADLINE.index("revenue_per_head") + 1
+    return (*HEADLINE[:at], "revenue_per_employee", *HEADLINE[at:])
 
 
 def _horizon_magic_number(quarterly: dict[str, np.ndarray]) -> np.ndarray:

@@ -62,6 +62,10 @@ REGISTRY: dict[str, Metric] = {m.name: m for m in (
        "marketing-sourced, routed to sellers", higher=True),
     _m("opps_unworked", "Unworked opportunities", "count", "flow",
        "routed opportunities no seller had room for", higher=False, headline=12),
+    _m("opps_lost_to_capacity", "Opportunities lost to capacity", "count", "flow",
+       "self-sourced opportunities a seller would have created but could not, being at "
+       "max_open_opps (counted at the rate they would have arrived; not in opps_created)",
+       higher=False, headline=13),
     _m("opps_won", "Opportunities won", "count", "flow", "closed won", higher=True),
     _m("opps_lost", "Opportunities lost", "count", "flow", "closed lost", higher=False),
     _m("open_opps", "Open opportunities at end", "count", "stock",
@@ -84,7 +88,7 @@ REGISTRY: dict[str, Metric] = {m.name: m for m in (
     _m("revenue", "Revenue (recognized)", "money", "flow", "ARR recognized daily",
        higher=True, headline=2),
     _m("customers", "Customers at end", "count", "stock", "customers at the period's end",
-       higher=True, headline=15),
+       higher=True, headline=16),
     _m("customers_won", "Customers won", "count", "flow", "new customers (won deals)",
        higher=True),
     _m("customers_churned", "Customers churned", "count", "flow", "customers lost",
@@ -98,29 +102,35 @@ REGISTRY: dict[str, Metric] = {m.name: m for m in (
        "programs' one-off, monthly and seat costs", higher=False),
     _m("cost_total", "Total cost", "money", "flow", "people + commission + hiring + programs",
        higher=False, headline=5, compared=4),
-    _m("revenue_per_head", "Revenue per head", "money", "ratio",
-       "revenue, annualized, / time-average heads (all roles)", higher=True, headline=8,
-       compared=1),
+    _m("revenue_per_head", "GTM revenue per head", "money", "ratio",
+       "revenue, annualized, / time-average go-to-market heads (every role of the scenario; "
+       "company-wide revenue per employee is `revenue_per_employee`)", higher=True,
+       headline=8, compared=1),
+    _m("revenue_per_employee", "Revenue per employee", "money", "ratio",
+       "revenue, annualized, / (time-average go-to-market heads + `company.other_heads`); "
+       "missing unless the scenario sets `company.other_heads`", higher=True),
     _m("arr_per_head", "ARR per head", "money", "ratio", "ARR / heads at the period's end",
        higher=True, headline=9),
     _m("bookings_per_seller", "Bookings per seller", "money", "ratio",
        "bookings, annualized, / time-average sellers", higher=True, headline=10,
        compared=5),
     _m("arr_per_csm", "ARR per CSM", "money", "ratio", "ARR / CSM heads at the period's end",
-       headline=19),
+       headline=20),
     _m("sales_expense_ratio", "Sales expense ratio", "ratio", "ratio", "cost_total / revenue",
-       higher=False, headline=13, compared=6),
+       higher=False, headline=14, compared=6),
     _m("magic_number", "Magic number", "ratio", "ratio",
        "net new ARR / the previous period's cost_total (none for the first period; for the "
        "whole horizon, quarters 2…n over the cost of quarters 1…n−1)",
-       higher=True, headline=14, compared=7),
+       higher=True, headline=15, compared=7),
     _m("arr_per_customer", "ARR per customer", "money", "ratio",
-       "ARR / customers at the period's end", higher=True, headline=16),
+       "ARR / customers at the period's end", higher=True, headline=17),
     _m("new_logo_share", "New-logo share of bookings", "share", "ratio",
-       "bookings / (bookings + expansion ARR)", headline=17),
+       "bookings / (bookings + expansion ARR)", headline=18),
     _m("clv", "Customer lifetime value", "money", "ratio",
-       "ARR per customer / annual customer churn (customers churned, annualized, / "
-       "customers at the period's start)", higher=True, headline=18),
+       "ARR per customer / annual customer churn, where annual churn = customers churned in "
+       "the period, annualized, / time-average customers over the period (the mean over its "
+       "months of (customers at the month's start + at its end) / 2); the whole horizon's "
+       "figure uses the horizon's average churn rate", higher=True, headline=19),
 )}
 
 

@@ -20,6 +20,7 @@ FLOWS: tuple[str, ...] = (
     "opps_created_sdr",
     "opps_created_inbound",
     "opps_unworked",
+    "opps_lost_to_capacity",
     "opps_won",
     "opps_lost",
     "cycle_days_won_sum",
@@ -84,11 +85,13 @@ def derive(
     agg: np.ndarray,
     layout: Layout,
     months_per_period: np.ndarray,
-    customers_start: np.ndarray,
+    customers_avg: np.ndarray,
+    other_heads: float | None = None,
 ) -> dict[str, np.ndarray]:
     """Every output metric of each period, shape (replications, periods).
 
-    `customers_start` holds the customers at each period's start.
+    `customers_avg` holds the time-average customers of each period; `other_heads` the
+    company's heads outside go-to-market (None: `revenue_per_employee` is missing).
     """
     r = {name: agg[:, i, :] for i, name in enumerate(layout.names)}
     days = months_per_period * MONTH_DAYS
@@ -101,7 +104,8 @@ def derive(
     m["departures"] = r["departures"]
     m["opps_created"] = r["opps_created_self"] + r["opps_created_sdr"] + r["opps_created_inbound"]
     for name in ("opps_created_self", "opps_created_sdr", "opps_created_inbound",
-                 "opps_unworked", "opps_won", "opps_lost", "open_opps"):
+                 "opps_unworked", "opps_lost_to_capacity", "opps_won", "opps_lost",
+                 "open_opps"):
         m[name] = r[name]
     m["win_rate"] = _ratio(r["opps_won"], r["opps_won"] + r["opps_lost"])
     m["cycle_days_won"] = _ratio(r["cycle_days_won_sum"], r["opps_won"])
@@ -116,6 +120,11 @@ def derive(
         r["cost_people"] + r["cost_commission"] + r["cost_hiring"] + r["cost_programs"]
     )
     m["revenue_per_head"] = _ratio(r["revenue"] * annualize, r["head_days"] / days)
+    if other_heads is None:
+        m["revenue_per_employee"] = np.full(r["revenue"].shape, np.nan)
+    else:
+        m["revenue_per_employee"] = _ratio(r["revenue"] * annualize,
+                                           r["head_days"] / days + other_heads)
     m["arr_per_head"] = _ratio(r["arr"], r["heads_total"])
     m["bookings_per_seller"] = _ratio(r["bookings"] * annualize, r["seller_days"] / days)
     csm = sum((r[name] for name in layout.csm_heads), np.zeros_like(r["arr"]))
@@ -127,7 +136,7 @@ def derive(
     m["magic_number"] = _ratio(m["net_new_arr"], previous_cost)
     m["arr_per_customer"] = _ratio(r["arr"], r["customers"])
     m["new_logo_share"] = _ratio(r["bookings"], r["bookings"] + r["expansion_arr"])
-    annual_churn = _ratio(r["customers_churned"] * annualize, customers_start)
+    annual_churn = _ratio(r["customers_churned"] * annualize, customers_avg)
     m["clv"] = _ratio(m["arr_per_customer"], annual_churn)
     return {name: m[name] for name in layout.outputs}
 

@@ -146,6 +146,7 @@ class Pipeline:
         self.created = [rows["opps_created_self"], rows["opps_created_sdr"],
                         rows["opps_created_inbound"]]
         self.unworked = rows["opps_unworked"]
+        self.full = rows["opps_lost_to_capacity"]  # self-sourced, dropped: the seller was full
         self.lost = rows["opps_lost"]
         self.won = [rows[name] for name in
                     ("opps_won", "bookings", "customers_won", "cycle_days_won_sum",
@@ -275,7 +276,7 @@ class Pipeline:
         pending, closes, extra = self.pending, self.closes, self.extra
         all_spares, all_sellers, routers = self.spares, self.sellers, self.routers
         i, key, month = self.next, self.key, self.month
-        created, unworked, lost = self.created, self.unworked, self.lost
+        created, unworked, lost, full = self.created, self.unworked, self.lost, self.full
         won, bookings, customers, cycles, commission = self.won
         won_deal, month_end = self.won_deal, (month + 1) * MONTH_DAYS
         pop, push, exp = heapq.heappop, heapq.heappush, math.exp
@@ -330,7 +331,9 @@ class Pipeline:
                 owner = source
                 spares = owner.spares
                 slot = owner.slot
-                if spares[slot] <= 0:  # a full seller sources nothing
+                if spares[slot] <= 0:  # a full seller sources nothing: counted as lost
+                    if day >= 0:
+                        full[month] += 1
                     continue
             else:
                 if kind == SDR:

@@ -124,6 +124,7 @@ class Plan:
     overload_churn: float
     hiring: dict[int, list[tuple[str, int]]] = field(default_factory=dict)  # month -> [(role, n)]
     programs: tuple[ProgramPlan, ...] = ()
+    other_heads: int | None = None  # company heads outside go-to-market (company.other_heads)
 
     def role(self, name: str) -> RolePlan:
         return next(r for r in self.roles if r.name == name)
@@ -215,6 +216,7 @@ def compile_plan(scenario: Scenario) -> Plan:
         overload_churn=scenario.customers.overload_churn,
         hiring=hiring,
         programs=programs,
+        other_heads=scenario.company.other_heads if scenario.company else None,
     )
 
 

@@ -59,7 +59,8 @@ def test_run_writes_every_output_file(small: Path, tmp_path: Path) -> None:
     assert set(quarterly.period) == {"Q1"}
     parquet = pd.read_parquet(folder / "replications.parquet")
     assert len(parquet) == 8 * quarterly.metric.nunique()
-    assert "Q1 2027-01" in result.output and "Annual bookings per seller" in result.output
+    assert "Q1" in result.output and "2027-01" in result.output
+    assert "Annual bookings per seller" in result.output
 
 
 def test_same_seed_gives_byte_identical_files_for_one_or_two_workers(small: Path,

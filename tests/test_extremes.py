@@ -86,14 +86,15 @@ def test_a_cost_of_one_gives_a_finite_magic_number() -> None:
 
 
 def test_churn_beyond_certain_empties_the_book_to_exactly_zero(tmp_path: Path) -> None:
-    """Churn x100 makes the monthly churn probability 1 (capped); with attrition x100 the
-    sellers go too, the book empties, and ARR is then exactly 0 (it was a residue of the
-    running sum, -1.2e-09 in replication 1)."""
+    """Churn of 0.9 x10 makes the monthly churn probability 1 (capped); with attrition of 1
+    x10 and no backfill the sellers go too, the book empties, and ARR is then exactly 0 (it
+    was a residue of the running sum, -1.2e-09 in replication 1)."""
     path = tmp_path / "churn.yaml"
     path.write_text(BASE.read_text() + (
-        "programs:\n  p:\n    start: 2027-01\n    effects: {churn: 100, attrition: 100}\n"
+        "programs:\n  p:\n    start: 2027-01\n    effects: {churn: 10, attrition: 10}\n"
     ))
-    compiled = compile_plan(load(path))
+    compiled = compile_plan(load(path, ["customers.churn=0.9", "roles.ae.attrition=1",
+                                        "roles.ae.backfill=false"]))
     emptied = 0
     for replication in range(5):
         model = Model(compiled, replication)

@@ -24,12 +24,12 @@ ROOT = Path(__file__).resolve().parent.parent
 REPLICATIONS = 3
 
 GOLDEN = {
-    "base": "959210016efc417e5367af5054f067f28fdc22922b2526db04e5ddb4630b1a1a",
-    "hire5": "f476dfb1f0d139bb24b764227f100c472805b42194052f8bf3c431d8dce36b55",
-    "enablement": "ce20f954d9ae99d94ca312af0ba87727b0cf9ff2a55bc23687a736d1960037b2",
-    "support": "e74a415d8fccacb10987af24caf15495d84e228df21491c35391ab03598a3408",
-    "ai_assist": "f095191827d2fd41b147c0a5d5368761e5f15b06a1d89750227abc6b1951cab8",
-    "stress": "df84304b8a504e0d86fa057deb50b0bf770a43350bfc84db73ba3d3769fc7de9",
+    "base": "d661ceb102e887b5eb58ceb617bbe91f6bf71f8624a5496a4410df6909b9ed7c",
+    "hire5": "0771a81fe1cfd59147b23e11fa04183893334fa9b9b32c3277ca84402d7141f9",
+    "enablement": "d756ac5189aa6cead062feae4d08bd972fcd5fa1aa364bbb38846e7255d93300",
+    "support": "768b181f2ef6c90d51d1bd718fb06756efb7eac11c43649de530d3f6f4b3a42e",
+    "ai_assist": "d02afb0d72f35403447b7ea57d9ea881b7ffbf7a5fa4080de09a92674201b48b",
+    "stress": "fa9132e864f40cdc23ab3798874edafecf0a3322cf9efae3b32e515ac8280eda",
 }
 
 

@@ -137,9 +137,9 @@ def test_run_page_headline_numbers_match_the_summary(run_page, results) -> None:
 def test_run_page_holds_the_fan_charts_by_quarter(run_page, results) -> None:
     result = results[0][0]
     fans = charts(run_page, "fan-chart")
-    assert len(fans) == 4
+    assert len(fans) == 5
     titles = ("Bookings per quarter", "ARR at quarter end", "Heads at quarter end",
-              "Revenue per head (annualized)")
+              "GTM revenue per head (annualized)", "Opportunities lost to capacity")
     for svg, title in zip(fans, titles, strict=True):
         assert f'aria-label="{title}"' in svg and f"<title>{title}</title>" in svg
         assert svg.count('class="band"') == 1 and svg.count('class="median"') == 1
@@ -315,7 +315,7 @@ def test_a_real_browser_renders_the_report(which, run_page, sweep_page, tmp_path
     page.write_text(text, encoding="utf-8")
     dom = browse(page, tmp_path, "--enable-logging=stderr", "--v=0", "--dump-dom")
     assert console_errors(dom.stderr) == []
-    expected = ({"fan-chart": 4, "box-plot": 1} if which == "run" else
+    expected = ({"fan-chart": 5, "box-plot": 1} if which == "run" else
                 {"fan-chart": 2, "diff-chart": 7, "sweep-chart": 3, "box-plot": 4})
     for cls, count in expected.items():  # the charts are in the DOM the browser built
         assert dom.stdout.count(f'<svg class="{cls}"') == count, cls

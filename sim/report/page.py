@@ -23,7 +23,10 @@ FANS: tuple[tuple[str, str, str], ...] = (
     ("bookings", "Bookings per quarter", "sum over the quarter"),
     ("arr", "ARR at quarter end", "at the quarter's end"),
     ("heads_total", "Heads at quarter end", "all roles, at the quarter's end"),
-    ("revenue_per_head", "Revenue per head (annualized)", "annualized revenue / average heads"),
+    ("revenue_per_head", "GTM revenue per head (annualized)",
+     "annualized revenue / average go-to-market heads"),
+    ("opps_lost_to_capacity", "Opportunities lost to capacity",
+     "self-sourced, not created: the seller was full (sum over the quarter)"),
 )
 SWEPT: tuple[str, ...] = ("revenue_per_head", "bookings", "arr")
 

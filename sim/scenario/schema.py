@@ -20,9 +20,11 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    SerializerFunctionWrapHandler,
     StrictBool,
     Tag,
     field_validator,
+    model_serializer,
     model_validator,
 )
 from pydantic.json_schema import GenerateJsonSchema
@@ -57,9 +59,29 @@ NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)]
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False, strict=True)]
 Rate = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False, strict=True)]
 Count = Annotated[int, Field(ge=0, strict=True)]
-# Multipliers beyond x100 are typos (a seasonality of 1e10 would never finish simulating).
-Multiplier = Annotated[float, Field(gt=0, le=100, allow_inf_nan=False, strict=True)]
-Effects = dict[Lever, Multiplier]
+# An effect multiplies a lever: 1.25 means +25%. Above the lever's bound a value is a
+# percentage typed as a multiplier (`win_rate: 25` for +25%) or another typo
+# (docs/scenarios.md, "Levers").
+LEVER_MAX: dict[str, float] = {
+    "pipeline": 5, "selling_time": 5, "capacity": 5, "win_rate": 5, "deal_size": 5,
+    "ramp_speed": 10, "cycle_time": 10, "time_to_hire": 10, "attrition": 10, "churn": 10,
+    "expansion": 10,
+}
+MULTIPLIER_HINT = "a multiplier: 1.25 means +25%"
+Multiplier = Annotated[float, Field(gt=0, allow_inf_nan=False, strict=True)]
+
+
+def _lever_bounds(effects: dict[str, float]) -> dict[str, float]:
+    """Each effect within its lever's bound (`LEVER_MAX`)."""
+    for lever, value in effects.items():
+        high = LEVER_MAX[lever]
+        if value > high:
+            raise KeyValueError(lever, f"expected a number in (0, {high:g}] for {lever} "
+                                       f"({MULTIPLIER_HINT})")
+    return effects
+
+
+Effects = Annotated[dict[Lever, Multiplier], AfterValidator(_lever_bounds)]
 Month = Annotated[str, Field(pattern=MONTH_PATTERN, strict=True)]
 
 
@@ -254,7 +276,7 @@ class Role(Strict):
     covers: _bounded(0, 100_000, strict_low=True) | None = Field(  # type: ignore[valid-type]
         None, description="sellers supported per head")
     effects: Effects = Field({}, description="effects on the sellers covered: lever → "
-                             "multiplier")
+                             "multiplier, each at most its lever's bound (Levers)")
     span: _whole(1) | None = Field(  # type: ignore[valid-type]
         None, description="heads follow sellers: ceil(sellers / span)")
 
@@ -337,9 +359,20 @@ class Program(Strict):
     seat_cost_per_month: HeadCost = Field(  # type: ignore[valid-type]
         0.0, description="per targeted head per month (AI tools)")
     targets: Targets | None = Field(None, description="whom it acts on")
-    effects: Effects = Field({}, description="what it changes: lever → multiplier")
+    effects: Effects = Field({}, description="what it changes: lever → multiplier, each at most "
+                                                   "its lever's bound (Levers)")
     phase_in_months: _whole(0, MAX_MONTHS) = Field(  # type: ignore[valid-type]
         0, description="the effect grows linearly to full over this many months")
+
+
+class Company(Strict):
+    """The company around the go-to-market team (only for company-wide ratios)."""
+
+    other_heads: Annotated[int, Field(
+        ge=0, le=10_000_000, strict=True,
+        description="Employees outside the go-to-market roles (engineering, G&A, ...); "
+                    "revenue_per_employee divides revenue by GTM heads plus these.",
+    )] = 0
 
 
 class Scenario(Strict):
@@ -360,6 +393,16 @@ class Scenario(Strict):
     hiring: list[Hire] = Field([], description="planned hires and exits")
     programs: dict[str, Program] = Field({}, description="enablement, tools, anything with a "
                                          "cost and effects")
+    company: Company | None = Field(
+        None, description="the rest of the company, for revenue_per_employee")
+
+    @model_serializer(mode="wrap")
+    def _without_absent_company(self, handler: SerializerFunctionWrapHandler) -> dict:
+        """Leave `company` out while unset, so older scenarios dump (and hash) as before."""
+        data = handler(self)
+        if self.company is None:
+            data.pop("company", None)
+        return data
 
     @property
     def months(self) -> int:
