@@ -24,12 +24,12 @@ ROOT = Path(__file__).resolve().parent.parent
 REPLICATIONS = 3
 
 GOLDEN = {
-    "base": "959210016efc417e5367af5054f067f28fdc22922b2526db04e5ddb4630b1a1a",
-    "hire5": "f476dfb1f0d139bb24b764227f100c472805b42194052f8bf3c431d8dce36b55",
-    "enablement": "ce20f954d9ae99d94ca312af0ba87727b0cf9ff2a55bc23687a736d1960037b2",
-    "support": "e74a415d8fccacb10987af24caf15495d84e228df21491c35391ab03598a3408",
-    "ai_assist": "f095191827d2fd41b147c0a5d5368761e5f15b06a1d89750227abc6b1951cab8",
-    "stress": "df84304b8a504e0d86fa057deb50b0bf770a43350bfc84db73ba3d3769fc7de9",
+    "base": "37ebb4d34472f54cde4b64d8e022d74f4b53442bceebe08ebe5acd2b3d862ee0",
+    "hire5": "676ce61f19094c4ce47fb754295e443efbf39697c2702789a4c84b72b049af1b",
+    "enablement": "14032200f0012c1e5a4b3c2670596038ed9edc58da7a4b92a85207de0cbccfea",
+    "support": "0900de514eb92ea8798dcdaab45b5df03e8c82db1a761d494ca9e9babdff7c0d",
+    "ai_assist": "34e0710e5da7f10b234f366b35d58250e607341556121865db19c00c10d22a79",
+    "stress": "c7249220496e6c9c43f9c226a3d5747d55b26a44d861e96785a17c4e79a2c0bb",
 }
 
 
