@@ -24,12 +24,12 @@ ROOT = Path(__file__).resolve().parent.parent
 REPLICATIONS = 3
 
 GOLDEN = {
-    "base": "37ebb4d34472f54cde4b64d8e022d74f4b53442bceebe08ebe5acd2b3d862ee0",
-    "hire5": "676ce61f19094c4ce47fb754295e443efbf39697c2702789a4c84b72b049af1b",
-    "enablement": "14032200f0012c1e5a4b3c2670596038ed9edc58da7a4b92a85207de0cbccfea",
-    "support": "0900de514eb92ea8798dcdaab45b5df03e8c82db1a761d494ca9e9babdff7c0d",
-    "ai_assist": "34e0710e5da7f10b234f366b35d58250e607341556121865db19c00c10d22a79",
-    "stress": "c7249220496e6c9c43f9c226a3d5747d55b26a44d861e96785a17c4e79a2c0bb",
+    "base": "b5f9ffb912ddc89e5a0584092c44ac7a8f6b58015ea56cc3d954cfe2cec418f5",
+    "hire5": "09bde7ecf26a2941091b7e3458d5031fefdc53bde5d5fed3384c465d73b12b25",
+    "enablement": "bf9fe43da600f6763d522c63dfc6eb5d03092beda5f2d0407948c6503bbc5435",
+    "support": "6b621b1ba11a6186170157ba302de3f42c182a6271f49ca82c530a2820a50da3",
+    "ai_assist": "589ba17e80292668f2a71c1ee7a89c2807fa67c83fe73daec9d06772f9973afc",
+    "stress": "1e404c18dee7e63869df06dcc0c680ca700c2fe55aabe31af6721fa0cce77e79",
 }
 
 

@@ -185,7 +185,8 @@ class Role(Strict):
     kind: RoleKind
     segment: str | None = None
     headcount: Annotated[int, Field(ge=0, le=100_000, strict=True)] = 0
-    tenure_months: Months | list[Months] = 24.0  # type: ignore[valid-type]
+    # None: today's heads start in the role's stationary state (sim.steady)
+    tenure_months: Months | list[Months] | None = None  # type: ignore[valid-type]
     cost: HeadCost = 0.0  # type: ignore[valid-type]
     commission: Rate = 0.0
     hire_cost: HeadCost = 0.0  # type: ignore[valid-type]
@@ -220,8 +221,10 @@ class Role(Strict):
             )
         return self
 
-    def tenures(self) -> list[float]:
-        """Tenure in months of each of today's heads."""
+    def tenures(self) -> list[float] | None:
+        """Tenure in months of each of today's heads; None when not set (stationary start)."""
+        if self.tenure_months is None:
+            return None
         if isinstance(self.tenure_months, list):
             return list(self.tenure_months)
         return [float(self.tenure_months)] * self.headcount
