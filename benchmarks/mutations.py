@@ -137,7 +137,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     M("leavers' deals lost with nobody left", "sim/pipeline.py",
       "self.lost[self.month] += 1", "pass", (PIPE,)),
     M("warm start (steady pipeline at day 0)", "sim/plan.py",
-      "warm_months=math.ceil(longest_cycle / MONTH_DAYS),", "warm_months=0,", (CLOSED,)),
+      "warm_months=min(WARM_MAX_MONTHS, max(WARM_MIN_MONTHS, warm)),",
+      "warm_months=0, open_pipeline=False,", (CLOSED,)),
     # ---- customers and revenue ----
     M("churn", "sim/customers.py",
       "churned = alive & (u < p_churn)", "churned = alive & (u < 0.0)", (CLOSED,)),

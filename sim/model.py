@@ -6,9 +6,10 @@ and need no process of their own: each month's arrivals are drawn in blocks per 
 the month's start, and the `Pipeline` takes them and the closes of open opportunities in
 time order between the people events.
 
-Time is in days from the horizon start; the simulation starts ``warm_months`` earlier so
-today's team begins with the pipeline it would hold in steady state (nothing before day 0
-is recorded, and today's team neither leaves nor hires then).
+Time is in days from the horizon start; the simulation starts ``warm_months`` earlier, with
+today's seats and open pipeline drawn in their stationary state (sim.steady), so day 0 is
+steady (nothing before day 0 is recorded; a role with `tenure_months` set neither leaves
+nor hires before day 0).
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ from __future__ import annotations
 import bisect
 import math
 from dataclasses import dataclass
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import NamedTuple
 
 import numpy as np
 import simpy
 
-from sim import levers
+from sim import levers, steady
 from sim import pipeline as pipeline_module
 from sim.customers import Book
 from sim.metrics import Layout
@@ -33,6 +34,7 @@ from sim.roles import SELF
 from sim.streams import INBOUND, OppDraws, stream
 
 SEAT = attrgetter("seat")
+BY_ORDER = itemgetter(0)
 UNLIMITED = 1e12  # capacity of a seller without max_open_opps: spare = UNLIMITED - open
 
 
@@ -109,19 +111,72 @@ class Model:
 
     # ---- set-up -------------------------------------------------------------------
     def _hire_today_team(self) -> None:
+        """Today's seats at the warm-up's start: as `tenure_months` says (no vacancies), or
+        drawn from the role's stationary state (sim.steady)."""
         first_day = self.env.now
+        plan, rep = self.plan, self.replication
+        self.seat_states: list[tuple[Roster, int, Head | None, bool, float]] = []
         for roster in self.rosters.values():
-            for seat, tenure_days in enumerate(roster.role.tenures_days):
-                head = roster.new_head(seat, self.plan.seed, self.replication)
+            role = roster.role
+            if role.tenures_days is None:
+                for seat in range(role.headcount):
+                    vacant, age, remaining = steady.seat_start(plan, role, seat, rep)
+                    head = roster.new_head(seat, plan.seed, rep)
+                    if vacant:
+                        self._at(first_day + remaining, self._hire, head)
+                    else:
+                        self._start_head(head, first_day, first_day - age)
+                    self.seat_states.append((roster, seat, None if vacant else head, vacant, age))
+                continue
+            for seat, tenure_days in enumerate(role.tenures_days):
+                head = roster.new_head(seat, plan.seed, rep)
                 hired = -tenure_days
                 if hired <= first_day:
-                    self._activate(head, first_day)
-                    if head.role.kind.sells:
-                        self.pipeline.join(head)
-                    head.hired_at = hired
-                    head.progress_days = first_day - hired
+                    self._start_head(head, first_day, hired)
+                    self.seat_states.append((roster, seat, head, False, first_day - hired))
                 else:
                     self._at(hired, self._hire, head)
+
+    def _start_head(self, head: Head, first_day: float, hired: float) -> None:
+        self._activate(head, first_day)
+        if head.role.kind.sells:
+            self.pipeline.join(head)
+        head.hired_at = hired
+        head.progress_days = first_day - hired
+
+    def _open_pipeline(self, start: float) -> None:
+        """The stationary open pipeline at the warm-up's start (`start`): each seat's heads'
+        opportunities still open, and the segments' inbound ones (sim.steady)."""
+        plan, rep, pipeline = self.plan, self.replication, self.pipeline
+        seasons = []
+        for seg in plan.segments:
+            table = seg.seasonality
+            seasons.append(lambda day, t=table: t[plan.calendar_month(month_of(day))])
+        # (u_order, created, close, owner or None (routed), segment, u_win, z_size, full_ok)
+        opened: list[tuple] = []
+        for roster, seat, head, vacant, age in self.seat_states:
+            role = roster.role
+            if role.kind.sources is None or role.opps_per_day <= 0:
+                continue
+            seg = plan.segments[role.segment]
+            rate = role.opps_per_day * self.book.market_factor(seg.index)
+            sells = role.kind.sells
+            if sells:
+                rate *= roster.seat_factor(seat)
+            for order, created, close, own, u_win, z_size in steady.seat_opportunities(
+                    plan, role, seat, rep, start, rate, vacant, age,
+                    seasons[seg.index], max(seg.seasonality)):
+                # its own; a leaver's (handed over, even beyond capacity); an SDR's (routed)
+                owner = head if own and sells else None
+                opened.append((order, created, close, owner, seg.index, u_win, z_size, sells))
+        for seg in plan.segments:
+            rate = seg.inbound_per_day * self.book.market_factor(seg.index)
+            for order, created, close, _own, u_win, z_size in steady.inbound_opportunities(
+                    plan, seg.index, rep, start, rate, seasons[seg.index], max(seg.seasonality)):
+                opened.append((order, created, close, None, seg.index, u_win, z_size, False))
+        opened.sort(key=BY_ORDER)
+        for _order, created, close, owner, segment, u_win, z_size, full_ok in opened:
+            pipeline.open_at_start(owner, segment, created, close, u_win, z_size, full_ok)
 
     # ---- the clock ----------------------------------------------------------------
     def run(self) -> ReplicationResult:
@@ -136,6 +191,8 @@ class Model:
             start = month * MONTH_DAYS
             end = start + MONTH_DAYS
             self._start_month(month, start, end)
+            if month == -self.plan.warm_months and self.plan.open_pipeline:
+                self._open_pipeline(start)
             # Opportunity events never schedule people events, so the next people event
             # only moves when SimPy has run.
             while True:
@@ -213,8 +270,8 @@ class Model:
                 head.spare = head.capacity - head.n_open
             if rate > 0:
                 head.draws.arrivals(pieces, rate, kind, head, arrivals)
-        hazard = head.hazard
-        if hazard > 0 and self.month >= 0:
+        hazard = head.hazard  # a stationary role's heads leave in the warm-up too
+        if hazard > 0 and (self.month >= 0 or role.tenures_days is None):
             wait = head.attrition_left / hazard
             if start + wait < end:
                 head.attrition_left = math.inf

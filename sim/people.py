@@ -123,10 +123,13 @@ class Head:
             if k >= len(ramp) - 1 or speed <= 0:
                 pieces.append((t, end, ramp[min(k, len(ramp) - 1)]))
                 break
-            t_next = min(end, t + ((k + 1) * MONTH_DAYS - progress) / speed)
+            step = (k + 1) * MONTH_DAYS
+            t_next = min(end, t + (step - progress) / speed)
             pieces.append((t, t_next, ramp[k]))
-            progress += (t_next - t) * speed
-            t = t_next if t_next > t else end  # guard against float stalls
+            # at a step, progress is exactly the step: a sum a rounding error short of it
+            # would find the same k again and stall the month there
+            progress = step if t_next < end else progress + (t_next - t) * speed
+            t = t_next
         return pieces
 
 

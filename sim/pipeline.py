@@ -270,6 +270,33 @@ class Pipeline:
     def open_count(self) -> int:
         return sum(head.n_open for sellers in self.sellers for head in sellers)
 
+    def open_at_start(self, owner: Head | None, segment: int, created_day: float,
+                      close_day: float, u_win: float, z_size: float, full_ok: bool) -> None:
+        """An opportunity already open at the warm-up's start (sim.steady): `owner`'s if it
+        has room, else (owner None) the segment's seller with the most spare capacity, even
+        beyond capacity when `full_ok` (a leaver's, handed over); dropped otherwise."""
+        if owner is None:
+            spares = self.spares[segment]
+            router = self.routers[segment]
+            if router is None:
+                if not spares:
+                    return
+                slot = spares.index(max(spares))
+                owner = self.sellers[segment][slot]
+            else:
+                slot = router.best()
+                if slot < 0:
+                    return
+                owner = router.heads[slot]
+            if spares[slot] <= 0 and not full_ok:
+                return
+        elif owner.spares[owner.slot] <= 0:
+            return
+        owner.spares[owner.slot] -= 1
+        owner.n_open += 1
+        self.key += 1
+        heapq.heappush(self.closes, (close_day, self.key, owner, created_day, u_win, z_size))
+
     # ---- the hot loop --------------------------------------------------------------
     def work_until(self, until: float) -> None:
         """Process arrivals and closes, in time order, before day `until`."""

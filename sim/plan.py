@@ -14,7 +14,13 @@ from sim.streams import name_id
 
 MONTH_DAYS = 365.0 / 12.0
 YEAR_DAYS = 365.0
-WARM_QUANTILE_Z = 2.576  # 99.5% quantile of the cycle: older pipeline is negligible (<0.1%)
+# The warm-up: the stationary people state and open pipeline are drawn at its start
+# (sim.steady), so it only has to let what the draw approximates settle (capacity limits,
+# hand-overs, levers of support staff): about one cycle. It runs to the cycle's 90% quantile,
+# at least 3 and at most 12 months (a long-tailed cycle's old pipeline is drawn, not warmed).
+WARM_QUANTILE_Z = 1.2816  # 90% quantile of a normal
+WARM_MIN_MONTHS = 3
+WARM_MAX_MONTHS = 12
 
 
 def month_of(day: float) -> int:
@@ -50,7 +56,15 @@ class Lognormal:
         return math.exp(self.mu + self.sigma * z)
 
     def quantile_high(self) -> float:
+        """The 90% quantile (sets the warm-up's length)."""
         return self.at(WARM_QUANTILE_Z)
+
+    def length_biased(self, z: float) -> float:
+        """The value at `z` of the length-biased law (density ∝ x·f(x)): for a lognormal,
+        lognormal(mu + sigma², sigma). A renewal process's current interval has this law."""
+        if self.mean <= 0:
+            return 0.0
+        return math.exp(self.mu + self.sigma * (self.sigma + z))
 
 
 @dataclass(frozen=True)
@@ -73,7 +87,7 @@ class RolePlan:
     kind: Kind  # what the role does (sim.roles)
     segment: int | None  # segment index (sellers, sdrs, support); None = all / not used
     headcount: int
-    tenures_days: tuple[float, ...]
+    tenures_days: tuple[float, ...] | None  # today's heads' tenures; None: stationary start
     cost_per_day: float
     commission: float
     hire_cost: float
@@ -125,6 +139,11 @@ class Plan:
     hiring: dict[int, list[tuple[str, int]]] = field(default_factory=dict)  # month -> [(role, n)]
     programs: tuple[ProgramPlan, ...] = ()
     other_heads: int | None = None  # company heads outside go-to-market (company.other_heads)
+    open_pipeline: bool = True  # draw the stationary open pipeline at the warm-up's start
+
+    @property
+    def warm_days(self) -> float:
+        return self.warm_months * MONTH_DAYS
 
     def role(self, name: str) -> RolePlan:
         return next(r for r in self.roles if r.name == name)
@@ -141,7 +160,8 @@ def _role_plan(name: str, role: Role, segment_index: dict[str, int]) -> RolePlan
         kind=KINDS[role.kind],
         segment=segment_index[role.segment] if role.segment is not None else None,
         headcount=role.headcount,
-        tenures_days=tuple(t * MONTH_DAYS for t in role.tenures()),
+        tenures_days=(None if role.tenures() is None
+                      else tuple(t * MONTH_DAYS for t in role.tenures())),
         cost_per_day=role.cost / YEAR_DAYS,
         commission=role.commission,
         hire_cost=role.hire_cost,
@@ -201,11 +221,12 @@ def compile_plan(scenario: Scenario) -> Plan:
     longest_cycle = max(
         s.cycle.quantile_high() * _max_cycle_lever(scenario) for s in segments
     )
+    warm = math.ceil(longest_cycle / MONTH_DAYS)
     return Plan(
         name=scenario.name,
         seed=scenario.seed,
         months=scenario.months,
-        warm_months=math.ceil(longest_cycle / MONTH_DAYS),
+        warm_months=min(WARM_MAX_MONTHS, max(WARM_MIN_MONTHS, warm)),
         start_calendar_month=parse_month(scenario.start)[1] - 1,
         segments=segments,
         roles=roles,

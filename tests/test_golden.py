@@ -24,12 +24,12 @@ ROOT = Path(__file__).resolve().parent.parent
 REPLICATIONS = 3
 
 GOLDEN = {
-    "base": "d661ceb102e887b5eb58ceb617bbe91f6bf71f8624a5496a4410df6909b9ed7c",
-    "hire5": "0771a81fe1cfd59147b23e11fa04183893334fa9b9b32c3277ca84402d7141f9",
-    "enablement": "d756ac5189aa6cead062feae4d08bd972fcd5fa1aa364bbb38846e7255d93300",
-    "support": "768b181f2ef6c90d51d1bd718fb06756efb7eac11c43649de530d3f6f4b3a42e",
-    "ai_assist": "d02afb0d72f35403447b7ea57d9ea881b7ffbf7a5fa4080de09a92674201b48b",
-    "stress": "fa9132e864f40cdc23ab3798874edafecf0a3322cf9efae3b32e515ac8280eda",
+    "base": "9dba43859318438ee195f1a47b411397395e0d31bc941ac241253f85dadfb604",
+    "hire5": "019b3a67f1f2a21390067d0369c0c958d0da453962558473453c3652799e8bfa",
+    "enablement": "239b35daccb677e76ce6c8fef9de840b42c84df15b7ddafa2340e64a5e0107bd",
+    "support": "aa655a6cf4ea8035996b43d82c472745ba61b9e0ae06218b50e4ee276eaa41eb",
+    "ai_assist": "458855b8d78a56391d78fbd1ae52c044dbeb2d1fe12a67464062f1d3324a90de",
+    "stress": "281b1aeb7b43fbf1d191f7f7b3c418d6edbfbe7514c5ea73c4fc864f6f8d406b",
 }
 
 

@@ -242,3 +242,28 @@ def test_an_exit_at_a_month_start_loses_handed_over_deals_in_that_month() -> Non
     np.testing.assert_array_equal(
         get("open_opps")[:, :-1] + created[:, 1:] - get("opps_unworked")[:, 1:],
         get("opps_won")[:, 1:] + get("opps_lost")[:, 1:] + get("open_opps")[:, 1:])
+
+
+def test_ramp_pieces_cover_the_whole_month_at_every_tenure() -> None:
+    """A ramping head's pieces cover each month end to end with the ramp of its tenure: a
+    step of the curve that lands a rounding error short of a month of progress must not
+    end the month there (it cut the rest of the month's ramp and arrivals)."""
+    from sim.plan import MONTH_DAYS, month_of
+
+    p = plan(roles={"ae": {"ramp": [0.0, 0.25, 0.5, 0.8, 1.0]}})
+    role = p.role("ae")
+    rng = np.random.default_rng(5)
+    for hired in rng.uniform(0.0, 730.0, 2000).tolist():
+        head = Roster(role, 0, p.segments[0]).new_head(0, p.seed, 0)
+        head.start(hired)
+        for month in range(month_of(hired) + 1, month_of(hired) + 6):
+            start, end = month * MONTH_DAYS, (month + 1) * MONTH_DAYS
+            head.advance_progress(start)
+            pieces = head.ramp_pieces(start, end)
+            assert pieces[0][0] == start and pieces[-1][1] == end, (hired, month, pieces)
+            for (_a, b, _r), (c, _d, _s) in zip(pieces, pieces[1:], strict=False):
+                assert b == c
+            for a, b, factor in pieces:
+                if b - a > 1e-6:
+                    tenure = (a + b) / 2 - hired
+                    assert factor == role.ramp[min(month_of(tenure), len(role.ramp) - 1)]

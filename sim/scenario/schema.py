@@ -248,8 +248,10 @@ class Role(Strict):
     segment: str | None = Field(None, description="the segment they work in (support "
                                 "without one covers every segment)")
     headcount: _whole(0, 100_000) = Field(0, description="today's team")  # type: ignore[valid-type]
-    tenure_months: Tenure = Field(24.0, description="today's team's tenure in months: one "
-                                  "number, or a list of one per head")
+    tenure_months: Tenure | None = Field(
+        None, description="today's team's actual tenures in months (every seat filled): one "
+        "number, or a list of one per head; unset: the stationary mix of tenures and "
+        "vacancies the role's attrition and time to hire produce")
     cost: HeadCost = Field(0.0, description="fully loaded annual cost per head, excluding "  # type: ignore[valid-type]
                            "commission")
     commission: Rate = Field(0.0, description="share of the bookings a seller wins")
@@ -296,8 +298,10 @@ class Role(Strict):
             )
         return self
 
-    def tenures(self) -> list[float]:
-        """Tenure in months of each of today's heads."""
+    def tenures(self) -> list[float] | None:
+        """Tenure in months of each of today's heads; None when not set (stationary start)."""
+        if self.tenure_months is None:
+            return None
         if isinstance(self.tenure_months, list):
             return list(self.tenure_months)
         return [float(self.tenure_months)] * self.headcount

@@ -1,0 +1,166 @@
+"""The stationary start: today's seats and open pipeline as years under the scenario's own
+rules would leave them, drawn directly at the warm-up's start.
+
+**People.** A seat of a role with attrition `a` > 0 and backfill alternates occupations
+(exponential with rate `a`, ending in a departure) and vacancies (the role's time to hire
+`T`, a requisition open). In equilibrium the seat is vacant with probability
+``E[T] / (E[T] + 1/a)``; a vacancy's requisition has the length-biased law of `T` as its
+total wait `L`, with ``U·L`` elapsed and ``(1 − U)·L`` left (U uniform); an occupation's age
+(the head's tenure) is exponential with rate `a` (memoryless). Without backfill or without
+attrition every seat is occupied: the tenure is exponential with rate `a` when a > 0, else
+`LONG_TENURE_MONTHS` (at least the ramp's length: fully ramped).
+
+**Pipeline.** An opportunity open at time s was created at some age A before s with a cycle
+C > A. With arrivals at rate λ(s − A), the open ones are a Poisson process with density
+``λ(s − A) · f_C(c)`` on ``0 < A < c``: draw a Poisson number with mean ``λ_max · E[C]`` of
+cycles ``L`` from the length-biased law of C (``lognormal(mu + sigma², sigma)``), ages
+``U·L``, remaining ``(1 − U)·L``, and keep each with probability ``λ(s − A) / λ_max``. A
+seat's λ in the past follows its history drawn backwards from its state at s: the current
+occupation (its head's ramp; a vacancy sources nothing), before it a vacancy of `T`, an
+occupation of Exp(a) with that head's ramp, and so on (an alternating renewal process seen
+backwards from equilibrium); with a = 0 the seat was held by a fully ramped head before.
+Seasonality is part of λ; the market factor and levers are taken as at s. Nothing here is
+recorded: these opportunities close in the warm-up or later like any other.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from sim.plan import MONTH_DAYS, Lognormal, Plan, RolePlan, month_of
+from sim.streams import INBOUND_PIPELINE, SEAT, SEAT_PIPELINE, stream
+
+LONG_TENURE_MONTHS = 24.0  # tenure at day 0 of a head in a role without attrition
+
+# An open opportunity drawn at the start: (u_order, created_day, close_day, own, u_win,
+# z_size); own: created by the seat's current occupant (else before it, or routed). Where
+# capacity binds, they are placed in the order of `u_order`, independent of their ages: the
+# ages of what a full seller holds are those of any open opportunity (insensitivity).
+Open = tuple[float, float, float, bool, float, float]
+
+
+def seat_start(plan: Plan, role: RolePlan, seat: int, replication: int
+               ) -> tuple[bool, float, float]:
+    """A seat's state at the warm-up's start: ``(vacant, age, remaining)``.
+
+    Occupied: `age` is the head's tenure in days (remaining 0). Vacant: `age` is the open
+    requisition's elapsed wait and `remaining` the days until its hire. Always four draws
+    from the seat's own stream, so nothing else changes them.
+    """
+    rng = stream(plan.seed, replication, SEAT, role.ident, seat)
+    u_vacant, u_split = rng.random(2).tolist()
+    z_wait = float(rng.standard_normal())
+    e_tenure = float(rng.standard_exponential())
+    a = role.attrition_per_day
+    wait = role.time_to_hire
+    if a > 0 and role.backfill and wait.mean > 0:
+        if u_vacant < wait.mean / (wait.mean + 1.0 / a):
+            total = wait.length_biased(z_wait)
+            return True, u_split * total, total - u_split * total
+    if a > 0:
+        return False, e_tenure / a, 0.0
+    long_days = max(LONG_TENURE_MONTHS, float(len(role.ramp))) * MONTH_DAYS
+    return False, long_days - plan.warm_days, 0.0
+
+
+class _History:
+    """A seat's past, drawn backwards from its state at the start as far as asked.
+
+    `factor(age)` is the ramp factor of whoever held the seat `age` days before the start
+    (0 in a vacancy); call it with ages in increasing order.
+    """
+
+    def __init__(self, rng: np.random.Generator, role: RolePlan, vacant: bool,
+                 age: float) -> None:
+        self.rng = rng
+        self.role = role
+        self.end = age  # the current period covers ages [begin, end)
+        self.begin = 0.0
+        self.vacant = vacant
+        self.hired = age  # age at which the current occupation began (if occupied)
+
+    def factor(self, age: float) -> float:
+        while age >= self.end:
+            self._previous()
+        if self.vacant:
+            return 0.0
+        ramp = self.role.ramp
+        tenure = self.hired - age
+        return ramp[-1] if tenure == math.inf else ramp[min(month_of(tenure), len(ramp) - 1)]
+
+    def _previous(self) -> None:
+        role = self.role
+        a = role.attrition_per_day
+        self.begin = self.end
+        if a <= 0:  # no turnover: a fully ramped head held the seat before
+            self.vacant, self.end, self.hired = False, math.inf, math.inf
+        elif not self.vacant:  # before an occupation: the requisition that filled it
+            self.vacant = True
+            self.end = self.begin + role.time_to_hire.at(float(self.rng.standard_normal()))
+        else:  # before a vacancy: the occupation that ended in a departure
+            self.vacant = False
+            self.end = self.hired = self.begin + float(self.rng.standard_exponential()) / a
+
+
+def _candidates(rng: np.random.Generator, mean: float, cycle: Lognormal
+                ) -> list[tuple[float, float, float, float, float, float]]:
+    """A Poisson number with `mean` of (age, remaining, u_keep, u_order, u_win, z_size),
+    youngest first."""
+    if mean <= 0:
+        return []
+    n = int(rng.poisson(mean))
+    if n == 0:
+        return []
+    u_split, u_keep, u_order, u_win = rng.random((4, n)).tolist()
+    z_length, z_size = rng.standard_normal((2, n)).tolist()
+    out = []
+    for i in range(n):
+        total = cycle.length_biased(z_length[i])
+        age = u_split[i] * total
+        out.append((age, total - age, u_keep[i], u_order[i], u_win[i], z_size[i]))
+    out.sort()
+    return out
+
+
+def seat_opportunities(plan: Plan, role: RolePlan, seat: int, replication: int, start: float,
+                       rate: float, vacant: bool, age: float,
+                       season: Callable[[float], float], season_max: float) -> list[Open]:
+    """Open opportunities at `start` that the heads of a seat created.
+
+    `rate`: opportunities per day of a fully ramped head (seat and market factors included);
+    `vacant`, `age`: the seat's state at `start` (see `seat_start`); `season(day)`: the
+    season factor at `day`, at most `season_max`.
+    """
+    top = max(role.ramp)
+    cycle = plan.segments[role.segment].cycle
+    rng = stream(plan.seed, replication, SEAT_PIPELINE, role.ident, seat)
+    candidates = _candidates(rng, rate * top * season_max * cycle.mean, cycle)
+    if not candidates:
+        return []
+    history = _History(rng, role, vacant, age)
+    bound = top * season_max
+    out = []
+    for old, remaining, u_keep, u_order, u_win, z_size in candidates:
+        created = start - old
+        if u_keep * bound < history.factor(old) * season(created):
+            own = not vacant and old < age
+            out.append((u_order, created, start + remaining, own, u_win, z_size))
+    return out
+
+
+def inbound_opportunities(plan: Plan, segment: int, replication: int, start: float,
+                          rate: float, season: Callable[[float], float], season_max: float
+                          ) -> list[Open]:
+    """Open inbound opportunities of a segment at `start` (`rate` per day before season)."""
+    seg = plan.segments[segment]
+    rng = stream(plan.seed, replication, INBOUND_PIPELINE, seg.ident)
+    out = []
+    for old, remaining, u_keep, u_order, u_win, z_size in _candidates(
+            rng, rate * season_max * seg.cycle.mean, seg.cycle):
+        created = start - old
+        if u_keep * season_max < season(created):
+            out.append((u_order, created, start + remaining, False, u_win, z_size))
+    return out
