@@ -604,6 +604,13 @@ def _error_at(
     return ScenarioError(origin.file, format_path(path), value, expected, origin.line)
 
 
+def _tagged_forms(node: dict[str, Any]) -> list[dict[str, Any]]:
+    """The forms of a tagged union (`oneOf`), also when it is optional (`anyOf` with null)."""
+    node = _deref(node)
+    return [*node.get("oneOf", []),
+            *(form for member in node.get("anyOf", []) for form in _deref(member).get("oneOf", []))]
+
+
 def _from_validation(
     exc: ValidationError, raw: dict[Any, Any], origins: Origins, top: str | None
 ) -> ScenarioError:
@@ -615,7 +622,7 @@ def _from_validation(
     node: dict[str, Any] | None = SCHEMA
     loc = first["loc"]
     for i, part in enumerate(loc):  # the loc without `[key]` and union tags (JSON types)
-        tagged = [m for m in _deref(node).get("oneOf", []) if m.get("type") == part] if node else []
+        tagged = [m for m in _tagged_forms(node) if m.get("type") == part] if node else []
         if tagged:  # an error in the value itself describes every form of the union
             node = tagged[0] if i < len(loc) - 1 else node
         elif part != "[key]":
