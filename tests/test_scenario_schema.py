@@ -72,8 +72,9 @@ def test_the_json_schema_shows_every_form_a_yaml_file_may_use() -> None:
     forms = segment["deal_size"]["anyOf"]  # 40000, or {mean: 40000, cv: 0.6}
     assert {"type": "number", "exclusiveMinimum": 0, "maximum": 10**12} in forms
     assert {"$ref": "#/$defs/DealSize"} in forms
-    tenure = schema["$defs"]["Role"]["properties"]["tenure_months"]
-    assert [f["type"] for f in tenure["oneOf"]] == ["number", "array"]
+    tenure = schema["$defs"]["Role"]["properties"]["tenure_months"]  # unset: stationary start
+    assert [f.get("type") for f in tenure["anyOf"]] == [None, "null"]
+    assert [f["type"] for f in tenure["anyOf"][0]["oneOf"]] == ["number", "array"]
     assert schema["properties"]["start"]["pattern"] == "^[0-9]{4}-(0[1-9]|1[0-2])$"
     assert "extends" in schema["properties"]
 
