@@ -17,6 +17,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from cli import INTERRUPTED
 from cli.options import debug_option, run_options, scenario_options
 from cli.tables import compare_table, increments_table, leaders, print_run
 from sim import __version__, api
@@ -24,15 +25,19 @@ from sim.compare import compare as paired_table
 from sim.compare import increments as paired_increments
 from sim.outputs import check_out_dir, write_compare, write_run
 from sim.plan import compile_plan
-from sim.runner import check_memory
+from sim.runner import RunFailed, check_memory
 from sim.scenario import Scenario, ScenarioError, scenario_to_yaml
 
 EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 1, 2, 130
-INTERRUPTED = "simrev: interrupted; previous results are untouched"
 
 
 def one_line(text: str) -> str:
     return " ".join(str(text).split())
+
+
+class Interrupted(BaseException):
+    """Ctrl-C or SIGTERM. Not a KeyboardInterrupt, which click would answer with a blank
+    line before our one-line message."""
 
 
 class SimrevGroup(click.Group):
@@ -42,12 +47,12 @@ class SimrevGroup(click.Group):
         args = list(sys.argv[1:] if args is None else args)
         debug = "--debug" in args
         kwargs.pop("standalone_mode", None)
-        previous = _catch_sigterm()
+        previous = _catch_interrupts()
         try:
             code = super().main(args=args, standalone_mode=False, **kwargs)
         except click.exceptions.Exit as done:
             code = done.exit_code
-        except (click.exceptions.Abort, KeyboardInterrupt):
+        except (Interrupted, click.exceptions.Abort, KeyboardInterrupt):
             click.echo(INTERRUPTED, err=True)
             code = EXIT_INTERRUPTED
         except click.UsageError as error:
@@ -60,6 +65,9 @@ class SimrevGroup(click.Group):
         except ScenarioError as error:
             click.echo(one_line(str(error)), err=True)
             code = EXIT_BAD_INPUT
+        except RunFailed as error:
+            click.echo(one_line(f"simrev: {error}; previous results are untouched"), err=True)
+            code = EXIT_INTERNAL
         except Exception as error:  # noqa: BLE001 - the one place internal errors end
             if debug:
                 traceback.print_exc()
@@ -70,22 +78,44 @@ class SimrevGroup(click.Group):
             )
             code = EXIT_INTERNAL
         finally:
-            if previous is not None:
-                signal.signal(signal.SIGTERM, previous)
+            if _interrupted and previous is not None:
+                # The process is ending: a late signal must not turn exit 130 into a death
+                # by signal while the interpreter shuts down (which resets Python handlers,
+                # not SIG_IGN).
+                previous = dict.fromkeys(previous, signal.SIG_IGN)
+            _restore(previous)
         sys.exit(code or 0)
 
 
-def _terminate(signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
+_interrupted = False
 
 
-def _catch_sigterm():
-    """SIGTERM ends a run like Ctrl-C; returns the handler to restore (None off the main
-    thread, where signals cannot be set)."""
+def _interrupt(signum: int, _frame: object) -> None:
+    """The first Ctrl-C or SIGTERM ends the run (cleanup included); any later one is
+    ignored, so it cannot cut the cleanup short and leave workers behind."""
+    global _interrupted
+    if _interrupted:
+        return
+    _interrupted = True
+    raise Interrupted
+
+
+def _catch_interrupts() -> dict[int, object] | None:
+    """Ctrl-C and SIGTERM raise `Interrupted`; returns the handlers to restore (None off
+    the main thread, where signals cannot be set)."""
+    global _interrupted
+    _interrupted = False
     try:
-        return signal.signal(signal.SIGTERM, _terminate)
+        return {signum: signal.signal(signum, _interrupt)
+                for signum in (signal.SIGINT, signal.SIGTERM)}
     except ValueError:
         return None
+
+
+def _restore(previous: dict[int, object] | None) -> None:
+    for signum, handler in (previous or {}).items():
+        if handler is not None:
+            signal.signal(signum, handler)  # type: ignore[arg-type]
 
 
 @click.group(cls=SimrevGroup, context_settings={"help_option_names": ["-h", "--help"]})
