@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 internal error, 2 bad input (file, key, value or option
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -25,7 +26,7 @@ from sim.compare import compare as paired_table
 from sim.compare import increments as paired_increments
 from sim.outputs import check_out_dir, write_compare, write_run
 from sim.plan import compile_plan
-from sim.runner import RunFailed, check_memory
+from sim.runner import RunFailed, check_memory, default_workers
 from sim.scenario import Scenario, ScenarioError, scenario_to_yaml
 
 EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 1, 2, 130
@@ -47,6 +48,7 @@ class SimrevGroup(click.Group):
         args = list(sys.argv[1:] if args is None else args)
         debug = "--debug" in args
         kwargs.pop("standalone_mode", None)
+        gc.freeze()  # the imports are never garbage: collections skip them
         previous = _catch_interrupts()
         try:
             code = super().main(args=args, standalone_mode=False, **kwargs)
@@ -135,9 +137,13 @@ def load_all(paths: Sequence[str], overrides: Sequence[str], replications: int |
     return [api.load(path, overrides, replications=replications, seed=seed) for path in paths]
 
 
-def guard_memory(scenarios: Sequence[Scenario], paths: Sequence[str]) -> None:
+def guard_memory(scenarios: Sequence[Scenario], paths: Sequence[str], workers: int | None,
+                 scheduler: str | None = None) -> None:
+    """Refuse a run too big for this machine, counting the worker processes it will start
+    (none here when a Dask scheduler runs it)."""
+    local = 0 if scheduler else (default_workers() if workers is None else workers)
     for scenario, path in zip(scenarios, paths, strict=True):
-        check_memory(compile_plan(scenario), scenario.replications, path)
+        check_memory(compile_plan(scenario), scenario.replications, path, workers=local)
 
 
 PROGRESS_AFTER_ENV = "SIMREV_PROGRESS_AFTER"  # seconds before the bar shows (default 1)
@@ -212,7 +218,7 @@ def run(scenarios: tuple[str, ...], xlsx: bool, overrides: tuple[str, ...],
     """
     loaded = load_all(scenarios, overrides, replications, seed)
     out_dir = check_out_dir(out)
-    guard_memory(loaded, scenarios)
+    guard_memory(loaded, scenarios, workers, scheduler)
     console = stdout_console()
     for scenario in loaded:
         reporter = progress_for(scenario.replications, scenario.name, quiet)
@@ -318,7 +324,7 @@ def compare(scenarios: tuple[str, ...], vary: str | None, xlsx: bool,
     base = loaded[0]
     loaded = [s.model_copy(update={"seed": base.seed, "replications": base.replications})
               for s in loaded]
-    guard_memory(loaded, paths)
+    guard_memory(loaded, paths, workers, scheduler)
     reporter = progress_for(base.replications * len(loaded), "compare", quiet)
     try:
         results = api.run_compared(loaded, workers=workers, progress=reporter,

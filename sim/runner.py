@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import multiprocessing
 import os
 import pickle
@@ -20,7 +21,7 @@ from multiprocessing.connection import Connection, wait
 import numpy as np
 
 from sim.model import Model, layout_for
-from sim.plan import MONTH_DAYS, Plan
+from sim.plan import MONTH_DAYS, YEAR_DAYS, Plan
 from sim.scenario.errors import ScenarioError
 
 CHUNK = 25  # replications per task
@@ -42,10 +43,19 @@ def simulate_chunk(plan: Plan, first: int, count: int) -> Chunk:
     layout = layout_for(plan)
     raws = []
     sellers: list[tuple] = []
+    people = 0
     for replication in range(first, first + count):
         result = Model(plan, replication, layout).run()
         raws.append(result.raw)
         sellers.extend((replication, *row) for row in result.sellers)
+        size = len(result.sellers) + 1
+        people += size
+        del result
+        # A model is full of cycles: free it now when big, else once finished models add
+        # up to GC_AFTER_PEOPLE people (a full collection costs ~50 ms in a large heap).
+        if people >= GC_AFTER_PEOPLE or 2 * size >= GC_AFTER_PEOPLE:
+            gc.collect()
+            people = 0
     return Chunk(first, np.stack(raws), sellers)
 
 
@@ -324,6 +334,7 @@ def _die_with_parent(parent: int) -> None:
 
 def _work(plan: Plan, conn: Connection, inherited: list[Connection], parent: int) -> None:
     """A worker: run the chunks the parent sends until it sends None or goes away."""
+    gc.freeze()  # what the parent left needs no collecting (and stays shared)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _die_with_parent(parent)
@@ -369,20 +380,68 @@ def run_plan(
 
 
 # ---- the memory guard -------------------------------------------------------------
-BYTES_PER_REPLICATION_OVERHEAD = 4_000  # per replication: frames, parquet rows, slack
+# Measured on this engine (see tests/test_memory_guard.py and docs/model.md "Guards"), with
+# some margin: what one replication's model holds per person who ever works in it (their
+# random streams and draw blocks), per customer and per opportunity drawn in a month; and
+# what the parent keeps per seller row and per replication until the outputs are written.
+PERSON_BYTES = 28_000
+CUSTOMER_BYTES = 200
+OPPORTUNITY_BYTES = 400
+MODEL_BYTES = 2_000_000
+SELLER_ROW_BYTES = 500  # in the parent: the row, then its frame and parquet columns
+CHUNK_ROW_BYTES = 400  # in a worker: the row and its pickled copy
+PARENT_BYTES = 40_000_000  # the parent's frames and writers, whatever the size
+BYTES_PER_REPLICATION_OVERHEAD = 8_000  # frames, parquet rows, slack
+GC_AFTER_PEOPLE = 1_000  # collect garbage models once they held this many people
 
 
-def estimate_bytes(plan: Plan, replications: int) -> int:
-    """Peak memory a run needs, roughly: per-replication metrics, frames and seller rows."""
+def people_ever(plan: Plan) -> dict[str, float]:
+    """Expected people who ever hold a seat of each role over the horizon: today's team and
+    planned hires, and with backfill one more per departure (attrition x years per seat,
+    at the largest attrition effect of any program or role)."""
+    years = plan.months / 12
+    boost = 1.0
+    for effects in [p.effects for p in plan.programs] + [r.effects for r in plan.roles]:
+        boost *= max(1.0, effects.get("attrition", 1.0))
+    people = {}
+    for role in plan.roles:
+        if role.kind == "manager":
+            continue
+        hires = sum(n for moves in plan.hiring.values() for name, n in moves
+                    if name == role.name and n > 0)
+        seats = role.headcount + hires
+        turnover = role.attrition_per_day * YEAR_DAYS * boost * years if role.backfill else 0
+        people[role.name] = seats * (1.0 + turnover)
+    return people
+
+
+def estimate_bytes(plan: Plan, replications: int, workers: int | None = 1) -> int:
+    """Peak memory a run needs: the parent's metrics, frames and seller rows, plus in each
+    worker process a replication's model (people who ever work, customers, a month's
+    opportunities), a garbage model not yet collected and a chunk's results."""
     layout = layout_for(plan)
     quarters = plan.months // 3
+    people = people_ever(plan)
+    sellers = sum(n for r in plan.roles if r.kind == "seller" for n in [people[r.name]])
     raw = len(layout) * plan.months * 8
     derived = len(layout.outputs) * (plan.months + quarters + 1) * 8
     long_rows = len(layout.outputs) * quarters * 80  # the tidy per-replication frame
-    sellers = sum(r.headcount for r in plan.roles if r.kind == "seller")
-    seller_rows = max(1, sellers) * 2 * 400
-    per_replication = raw + derived + long_rows + seller_rows + BYTES_PER_REPLICATION_OVERHEAD
-    return replications * per_replication
+    parent = PARENT_BYTES + replications * (
+        raw + derived + long_rows + sellers * SELLER_ROW_BYTES + BYTES_PER_REPLICATION_OVERHEAD)
+    opportunities = expected_opportunities(plan)
+    win_rate = max((s.win_rate for s in plan.segments), default=0.0)
+    months = plan.months + plan.warm_months
+    everyone = sum(people.values())
+    model = (MODEL_BYTES + PERSON_BYTES * everyone
+             + CUSTOMER_BYTES * (plan.customers_count + opportunities * win_rate)
+             + OPPORTUNITY_BYTES * opportunities / max(1, months))
+    # finished models not yet collected: none once a model holds GC_AFTER_PEOPLE (the
+    # estimate of people exceeds the count, so at least half that many, see simulate_chunk)
+    garbage = PERSON_BYTES * GC_AFTER_PEOPLE if sellers < GC_AFTER_PEOPLE else 0
+    chunk = min(CHUNK, replications) * (raw + sellers * CHUNK_ROW_BYTES)
+    processes = 1 if workers is None else workers  # 0: nothing simulates here (Dask)
+    processes = min(processes, max(1, -(-replications // CHUNK)))
+    return int(parent + processes * (model + garbage + chunk))
 
 
 def available_bytes() -> int:
@@ -417,14 +476,23 @@ def expected_opportunities(plan: Plan) -> float:
     return per_day * months * MONTH_DAYS * max(1.0, boost)
 
 
-def check_memory(plan: Plan, replications: int, file: str | None = None) -> None:
+def check_memory(plan: Plan, replications: int, file: str | None = None,
+                 workers: int | None = 1) -> None:
     """Refuse, before any work, a run whose size would exhaust this machine's memory
-    (or its patience: more than `MAX_OPPORTUNITIES` simulated opportunities)."""
-    book_bytes = 40 * (plan.customers_count + 1) * default_workers()
-    need = estimate_bytes(plan, replications) + book_bytes
+    (or its patience: more than `MAX_OPPORTUNITIES` simulated opportunities). `workers`
+    as for `run_plan` (None = all cores; 0 = none here, the run is on a Dask cluster)."""
+    workers = default_workers() if workers is None else workers
+    need = estimate_bytes(plan, replications, workers)
     have = available_bytes()
     if need > 0.8 * have:
-        fit = max(1, int(0.8 * have // max(1, need // replications)))
+        fixed = estimate_bytes(plan, 0, workers)
+        per_replication = max(1, (need - fixed) // replications)
+        fit = max(0, int((0.8 * have - fixed) // per_replication))
+        if fit == 0:
+            raise ScenarioError(
+                file, "--workers", workers,
+                f"a run this size needs about {need / 2**30:.1f} GiB of memory and "
+                f"{have / 2**30:.1f} GiB is available; expected fewer workers")
         raise ScenarioError(
             file, "replications", replications,
             f"a run this size needs about {need / 2**30:.1f} GiB of memory and "
