@@ -78,12 +78,13 @@ def wait_gone(pids: list[int], within: float = 5.0) -> list[int]:
     return alive(pids)
 
 
-def finish(process: subprocess.Popen) -> tuple[int, str]:
+def finish(process: subprocess.Popen, workers: list[int]) -> tuple[int, str]:
     """The exit code and stderr of a run that should be ending (AssertionError on a hang)."""
     try:
         _, stderr = process.communicate(timeout=EXIT_WITHIN)
     except subprocess.TimeoutExpired:
-        process.kill()
+        for pid in [process.pid, *alive(workers)]:  # workers hold the stderr pipe open
+            os.kill(pid, signal.SIGKILL)
         process.communicate()
         raise AssertionError("the run hangs after the interrupt") from None
     return process.returncode, stderr
@@ -102,7 +103,7 @@ def test_ctrl_c_prints_exactly_one_line(tmp_path, workers_to_reap) -> None:
     process = start_run(tmp_path / "out")
     workers_to_reap += wait_under_way(process)
     process.send_signal(signal.SIGINT)
-    code, stderr = finish(process)
+    code, stderr = finish(process, workers_to_reap)
     assert (code, stderr) == (130, INTERRUPTED + "\n")  # no blank line before it
     assert wait_gone(workers_to_reap) == []
 
@@ -114,7 +115,7 @@ def test_ctrl_c_twice_exits_130_promptly(tmp_path, workers_to_reap) -> None:
         process.send_signal(signal.SIGINT)
         time.sleep(gap)  # the second press, not a wait for anything
         process.send_signal(signal.SIGINT)
-        code, stderr = finish(process)
+        code, stderr = finish(process, workers_to_reap)
         assert (code, stderr) == (130, INTERRUPTED + "\n")
         assert wait_gone(workers_to_reap) == []
 
@@ -126,7 +127,7 @@ def test_ctrl_c_then_sigterm_leaves_no_workers(tmp_path, workers_to_reap) -> Non
         process.send_signal(signal.SIGINT)
         time.sleep(gap)
         process.send_signal(signal.SIGTERM)
-        code, stderr = finish(process)
+        code, stderr = finish(process, workers_to_reap)
         assert (code, stderr) == (130, INTERRUPTED + "\n")
         assert wait_gone(workers_to_reap) == []
 
@@ -144,7 +145,7 @@ def test_a_killed_worker_ends_the_run_in_one_line(tmp_path, workers_to_reap) -> 
     workers = wait_under_way(process)
     workers_to_reap += workers
     os.kill(workers[0], signal.SIGKILL)
-    code, stderr = finish(process)
+    code, stderr = finish(process, workers_to_reap)
     assert code == 1 and len(stderr.splitlines()) == 1, stderr
     assert stderr.startswith("simrev: a worker process died (exit code -9)"), stderr
     assert wait_gone(workers_to_reap) == []
