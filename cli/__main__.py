@@ -1,5 +1,5 @@
 """`python -m cli` runs the `simrev` command."""
 
-from cli.main import main
+from cli import entry
 
-main()
+entry()

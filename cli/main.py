@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 internal error, 2 bad input (file, key, value or option
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -17,6 +18,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from cli import INTERRUPTED
 from cli.options import debug_option, run_options, scenario_options
 from cli.tables import compare_table, increments_table, leaders, print_run
 from sim import __version__, api
@@ -30,16 +32,20 @@ from sim.outputs import (
     write_run,
 )
 from sim.plan import compile_plan
-from sim.runner import check_memory
+from sim.runner import RunFailed, check_memory, default_workers
 from sim.scenario import Scenario, ScenarioError, scenario_to_yaml
 from sim.scenario.schema import schema_json
 
 EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 1, 2, 130
-INTERRUPTED = "simrev: interrupted; previous results are untouched"
 
 
 def one_line(text: str) -> str:
     return " ".join(str(text).split())
+
+
+class Interrupted(BaseException):
+    """Ctrl-C or SIGTERM. Not a KeyboardInterrupt, which click would answer with a blank
+    line before our one-line message."""
 
 
 class SimrevGroup(click.Group):
@@ -49,12 +55,13 @@ class SimrevGroup(click.Group):
         args = list(sys.argv[1:] if args is None else args)
         debug = "--debug" in args
         kwargs.pop("standalone_mode", None)
-        previous = _catch_sigterm()
+        gc.freeze()  # the imports are never garbage: collections skip them
+        previous = _catch_interrupts()
         try:
             code = super().main(args=args, standalone_mode=False, **kwargs)
         except click.exceptions.Exit as done:
             code = done.exit_code
-        except (click.exceptions.Abort, KeyboardInterrupt):
+        except (Interrupted, click.exceptions.Abort, KeyboardInterrupt):
             click.echo(INTERRUPTED, err=True)
             code = EXIT_INTERRUPTED
         except click.UsageError as error:
@@ -67,6 +74,9 @@ class SimrevGroup(click.Group):
         except ScenarioError as error:
             click.echo(one_line(str(error)), err=True)
             code = EXIT_BAD_INPUT
+        except RunFailed as error:
+            click.echo(one_line(f"simrev: {error}; previous results are untouched"), err=True)
+            code = EXIT_INTERNAL
         except Exception as error:  # noqa: BLE001 - the one place internal errors end
             if debug:
                 traceback.print_exc()
@@ -77,22 +87,44 @@ class SimrevGroup(click.Group):
             )
             code = EXIT_INTERNAL
         finally:
-            if previous is not None:
-                signal.signal(signal.SIGTERM, previous)
+            if _interrupted and previous is not None:
+                # The process is ending: a late signal must not turn exit 130 into a death
+                # by signal while the interpreter shuts down (which resets Python handlers,
+                # not SIG_IGN).
+                previous = dict.fromkeys(previous, signal.SIG_IGN)
+            _restore(previous)
         sys.exit(code or 0)
 
 
-def _terminate(signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
+_interrupted = False
 
 
-def _catch_sigterm():
-    """SIGTERM ends a run like Ctrl-C; returns the handler to restore (None off the main
-    thread, where signals cannot be set)."""
+def _interrupt(signum: int, _frame: object) -> None:
+    """The first Ctrl-C or SIGTERM ends the run (cleanup included); any later one is
+    ignored, so it cannot cut the cleanup short and leave workers behind."""
+    global _interrupted
+    if _interrupted:
+        return
+    _interrupted = True
+    raise Interrupted
+
+
+def _catch_interrupts() -> dict[int, object] | None:
+    """Ctrl-C and SIGTERM raise `Interrupted`; returns the handlers to restore (None off
+    the main thread, where signals cannot be set)."""
+    global _interrupted
+    _interrupted = False
     try:
-        return signal.signal(signal.SIGTERM, _terminate)
+        return {signum: signal.signal(signum, _interrupt)
+                for signum in (signal.SIGINT, signal.SIGTERM)}
     except ValueError:
         return None
+
+
+def _restore(previous: dict[int, object] | None) -> None:
+    for signum, handler in (previous or {}).items():
+        if handler is not None:
+            signal.signal(signum, handler)  # type: ignore[arg-type]
 
 
 @click.group(cls=SimrevGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -112,9 +144,13 @@ def load_all(paths: Sequence[str], overrides: Sequence[str], replications: int |
     return [api.load(path, overrides, replications=replications, seed=seed) for path in paths]
 
 
-def guard_memory(scenarios: Sequence[Scenario], paths: Sequence[str]) -> None:
+def guard_memory(scenarios: Sequence[Scenario], paths: Sequence[str], workers: int | None,
+                 scheduler: str | None = None) -> None:
+    """Refuse a run too big for this machine, counting the worker processes it will start
+    (none here when a Dask scheduler runs it)."""
+    local = 0 if scheduler else (default_workers() if workers is None else workers)
     for scenario, path in zip(scenarios, paths, strict=True):
-        check_memory(compile_plan(scenario), scenario.replications, path)
+        check_memory(compile_plan(scenario), scenario.replications, path, workers=local)
 
 
 PROGRESS_AFTER_ENV = "SIMREV_PROGRESS_AFTER"  # seconds before the bar shows (default 1)
@@ -199,7 +235,7 @@ def run(scenarios: tuple[str, ...], xlsx: bool, overrides: tuple[str, ...],
     out_dir = check_out_dir(out)
     for scenario in loaded:  # refuse before simulating, not minutes later
         check_replaceable(out_dir, scenario.name, "run")
-    guard_memory(loaded, scenarios)
+    guard_memory(loaded, scenarios, workers, scheduler)
     console = stdout_console()
     for scenario in loaded:
         reporter = progress_for(scenario.replications, scenario.name, quiet)
@@ -306,7 +342,7 @@ def compare(scenarios: tuple[str, ...], vary: str | None, xlsx: bool,
     base = loaded[0]
     loaded = [s.model_copy(update={"seed": base.seed, "replications": base.replications})
               for s in loaded]
-    guard_memory(loaded, paths)
+    guard_memory(loaded, paths, workers, scheduler)
     reporter = progress_for(base.replications * len(loaded), "compare", quiet)
     try:
         results = api.run_compared(loaded, workers=workers, progress=reporter,

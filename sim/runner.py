@@ -6,16 +6,22 @@ number of workers, and are gathered in replication order.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import gc
 import multiprocessing
 import os
+import pickle
+import re
 import signal
+import sys
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from multiprocessing.connection import Connection, wait
 
 import numpy as np
 
 from sim.model import Model, layout_for
-from sim.plan import MONTH_DAYS, Plan
+from sim.plan import MONTH_DAYS, YEAR_DAYS, Plan
 from sim.scenario.errors import ScenarioError
 
 CHUNK = 25  # replications per task
@@ -37,10 +43,19 @@ def simulate_chunk(plan: Plan, first: int, count: int) -> Chunk:
     layout = layout_for(plan)
     raws = []
     sellers: list[tuple] = []
+    people = 0
     for replication in range(first, first + count):
         result = Model(plan, replication, layout).run()
         raws.append(result.raw)
         sellers.extend((replication, *row) for row in result.sellers)
+        size = len(result.sellers) + 1
+        people += size
+        del result
+        # A model is full of cycles: free it now when big, else once finished models add
+        # up to GC_AFTER_PEOPLE people (a full collection costs ~50 ms in a large heap).
+        if people >= GC_AFTER_PEOPLE or 2 * size >= GC_AFTER_PEOPLE:
+            gc.collect()
+            people = 0
     return Chunk(first, np.stack(raws), sellers)
 
 
@@ -56,7 +71,8 @@ SCHEDULER_ENV = "SIMREV_SCHEDULER"
 
 
 def iter_chunks(
-    plan: Plan, replications: int, workers: int | None = 1, scheduler: str | None = None
+    plan: Plan, replications: int, workers: int | None = 1, scheduler: str | None = None,
+    connect_timeout: float | None = None,
 ) -> Iterator[Chunk]:
     """Simulate every replication; yield chunks in replication order.
 
@@ -65,27 +81,79 @@ def iter_chunks(
     """
     tasks = chunks(replications)
     if scheduler:
-        yield from _dask_chunks(plan, tasks, scheduler)
+        yield from _dask_chunks(plan, tasks, scheduler, connect_timeout)
         return
     workers = default_workers() if workers is None else workers
     if workers <= 1 or len(tasks) <= 1:
         for first, count in tasks:
             yield simulate_chunk(plan, first, count)
         return
-    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context,
-                               initializer=_quiet_worker)
+    pool = WorkerPool(plan, min(workers, len(tasks)))
     try:
-        futures = [pool.submit(simulate_chunk, plan, first, count) for first, count in tasks]
-        for future in futures:
-            yield future.result()
-    except BaseException:
-        pool.shutdown(wait=True, cancel_futures=True)  # stop at once on Ctrl-C or failure
-        raise
-    pool.shutdown()
+        yield from pool.map(tasks)
+    finally:
+        pool.stop()  # on success, failure, Ctrl-C or an abandoned generator alike
 
 
-def _dask_chunks(plan: Plan, tasks: list[tuple[int, int]], address: str) -> Iterator[Chunk]:
+SCHEDULER_TIMEOUT_ENV = "SIMREV_SCHEDULER_TIMEOUT"  # seconds to reach a scheduler (10)
+SCHEMES = ("tcp", "tls", "ucx", "ws", "wss", "inproc")
+_HOST_PORT = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):([0-9]{1,5})$")
+
+
+def check_scheduler_address(address: str) -> None:
+    """Refuse, before connecting, an address that is not SCHEME://HOST:PORT (or HOST:PORT)."""
+    scheme, sep, rest = address.partition("://")
+    if not sep:
+        scheme, rest = "tcp", address
+    expected = ("expected a Dask scheduler address such as tcp://10.0.0.5:8786 "
+                f"(scheme {', '.join(SCHEMES)})")
+    if scheme not in SCHEMES:
+        raise ScenarioError(None, "--scheduler", address, expected)
+    if scheme == "inproc":
+        if not rest:
+            raise ScenarioError(None, "--scheduler", address, expected)
+        return
+    match = _HOST_PORT.match(rest)
+    if match is None or not 0 < int(match.group(2)) < 65536:
+        raise ScenarioError(None, "--scheduler", address, expected)
+
+
+def scheduler_timeout() -> float:
+    """Seconds to wait for a scheduler: $SIMREV_SCHEDULER_TIMEOUT, else 10."""
+    try:
+        seconds = float(os.environ.get(SCHEDULER_TIMEOUT_ENV, "10"))
+    except ValueError:
+        return 10.0
+    return seconds if 0 < seconds < 3600 else 10.0
+
+
+class RunFailed(RuntimeError):
+    """The run could not finish for a reason outside the scenario (a worker or a scheduler
+    was lost); the CLI reports it in one line."""
+
+
+@contextlib.contextmanager
+def _dask_quiet() -> Iterator[None]:
+    """Silence distributed's loggers (their ERROR tracebacks on a lost connection): what
+    went wrong is reported once, as one line."""
+    import logging
+
+    names = ["distributed", "tornado", "asyncio"] + [
+        n for n in logging.root.manager.loggerDict if n.startswith("distributed.")]
+    loggers = [logging.getLogger(n) for n in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+def _dask_chunks(plan: Plan, tasks: list[tuple[int, int]], address: str,
+                 connect_timeout: float | None = None) -> Iterator[Chunk]:
+    check_scheduler_address(address)
     try:
         from distributed import Client
     except ImportError as error:
@@ -93,25 +161,202 @@ def _dask_chunks(plan: Plan, tasks: list[tuple[int, int]], address: str) -> Iter
             None, "--scheduler", address,
             "Dask is not installed; expected pip install 'simrev[dask]' first",
         ) from error
-    try:
-        client = Client(address, timeout="10s", set_as_default=False)
-    except OSError as error:
-        raise ScenarioError(
-            None, "--scheduler", address, f"expected a reachable Dask scheduler ({error})"
-        ) from error
-    with client:
-        shared = client.scatter(plan, broadcast=True)
-        futures = [
-            client.submit(simulate_chunk, shared, first, count, pure=False, retries=2)
-            for first, count in tasks
-        ]
-        for future in futures:
-            yield future.result()
+    timeout = scheduler_timeout() if connect_timeout is None else connect_timeout
+    with _dask_quiet():
+        try:
+            client = Client(address, timeout=f"{timeout}s", set_as_default=False)
+        except (OSError, ValueError) as error:
+            raise ScenarioError(
+                None, "--scheduler", address,
+                f"expected a reachable Dask scheduler ({one_line(error)})",
+            ) from error
+        try:
+            shared = client.scatter(plan, broadcast=True)
+            futures = [
+                client.submit(simulate_chunk, shared, first, count, pure=False, retries=2)
+                for first, count in tasks
+            ]
+            for future in futures:
+                try:
+                    chunk = future.result()
+                except Exception as error:
+                    if client.status == "running" and not isinstance(error, OSError):
+                        raise  # the simulation itself failed
+                    raise RunFailed(
+                        f"lost the Dask scheduler at {address} mid-run "
+                        f"({type(error).__name__}: {one_line(error)})") from error
+                yield chunk
+        except OSError as error:
+            raise RunFailed(f"lost the Dask scheduler at {address} mid-run "
+                            f"({type(error).__name__}: {one_line(error)})") from error
+        finally:
+            with contextlib.suppress(Exception):
+                client.close(timeout=2)
 
 
-def _quiet_worker() -> None:
-    """Workers leave Ctrl-C to the main process, which reports it in one line."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def one_line(error: object) -> str:
+    return " ".join(str(error).split())
+
+
+class WorkerFailed(RunFailed):
+    """A worker process died (killed, out of memory) before returning its chunk."""
+
+
+class _Failure:
+    """An exception raised in a worker, sent back to be raised in the parent."""
+
+    def __init__(self, error: BaseException) -> None:
+        try:
+            pickle.dumps(error)
+            self.error: BaseException = error
+        except Exception:  # noqa: BLE001 - an unpicklable exception still reports its text
+            self.error = RuntimeError(f"{type(error).__name__}: {error}")
+
+
+class WorkerPool:
+    """Worker processes the parent can always stop: no hang, no orphan.
+
+    Each worker owns a pipe and runs one chunk at a time; the parent hands out chunks, keeps
+    at most `2 x workers` chunks ahead of the one it yields next (bounded memory), and
+    yields in replication order. `stop` kills the workers outright (they write nothing) and
+    reaps them with a timeout; workers ignore Ctrl-C (the parent handles it) and, on Linux,
+    die with the parent (PR_SET_PDEATHSIG), so even a SIGKILLed parent leaves none behind.
+    Elsewhere a worker ends when its pipe to the parent breaks.
+    """
+
+    def __init__(self, plan: Plan, size: int) -> None:
+        fork = "fork" in multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if fork else "spawn")
+        self.workers: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
+        parent = os.getpid()
+        try:
+            for _ in range(size):
+                here, there = context.Pipe()
+                # a forked worker closes its copies of the parent's ends, so a pipe breaks
+                # as soon as the parent is gone
+                inherited = [c for _, c in self.workers] + [here] if fork else []
+                process = context.Process(target=_work, args=(plan, there, inherited, parent),
+                                          daemon=True, name="simrev-worker")
+                with _signals_blocked():  # until the worker has set its own handlers
+                    process.start()
+                    self.workers.append((process, here))
+                there.close()
+        except BaseException:
+            self.stop()
+            raise
+
+    def map(self, tasks: list[tuple[int, int]]) -> Iterator[Chunk]:
+        """Run every task; yield the chunks in task order."""
+        ahead = 2 * len(self.workers)
+        waiting = list(range(len(tasks)))[::-1]  # task indices, next last
+        idle = [conn for _, conn in self.workers]
+        busy: dict[Connection, int] = {}
+        done: dict[int, Chunk] = {}
+        process_of = {conn: process for process, conn in self.workers}
+        following = 0
+        while following < len(tasks):
+            while idle and waiting and waiting[-1] < following + ahead:
+                index = waiting.pop()
+                conn = idle.pop()
+                conn.send(tasks[index])
+                busy[conn] = index
+            if following in done:
+                yield done.pop(following)
+                following += 1
+                continue
+            for conn in wait(list(busy)):
+                assert isinstance(conn, Connection)
+                try:
+                    message = conn.recv()
+                except (EOFError, OSError):
+                    process = process_of[conn]
+                    process.join(1.0)
+                    raise WorkerFailed(
+                        f"a worker process died (exit code {process.exitcode}) before "
+                        "returning its replications; is the machine short of memory?"
+                    ) from None
+                if isinstance(message, _Failure):
+                    raise message.error
+                done[busy.pop(conn)] = message
+                idle.append(conn)
+
+    def stop(self) -> None:
+        """Kill and reap every worker (idempotent; a second Ctrl-C cannot cut it short)."""
+        interrupted: BaseException | None = None
+        while True:
+            try:
+                self._stop()
+                break
+            except KeyboardInterrupt as error:
+                interrupted = error
+        if interrupted is not None:
+            raise interrupted
+
+    def _stop(self) -> None:
+        for process, conn in self.workers:
+            if process.exitcode is None:
+                process.kill()
+            conn.close()
+        for process, _ in self.workers:
+            process.join(5.0)
+
+
+def _signals_blocked():
+    """Block Ctrl-C and SIGTERM in this thread (and so in a child forked meanwhile)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return contextlib.nullcontext()
+
+    @contextlib.contextmanager
+    def blocked():
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        try:
+            yield
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+    return blocked()
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """On Linux, have the kernel kill this process when its parent dies."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _work(plan: Plan, conn: Connection, inherited: list[Connection], parent: int) -> None:
+    """A worker: run the chunks the parent sends until it sends None or goes away."""
+    gc.freeze()  # what the parent left needs no collecting (and stays shared)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent(parent)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    for other in inherited:
+        other.close()
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        try:
+            result: Chunk | _Failure = simulate_chunk(plan, *task)
+        except Exception as error:  # noqa: BLE001 - raised again in the parent
+            result = _Failure(error)
+        try:
+            conn.send(result)
+        except OSError:  # the parent is gone
+            return
 
 
 def run_plan(
@@ -120,12 +365,13 @@ def run_plan(
     workers: int | None = 1,
     progress: Callable[[int], None] | None = None,
     scheduler: str | None = None,
+    connect_timeout: float | None = None,
 ) -> tuple[np.ndarray, list[tuple]]:
     """All replications: raw metrics (replications x raw x months) and seller rows."""
     layout = layout_for(plan)
     raw = np.empty((replications, len(layout), plan.months))
     sellers: list[tuple] = []
-    for chunk in iter_chunks(plan, replications, workers, scheduler):
+    for chunk in iter_chunks(plan, replications, workers, scheduler, connect_timeout):
         raw[chunk.first : chunk.first + len(chunk.raw)] = chunk.raw
         sellers.extend(chunk.sellers)
         if progress is not None:
@@ -134,20 +380,68 @@ def run_plan(
 
 
 # ---- the memory guard -------------------------------------------------------------
-BYTES_PER_REPLICATION_OVERHEAD = 4_000  # per replication: frames, parquet rows, slack
+# Measured on this engine (see tests/test_memory_guard.py and docs/model.md "Guards"), with
+# some margin: what one replication's model holds per person who ever works in it (their
+# random streams and draw blocks), per customer and per opportunity drawn in a month; and
+# what the parent keeps per seller row and per replication until the outputs are written.
+PERSON_BYTES = 28_000
+CUSTOMER_BYTES = 200
+OPPORTUNITY_BYTES = 400
+MODEL_BYTES = 2_000_000
+SELLER_ROW_BYTES = 500  # in the parent: the row, then its frame and parquet columns
+CHUNK_ROW_BYTES = 400  # in a worker: the row and its pickled copy
+PARENT_BYTES = 40_000_000  # the parent's frames and writers, whatever the size
+BYTES_PER_REPLICATION_OVERHEAD = 8_000  # frames, parquet rows, slack
+GC_AFTER_PEOPLE = 1_000  # collect garbage models once they held this many people
 
 
-def estimate_bytes(plan: Plan, replications: int) -> int:
-    """Peak memory a run needs, roughly: per-replication metrics, frames and seller rows."""
+def people_ever(plan: Plan) -> dict[str, float]:
+    """Expected people who ever hold a seat of each role over the horizon: today's team and
+    planned hires, and with backfill one more per departure (attrition x years per seat,
+    at the largest attrition effect of any program or role)."""
+    years = plan.months / 12
+    boost = 1.0
+    for effects in [p.effects for p in plan.programs] + [r.effects for r in plan.roles]:
+        boost *= max(1.0, effects.get("attrition", 1.0))
+    people = {}
+    for role in plan.roles:
+        if not role.kind.simulated:
+            continue
+        hires = sum(n for moves in plan.hiring.values() for name, n in moves
+                    if name == role.name and n > 0)
+        seats = role.headcount + hires
+        turnover = role.attrition_per_day * YEAR_DAYS * boost * years if role.backfill else 0
+        people[role.name] = seats * (1.0 + turnover)
+    return people
+
+
+def estimate_bytes(plan: Plan, replications: int, workers: int | None = 1) -> int:
+    """Peak memory a run needs: the parent's metrics, frames and seller rows, plus in each
+    worker process a replication's model (people who ever work, customers, a month's
+    opportunities), a garbage model not yet collected and a chunk's results."""
     layout = layout_for(plan)
     quarters = plan.months // 3
+    people = people_ever(plan)
+    sellers = sum(n for r in plan.roles if r.kind.sells for n in [people[r.name]])
     raw = len(layout) * plan.months * 8
     derived = len(layout.outputs) * (plan.months + quarters + 1) * 8
     long_rows = len(layout.outputs) * quarters * 80  # the tidy per-replication frame
-    sellers = sum(r.headcount for r in plan.roles if r.kind.sells)
-    seller_rows = max(1, sellers) * 2 * 400
-    per_replication = raw + derived + long_rows + seller_rows + BYTES_PER_REPLICATION_OVERHEAD
-    return replications * per_replication
+    parent = PARENT_BYTES + replications * (
+        raw + derived + long_rows + sellers * SELLER_ROW_BYTES + BYTES_PER_REPLICATION_OVERHEAD)
+    opportunities = expected_opportunities(plan)
+    win_rate = max((s.win_rate for s in plan.segments), default=0.0)
+    months = plan.months + plan.warm_months
+    everyone = sum(people.values())
+    model = (MODEL_BYTES + PERSON_BYTES * everyone
+             + CUSTOMER_BYTES * (plan.customers_count + opportunities * win_rate)
+             + OPPORTUNITY_BYTES * opportunities / max(1, months))
+    # finished models not yet collected: none once a model holds GC_AFTER_PEOPLE (the
+    # estimate of people exceeds the count, so at least half that many, see simulate_chunk)
+    garbage = PERSON_BYTES * GC_AFTER_PEOPLE if sellers < GC_AFTER_PEOPLE else 0
+    chunk = min(CHUNK, replications) * (raw + sellers * CHUNK_ROW_BYTES)
+    processes = 1 if workers is None else workers  # 0: nothing simulates here (Dask)
+    processes = min(processes, max(1, -(-replications // CHUNK)))
+    return int(parent + processes * (model + garbage + chunk))
 
 
 def available_bytes() -> int:
@@ -182,14 +476,23 @@ def expected_opportunities(plan: Plan) -> float:
     return per_day * months * MONTH_DAYS * max(1.0, boost)
 
 
-def check_memory(plan: Plan, replications: int, file: str | None = None) -> None:
+def check_memory(plan: Plan, replications: int, file: str | None = None,
+                 workers: int | None = 1) -> None:
     """Refuse, before any work, a run whose size would exhaust this machine's memory
-    (or its patience: more than `MAX_OPPORTUNITIES` simulated opportunities)."""
-    book_bytes = 40 * (plan.customers_count + 1) * default_workers()
-    need = estimate_bytes(plan, replications) + book_bytes
+    (or its patience: more than `MAX_OPPORTUNITIES` simulated opportunities). `workers`
+    as for `run_plan` (None = all cores; 0 = none here, the run is on a Dask cluster)."""
+    workers = default_workers() if workers is None else workers
+    need = estimate_bytes(plan, replications, workers)
     have = available_bytes()
     if need > 0.8 * have:
-        fit = max(1, int(0.8 * have // max(1, need // replications)))
+        fixed = estimate_bytes(plan, 0, workers)
+        per_replication = max(1, (need - fixed) // replications)
+        fit = max(0, int((0.8 * have - fixed) // per_replication))
+        if fit == 0:
+            raise ScenarioError(
+                file, "--workers", workers,
+                f"a run this size needs about {need / 2**30:.1f} GiB of memory and "
+                f"{have / 2**30:.1f} GiB is available; expected fewer workers")
         raise ScenarioError(
             file, "replications", replications,
             f"a run this size needs about {need / 2**30:.1f} GiB of memory and "

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from sim.runner import run_plan
+from sim.runner import (
+    SCHEDULER_TIMEOUT_ENV,
+    RunFailed,
+    check_scheduler_address,
+    iter_chunks,
+    run_plan,
+)
+from sim.scenario import ScenarioError
 from tests.factories import plan
 
 distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
@@ -59,3 +70,79 @@ def test_a_chunk_killed_once_yields_identical_results(cluster, tmp_path, monkeyp
     assert marker.exists()  # the worker really died once
     local_raw, _ = run_plan(PLAN, 60, workers=1)
     np.testing.assert_array_equal(raw, local_raw)
+
+
+# ---- a bad or lost scheduler: one line, at once -------------------------------------------
+def free_port() -> int:
+    """A port nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def simrev(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True,
+                          text=True, check=False, timeout=60, env={**os.environ, **env})
+
+
+@pytest.mark.parametrize("address", ["nonsense", "tcp://127.0.0.1:abc", "file:///x",
+                                     "tcp://127.0.0.1:99999", "tcp://:8786"])
+def test_a_malformed_scheduler_address_is_refused_at_once(address, tmp_path) -> None:
+    started = time.monotonic()
+    done = simrev("run", "scenarios/base.yaml", "--replications", "5", "--out", str(tmp_path),
+                  "--scheduler", address)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [
+        f"simrev: --scheduler: {address!r}: expected a Dask scheduler address such as "
+        "tcp://10.0.0.5:8786 (scheme tcp, tls, ucx, ws, wss, inproc)"], done.stderr
+    assert time.monotonic() - started < 8  # no connection attempt, no Client.__del__ wait
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_environment_variable_is_checked_the_same_way(tmp_path) -> None:
+    done = simrev("run", "scenarios/base.yaml", "--replications", "5", "--out", str(tmp_path),
+                  SIMREV_SCHEDULER="nonsense")
+    assert done.returncode == 2 and len(done.stderr.splitlines()) == 1, done.stderr
+    assert "--scheduler: 'nonsense': expected a Dask scheduler address" in done.stderr
+
+
+def test_an_unreachable_scheduler_is_one_line_after_the_timeout(tmp_path) -> None:
+    address = f"tcp://127.0.0.1:{free_port()}"
+    done = simrev("run", "scenarios/base.yaml", "--replications", "5", "--out", str(tmp_path),
+                  "--scheduler", address, **{SCHEDULER_TIMEOUT_ENV: "0.5"})
+    assert done.returncode == 2, done.stderr
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert done.stderr.startswith(
+        f"simrev: --scheduler: {address!r}: expected a reachable Dask scheduler")
+
+
+def test_the_connect_timeout_is_a_parameter(tmp_path) -> None:
+    address = f"tcp://127.0.0.1:{free_port()}"
+    started = time.monotonic()
+    with pytest.raises(ScenarioError, match="expected a reachable Dask scheduler"):
+        run_plan(PLAN, 5, scheduler=address, connect_timeout=0.5)
+    assert time.monotonic() - started < 5  # not the default 10 s
+
+
+def test_check_scheduler_address_accepts_the_forms_dask_reads() -> None:
+    for address in ("tcp://10.0.0.5:8786", "tls://host.example:8786", "10.0.0.5:8786",
+                    "tcp://[::1]:8786", "inproc://10.0.0.5/1234/1", "ws://h:1"):
+        check_scheduler_address(address)
+
+
+def test_a_scheduler_lost_mid_run_is_one_error_and_no_dask_traceback(capfd) -> None:
+    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                       dashboard_address=None)
+    chunks = iter_chunks(PLAN, 400, scheduler=cluster.scheduler_address)
+    try:
+        next(chunks)  # the run is under way
+        capfd.readouterr()
+        cluster.close()
+        with pytest.raises(RunFailed, match="lost the Dask scheduler at .* mid-run"):
+            for _ in chunks:
+                pass
+    finally:
+        chunks.close()
+        cluster.close()
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "ERROR" not in err, err

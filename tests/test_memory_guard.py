@@ -1,0 +1,89 @@
+"""The memory guard estimates from the scenario's real size (everyone who ever works in a
+replication, seller rows, customers, quarters) and the worker processes a run starts; the
+estimate is conservative, within a factor of 2 of the measured peak."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from sim.api import load
+from sim.plan import compile_plan
+from sim.runner import check_memory, estimate_bytes, people_ever
+from sim.scenario import ScenarioError
+
+GiB = 2**30
+
+
+def issue_plan(hires: int = 3_000, quarters: int = 40, replications: int = 1_000):
+    """The issue's case: base plus `hires` AEs at the start, attrition 1, `quarters`."""
+    return compile_plan(load("scenarios/base.yaml", [
+        f"hiring=[{{role: ae, count: {hires}, month: 2027-01}}]",
+        "roles.ae.attrition=1", f"quarters={quarters}"], replications=replications))
+
+
+def test_people_who_ever_work_count_hires_and_backfills() -> None:
+    people = people_ever(issue_plan())
+    assert people["ae"] == pytest.approx(3_020 * (1 + 1 * 10))  # each seat turns over yearly
+    assert people["sdr"] == pytest.approx(8 * (1 + 0.4 * 10))
+
+
+def test_the_issue_scenario_is_estimated_in_gigabytes_not_kilobytes() -> None:
+    plan = issue_plan()
+    one_worker = estimate_bytes(plan, 1_000, workers=1)
+    assert one_worker > 1 * GiB  # the old estimate: 0.2 MiB per replication
+    # each worker holds a model of ~33,000 people (about 1 GB): 40 workers need 40 of them
+    assert estimate_bytes(plan, 1_000, workers=40) - one_worker > 39 * GiB
+    assert estimate_bytes(plan, 1_000, workers=40) > estimate_bytes(plan, 1_000, workers=2)
+
+
+def test_workers_count_not_cores(monkeypatch) -> None:
+    import sim.runner
+
+    plan = issue_plan(replications=100)
+    monkeypatch.setattr(sim.runner, "available_bytes", lambda: 8 * GiB)
+    monkeypatch.setattr(sim.runner, "default_workers", lambda: 2)
+    check_memory(plan, 100, workers=2)  # fits 8 GiB: two models of about 1 GB
+    with pytest.raises(ScenarioError, match="GiB of memory"):
+        check_memory(plan, 100, workers=40)
+
+
+MEASURE = textwrap.dedent("""
+    import gc, json, sys
+    from sim.api import load
+    from sim.plan import compile_plan
+    from sim.runner import estimate_bytes, run_plan
+    hires, quarters, replications, workers = map(int, sys.argv[1:])
+    plan = compile_plan(load("scenarios/base.yaml", [
+        f"hiring=[{{role: ae, count: {hires}, month: 2027-01}}]",
+        "roles.ae.attrition=1", f"quarters={quarters}"], replications=replications))
+    def peak():  # this process's high-water RSS (ru_maxrss would start at the parent's)
+        with open("/proc/self/status") as status:
+            line = next(line for line in status if line.startswith("VmHWM:"))
+        return int(line.split()[1]) * 1024
+    gc.collect()
+    gc.freeze()
+    before = peak()
+    raw, sellers = run_plan(plan, replications, workers)
+    measured = peak() - before
+    estimate = (estimate_bytes(plan, replications, workers)
+                - estimate_bytes(plan, replications, 0))  # the simulating process's share
+    print(json.dumps({"measured": measured, "estimate": estimate}))
+""")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
+@pytest.mark.parametrize(("hires", "quarters", "replications"), [(100, 40, 3), (150, 20, 6)])
+def test_a_worker_estimate_is_within_a_factor_of_2_of_its_measured_peak(
+        hires, quarters, replications) -> None:
+    """One process simulating (the worker's share: models, garbage, a chunk's results),
+    scaled down from the issue's case: about 1,100 to 1,500 people per replication."""
+    done = subprocess.run([sys.executable, "-c", MEASURE, str(hires), str(quarters),
+                           str(replications), "1"],
+                          capture_output=True, text=True, check=True, timeout=120)
+    figures = json.loads(done.stdout)
+    assert figures["measured"] <= figures["estimate"] <= 2 * figures["measured"], figures
