@@ -145,12 +145,14 @@ def load_all(paths: Sequence[str], overrides: Sequence[str], replications: int |
 
 
 def guard_memory(scenarios: Sequence[Scenario], paths: Sequence[str], workers: int | None,
-                 scheduler: str | None = None) -> None:
-    """Refuse a run too big for this machine, counting the worker processes it will start
-    (none here when a Dask scheduler runs it)."""
+                 scheduler: str | None = None, allow_long: bool = False) -> None:
+    """Refuse a run too big for this machine's memory or too long for its patience
+    (unless `allow_long`), counting the worker processes it will start (none here when a
+    Dask scheduler runs it)."""
     local = 0 if scheduler else (default_workers() if workers is None else workers)
     for scenario, path in zip(scenarios, paths, strict=True):
-        check_memory(compile_plan(scenario), scenario.replications, path, workers=local)
+        check_memory(compile_plan(scenario), scenario.replications, path, workers=local,
+                     allow_long=allow_long)
 
 
 PROGRESS_AFTER_ENV = "SIMREV_PROGRESS_AFTER"  # seconds before the bar shows (default 1)
@@ -224,7 +226,7 @@ def stdout_console() -> Console:
 @debug_option
 def run(scenarios: tuple[str, ...], xlsx: bool, overrides: tuple[str, ...],
         replications: int | None, seed: int | None, out: str, workers: int | None,
-        scheduler: str | None, quiet: bool, debug: bool) -> None:
+        scheduler: str | None, quiet: bool, allow_long: bool, debug: bool) -> None:
     """Simulate each scenario, print a summary and write DIR/<name>/.
 
     \b
@@ -235,7 +237,7 @@ def run(scenarios: tuple[str, ...], xlsx: bool, overrides: tuple[str, ...],
     out_dir = check_out_dir(out)
     for scenario in loaded:  # refuse before simulating, not minutes later
         check_replaceable(out_dir, scenario.name, "run")
-    guard_memory(loaded, scenarios, workers, scheduler)
+    guard_memory(loaded, scenarios, workers, scheduler, allow_long)
     console = stdout_console()
     for scenario in loaded:
         reporter = progress_for(scenario.replications, scenario.name, quiet)
@@ -316,7 +318,8 @@ def unique_names(scenarios: list[Scenario]) -> list[Scenario]:
 @debug_option
 def compare(scenarios: tuple[str, ...], vary: str | None, xlsx: bool,
             overrides: tuple[str, ...], replications: int | None, seed: int | None, out: str,
-            workers: int | None, scheduler: str | None, quiet: bool, debug: bool) -> None:
+            workers: int | None, scheduler: str | None, quiet: bool, allow_long: bool,
+            debug: bool) -> None:
     """Simulate scenarios with common random numbers; report paired differences vs BASE.
 
     Every scenario runs with BASE's seed and replications, so replication r of each sees
@@ -342,7 +345,7 @@ def compare(scenarios: tuple[str, ...], vary: str | None, xlsx: bool,
     base = loaded[0]
     loaded = [s.model_copy(update={"seed": base.seed, "replications": base.replications})
               for s in loaded]
-    guard_memory(loaded, paths, workers, scheduler)
+    guard_memory(loaded, paths, workers, scheduler, allow_long)
     reporter = progress_for(base.replications * len(loaded), "compare", quiet)
     try:
         results = api.run_compared(loaded, workers=workers, progress=reporter,

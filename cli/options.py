@@ -35,6 +35,8 @@ def run_options(command: Callable) -> Callable:
                      help="Run on a Dask distributed scheduler, e.g. tcp://host:8786 "
                           f"(or set {SCHEDULER_ENV}); needs pip install 'simrev[dask]'."),
         click.option("--quiet", is_flag=True, help="Print nothing but errors."),
+        click.option("--allow-long", is_flag=True,
+                     help="Run even when the estimate says it takes over ten minutes here."),
     ]):
         command = option(command)
     return command

@@ -82,21 +82,30 @@ def load(
     return load_scenario(path, overrides, replications=replications, seed=seed)
 
 
+def _local(workers: int | None, scheduler: str | None) -> int | None:
+    """Worker processes a run starts here: none on a Dask cluster."""
+    return 0 if scheduler else workers
+
+
 def run(
     scenario: Scenario,
     *,
     workers: int | None = 1,
     progress: Callable[[int], None] | None = None,
     scheduler: str | None = None,
+    allow_long: bool = False,
 ) -> RunResult:
     """Simulate every replication of `scenario` (workers None = all cores).
 
     `scheduler` names a Dask distributed scheduler to run on instead of local processes.
+    A run estimated to take more than about ten minutes here is refused unless
+    `allow_long`.
     """
     _check_scenario(scenario)
     _check_run_options(workers, progress, scheduler)
     plan = compile_plan(scenario)
-    check_memory(plan, scenario.replications)
+    check_memory(plan, scenario.replications, workers=_local(workers, scheduler),
+                 allow_long=allow_long)
     raw, sellers = run_plan(plan, scenario.replications, workers, progress, scheduler)
     return build_result(scenario, plan, raw, sellers)
 
@@ -107,6 +116,7 @@ def run_compared(
     workers: int | None = 1,
     progress: Callable[[int], None] | None = None,
     scheduler: str | None = None,
+    allow_long: bool = False,
 ) -> list[RunResult]:
     """Simulate scenarios for a paired comparison: the first is the base.
 
@@ -125,7 +135,8 @@ def run_compared(
     ]
     plans = [compile_plan(s) for s in aligned]
     for plan in plans:
-        check_memory(plan, base.replications)
+        check_memory(plan, base.replications, workers=_local(workers, scheduler),
+                     allow_long=allow_long)
     results = []
     for scenario, plan in zip(aligned, plans, strict=True):
         raw, sellers = run_plan(plan, scenario.replications, workers, progress, scheduler)

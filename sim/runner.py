@@ -456,7 +456,36 @@ def available_bytes() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
-MAX_OPPORTUNITIES = 2e9  # about an hour of work on two cores: surely a typo, not a plan
+# The time guard: seconds one replication takes on this machine kind (2 cores, CPython),
+# fitted on measured runs (benchmarks/README.md, "What a replication costs"): a fixed part,
+# each opportunity, each head-month, and a slowdown for very large teams (the collector and
+# caches: 10,000 sellers cost ~25x per seller what 25 do). Conservative by about 25%.
+SECONDS_FIXED = 5e-3
+SECONDS_PER_OPPORTUNITY = 6e-6
+SECONDS_PER_HEAD_MONTH = 7e-6
+LARGE_TEAM = 1000  # people: beyond this, each costs (people / LARGE_TEAM) ** 0.42 more
+MAX_RUN_SECONDS = 600  # about ten minutes: longer needs --allow-long
+
+
+def estimate_seconds(plan: Plan, replications: int, workers: int | None = 1) -> float:
+    """Wall time a run takes here, roughly: per replication from its opportunities and
+    head-months (warm-up included), over the worker processes that run at once."""
+    people = sum(people_ever(plan).values())
+    months = plan.months + plan.warm_months
+    per_replication = SECONDS_FIXED + (
+        SECONDS_PER_OPPORTUNITY * expected_opportunities(plan)
+        + SECONDS_PER_HEAD_MONTH * people * months
+    ) * max(1.0, people / LARGE_TEAM) ** 0.42
+    parallel = min(max(1, workers or 1), default_workers(), max(1, -(-replications // CHUNK)))
+    return per_replication * replications / parallel
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} minutes"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.0f} hours"
+    return f"{seconds / 86400:,.0f} days"
 
 
 def expected_opportunities(plan: Plan) -> float:
@@ -477,10 +506,10 @@ def expected_opportunities(plan: Plan) -> float:
 
 
 def check_memory(plan: Plan, replications: int, file: str | None = None,
-                 workers: int | None = 1) -> None:
-    """Refuse, before any work, a run whose size would exhaust this machine's memory
-    (or its patience: more than `MAX_OPPORTUNITIES` simulated opportunities). `workers`
-    as for `run_plan` (None = all cores; 0 = none here, the run is on a Dask cluster)."""
+                 workers: int | None = 1, allow_long: bool = False) -> None:
+    """Refuse, before any work, a run whose size would exhaust this machine's memory, or
+    (unless `allow_long`) take more than about ten minutes here. `workers` as for
+    `run_plan` (None = all cores; 0 = none here, the run is on a Dask cluster)."""
     workers = default_workers() if workers is None else workers
     need = estimate_bytes(plan, replications, workers)
     have = available_bytes()
@@ -499,10 +528,14 @@ def check_memory(plan: Plan, replications: int, file: str | None = None,
             f"{have / 2**30:.1f} GiB is available; expected at most about {fit:,} "
             "replications (use --replications)",
         )
-    work = expected_opportunities(plan) * replications
-    if work > MAX_OPPORTUNITIES:
+    if allow_long or workers == 0:  # on a cluster, its size is its owner's to judge
+        return
+    seconds = estimate_seconds(plan, replications, workers)
+    if seconds > MAX_RUN_SECONDS:
+        per = seconds * min(max(1, workers), default_workers()) / replications
         raise ScenarioError(
             file, "replications", replications,
-            f"a run this size would simulate about {work:.2g} opportunities (hours of work); "
-            "expected fewer replications, or check the pipeline rates for a typo",
+            f"this run would take about {_duration(seconds)} on this machine (about "
+            f"{per:.2g} s a replication); expected a run of at most about ten minutes "
+            "(fewer replications or a smaller team), or --allow-long to run it anyway",
         )

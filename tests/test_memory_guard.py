@@ -47,9 +47,9 @@ def test_workers_count_not_cores(monkeypatch) -> None:
     plan = issue_plan(replications=100)
     monkeypatch.setattr(sim.runner, "available_bytes", lambda: 8 * GiB)
     monkeypatch.setattr(sim.runner, "default_workers", lambda: 2)
-    check_memory(plan, 100, workers=2)  # fits 8 GiB: two models of about 1 GB
+    check_memory(plan, 100, workers=2, allow_long=True)  # fits 8 GiB: two models of ~1 GB
     with pytest.raises(ScenarioError, match="GiB of memory"):
-        check_memory(plan, 100, workers=40)
+        check_memory(plan, 100, workers=40, allow_long=True)
 
 
 MEASURE = textwrap.dedent("""
@@ -87,3 +87,49 @@ def test_a_worker_estimate_is_within_a_factor_of_2_of_its_measured_peak(
                           capture_output=True, text=True, check=True, timeout=120)
     figures = json.loads(done.stdout)
     assert figures["measured"] <= figures["estimate"] <= 2 * figures["measured"], figures
+
+
+# ---- the time guard ---------------------------------------------------------------------
+
+def test_the_time_estimate_grows_with_opportunities_head_months_and_replications() -> None:
+    from sim.runner import estimate_seconds
+
+    base = compile_plan(load("scenarios/base.yaml"))
+    bigger = compile_plan(load("scenarios/base.yaml", ["roles.ae.headcount=200"]))
+    busier = compile_plan(load("scenarios/base.yaml", ["roles.ae.opps_per_month=40"]))
+    one = estimate_seconds(base, 1_000, 1)
+    assert estimate_seconds(base, 2_000, 1) == pytest.approx(2 * one)
+    assert estimate_seconds(base, 1_000, 2) == pytest.approx(one / 2)  # two cores here
+    assert estimate_seconds(bigger, 1_000, 1) > 3 * one
+    assert estimate_seconds(busier, 1_000, 1) > 2 * one
+
+
+def test_a_run_of_more_than_ten_minutes_is_refused_with_its_estimate() -> None:
+    huge = compile_plan(load("scenarios/base.yaml", ["roles.ae.headcount=100000"]))
+    with pytest.raises(ScenarioError) as info:
+        check_memory(huge, 1, "base.yaml", workers=1)
+    message = str(info.value)
+    assert "minutes on this machine" in message and "--allow-long" in message
+    check_memory(huge, 1, "base.yaml", workers=1, allow_long=True)  # asked for: allowed
+    check_memory(huge, 1, "base.yaml", workers=0)  # on a Dask cluster: its owner's call
+
+
+def test_the_command_refuses_a_long_run_in_one_line_and_passes_allow_long(
+    tmp_path, monkeypatch
+) -> None:
+    from click.testing import CliRunner
+
+    from cli import main as cli_main
+
+    args = ["run", "scenarios/base.yaml", "--set", "roles.ae.headcount=100000",
+            "--replications", "1", "--out", str(tmp_path / "out")]
+    result = CliRunner().invoke(cli_main.main, args)
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.stderr
+    out = tmp_path / "out"
+    assert "--allow-long" in result.stderr and not (out.exists() and any(out.iterdir()))
+    seen = []
+    monkeypatch.setattr(cli_main, "check_memory",
+                        lambda *a, **k: seen.append(k["allow_long"]) or (_ for _ in ()).throw(
+                            ScenarioError(None, "x", 1, "stop here")))
+    CliRunner().invoke(cli_main.main, [*args, "--allow-long"])
+    assert seen == [True]
