@@ -36,7 +36,7 @@ SCENARIO = "scenarios/base.yaml"
 
 def run_command(out: Path, replications: int) -> list[str]:
     return [sys.executable, "-m", "cli", "run", SCENARIO, "--workers", "2", "--replications",
-            str(replications), "--out", str(out), "--quiet"]
+            str(replications), "--out", str(out), "--quiet", "--allow-long"]
 
 
 def digest(folder: Path) -> str | None:

@@ -242,7 +242,8 @@ def run(scenarios: tuple[str, ...], xlsx: bool, overrides: tuple[str, ...],
     for scenario in loaded:
         reporter = progress_for(scenario.replications, scenario.name, quiet)
         try:
-            result = api.run(scenario, workers=workers, progress=reporter, scheduler=scheduler)
+            result = api.run(scenario, workers=workers, progress=reporter, scheduler=scheduler,
+                             allow_long=allow_long)
         finally:
             reporter.close()
         folder = write_run(result, out_dir, xlsx)
@@ -349,6 +350,7 @@ def compare(scenarios: tuple[str, ...], vary: str | None, xlsx: bool,
     reporter = progress_for(base.replications * len(loaded), "compare", quiet)
     try:
         results = api.run_compared(loaded, workers=workers, progress=reporter,
+                                   allow_long=allow_long,
                                    scheduler=scheduler)
     finally:
         reporter.close()

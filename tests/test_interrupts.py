@@ -51,7 +51,7 @@ def start_run(out: Path, workers: int = 2, replications: int = 100_000,
               scenario: str = "scenarios/base.yaml") -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "cli", "run", scenario, "--workers", str(workers),
-         "--replications", str(replications), "--out", str(out)],
+         "--replications", str(replications), "--out", str(out), "--allow-long"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

@@ -18,6 +18,7 @@ from sim.api import load, run
 from sim.outputs import MARKER, TEMP_PREFIX, write_run
 from sim.scenario import ScenarioError
 from tests.factories import scenario_dict
+from tests.test_interrupts import wait_under_way
 
 
 @pytest.fixture(scope="module")
@@ -72,9 +73,9 @@ def test_an_interrupted_run_exits_130_in_one_line_and_keeps_old_results(tmp_path
     for signum in (signal.SIGINT, signal.SIGTERM):
         process = subprocess.Popen(
             [sys.executable, "-m", "cli", "run", str(scenario), "--out", str(out),
-             "--replications", "100000", "--workers", "2"],
+             "--replications", "100000", "--workers", "2", "--allow-long"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(3.0)
+        wait_under_way(process)  # polls for its workers, no fixed sleep
         process.send_signal(signum)
         _, stderr = process.communicate(timeout=60)
         assert process.returncode == 130, stderr
