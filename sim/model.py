@@ -366,10 +366,13 @@ class Model:
             fraction = levers.phase_fraction(elapsed, program.phase_in_months)
             if elapsed == 0:
                 program_cost += program.cost
-                if program.who == "bottom_quartile":
-                    self.cohorts[program.name] = _bottom_quartile(
-                        [h for h in heads if h.role.name == program.role]
-                    )
+            every = program.reselect_months
+            if program.who == "bottom_quartile" and (
+                elapsed == 0 or (every and elapsed % every == 0)
+            ):  # whoever is in the bottom quartile now, not a cohort that leaves over time
+                self.cohorts[program.name] = _bottom_quartile(
+                    [h for h in heads if h.role.name == program.role]
+                )
             program_cost += program.monthly_cost
             cohort = self.cohorts.get(program.name, set())
             self.month_programs.append((program, fraction, cohort))

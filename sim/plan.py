@@ -115,6 +115,7 @@ class ProgramPlan:
     seat_cost_per_month: float
     role: str | None
     who: str
+    reselect_months: int  # bottom_quartile chosen again this often (0: once)
     effects: dict[str, float]
     phase_in_months: int
 
@@ -213,6 +214,7 @@ def compile_plan(scenario: Scenario) -> Plan:
             seat_cost_per_month=p.seat_cost_per_month,
             role=p.targets.role if p.targets else None,
             who=p.targets.who if p.targets else "all",
+            reselect_months=p.targets.reselect_months if p.targets else 0,
             effects=dict(p.effects),
             phase_in_months=p.phase_in_months,
         )

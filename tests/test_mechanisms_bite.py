@@ -299,3 +299,24 @@ def test_revenue_accrues_each_won_deal_for_the_rest_of_its_month() -> None:
     extra = series(raw, p, "revenue") - start * MONTH_DAYS / YEAR_DAYS
     half_month = series(raw, p, "bookings") * MONTH_DAYS / 2 / YEAR_DAYS
     assert_mean((extra - half_month).mean(axis=1), 0.0)
+
+
+@pytest.mark.parametrize("reselect", [3, 0])
+def test_bottom_quartile_is_chosen_again_each_quarter_unless_fixed(reselect: int) -> None:
+    """Seats bought for the bottom quartile: whoever is in it at each quarter's start
+    (2 of 8), or, with reselect_months 0, a cohort chosen once that thins as it leaves."""
+    p = plan(replications=40, quarters=4,
+             roles={"ae": {"headcount": 8, "attrition": 0.9, "skill_sigma": 0.5,
+                           "opps_per_month": 0}},
+             programs={"q": {"start": "2027-01", "seat_cost_per_month": 1,
+                             "targets": {"role": "ae", "who": "bottom_quartile",
+                                         "reselect_months": reselect}}})
+    raw, _ = run_plan(p, 40)
+    seats = series(raw, p, "cost_programs")  # one per targeted head at each month's start
+    quarter_starts = seats[:, ::3]
+    if reselect:
+        assert (quarter_starts == 2).all()
+    else:
+        assert seats[:, 0].tolist() == [2] * 40
+        # a member stays a year with probability exp(-0.9) = 0.41 (backfills are new people)
+        assert_mean(seats[:, 11], 2 * np.exp(-0.9 * 11 / 12))

@@ -350,6 +350,9 @@ class Targets(Strict):
 
     role: str = Field(description="the role it acts on (without targets: every head)")
     who: Who = Field("all", description="which of its heads")
+    reselect_months: _whole(0, MAX_MONTHS) = Field(  # type: ignore[valid-type]
+        3, description="bottom_quartile: the quartile is chosen again every this many "
+        "months of the program (0: once, at its start)")
 
 
 class Program(Strict):
