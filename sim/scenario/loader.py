@@ -42,10 +42,10 @@ import yaml
 from pydantic import ValidationError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from sim.roles import KINDS
 from sim.scenario.checks import bad_text, did_you_mean, first_problem
 from sim.scenario.errors import MISSING, NOT_SHOWN, ScenarioError, Unquoted, format_path
 from sim.scenario.schema import (
-    KIND_KEYS,
     MONTH_PATTERN,
     NAME_PATTERN,
     KeyValueError,
@@ -570,8 +570,8 @@ def _unknown_key(node: dict[str, Any] | None, data: Any, key: Any, top: bool) ->
         return None
     hint_from = allowed
     kind = data.get("kind") if isinstance(data, dict) else None
-    if node.get("title") == "Role" and isinstance(kind, str) and kind in KIND_KEYS:
-        allowed = [k for k in allowed if k in KIND_KEYS[kind] | {"kind"}]
+    if node.get("title") == "Role" and isinstance(kind, str) and kind in KINDS:
+        allowed = [k for k in allowed if k in KINDS[kind].keys | {"kind"}]
         hint_from = [*allowed, *(k for k in hint_from if k not in allowed)]
     hint_from = [*hint_from, "extends"] if top else hint_from
     hint = did_you_mean(key, hint_from)
@@ -862,7 +862,7 @@ def scenario_to_yaml(scenario: Scenario) -> str:
     scenario."""
     data = scenario.model_dump(mode="python")
     for name, role in scenario.roles.items():
-        used = KIND_KEYS[role.kind] | {"kind"}
+        used = KINDS[role.kind].keys | {"kind"}
         data["roles"][name] = {k: v for k, v in data["roles"][name].items() if k in used}
     return yaml.dump(_plain(data), Dumper=_Dumper, sort_keys=False, allow_unicode=True,
                      default_flow_style=None, width=100)
