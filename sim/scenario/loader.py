@@ -2,28 +2,18 @@
 
 Every problem ends in one `ScenarioError` naming the file (and line where known), the key
 path (``roles.ae.ramp[2]``), the bad value and what was expected; nothing else escapes.
+`load_scenario` reads a regular file of at most `MAX_FILE_BYTES` (UTF-8) with PyYAML, walking
+its nodes to record each key path's line and to refuse duplicate keys, keys that YAML reads as
+anything but text and YAML 1.1's octal and base-60 numbers; follows `extends` (relative to
+the extending file, at most `MAX_EXTENDS` files, no cycles; mappings merge key by key, lists
+and scalars replace); applies `--set` (the path must exist in the JSON Schema), then
+`replications` / `seed`; refuses text that is not plain Unicode text, validates with the
+pydantic schema (unknown keys first, with a "did you mean" hint) and runs `checks.py`.
+Bounds and types in messages are read from the JSON Schema (`schema.model_schema`).
 
-Steps of `load_scenario`:
-
-1. read the file (a regular file of at most `MAX_FILE_BYTES`, UTF-8) and parse it with
-   PyYAML, walking its nodes first to record the line of every key path and to refuse
-   duplicate keys, keys that YAML reads as anything but text and YAML 1.1's octal and
-   base-60 numbers;
-2. follow `extends` (relative to the extending file, chains of at most `MAX_EXTENDS` files,
-   cycles rejected) and deep-merge: mappings merge key by key, lists and scalars replace;
-3. apply `--set KEY.PATH=VALUE` overrides (value parsed as YAML; the path must exist in the
-   scenario's JSON Schema), then `replications` / `seed`;
-4. refuse text that is not plain Unicode text, validate with the pydantic schema (unknown
-   keys first, with a "did you mean" hint) and run the cross-checks of `checks.py`.
-
-Bounds and types in messages are read from the JSON Schema (`schema.model_schema`), so a
-message says exactly what the schema accepts.
-
-What an error may show: a file that does not parse as a YAML mapping (not UTF-8, invalid
-YAML, empty, a single value or a list at the top) may be any file on the machine
-(`extends: /etc/shadow`), so its error names the path, the line and what was expected,
-never its contents (`NOT_SHOWN`). Once a file is a YAML mapping it is read as a scenario,
-and an error quotes the value at the bad key path, as the spec asks.
+A file that does not parse as a YAML mapping may be any file on the machine (`extends:
+/etc/shadow`), so its error names the path, the line and what was expected, never its
+contents (`NOT_SHOWN`). Once a file is a YAML mapping, an error quotes the bad value.
 """
 
 from __future__ import annotations
@@ -45,17 +35,11 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from sim.roles import KINDS
 from sim.scenario.checks import bad_text, did_you_mean, first_problem
 from sim.scenario.errors import MISSING, NOT_SHOWN, ScenarioError, Unquoted, format_path
-from sim.scenario.schema import (
-    MONTH_PATTERN,
-    NAME_PATTERN,
-    KeyValueError,
-    Scenario,
-    model_schema,
-)
+from sim.scenario.schema import MONTH_PATTERN, NAME_PATTERN, KeyValueError, Scenario, model_schema
 
 PathT = tuple[Any, ...]
-MAP_TAG, SEQ_TAG, MERGE_TAG = (f"tag:yaml.org,2002:{t}" for t in ("map", "seq", "merge"))
-INT_TAG, FLOAT_TAG = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+MAP_TAG, SEQ_TAG, MERGE_TAG, INT_TAG, FLOAT_TAG = (
+    f"tag:yaml.org,2002:{t}" for t in ("map", "seq", "merge", "int", "float"))
 # YAML 1.1 (PyYAML) reads `1e5` and `1.5e5` as strings; read them as numbers, as YAML 1.2 does.
 EXPONENT_FLOAT = re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$")
 MAX_NODES = 1_000_000  # guards against alias bombs
@@ -67,14 +51,18 @@ MAX_EXTENDS = 20
 # YAML 1.1 reads `010` as octal 8 and `1:30` as base-60 90: a planner never means either.
 OCTAL = re.compile(r"^[-+]?0[0-7_]+$")
 SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
+# What a path that is not a regular file is, by its file type.
+FILE_TYPES = {stat.S_IFDIR: "a directory", stat.S_IFCHR: "a character device",
+              stat.S_IFBLK: "a block device", stat.S_IFIFO: "a named pipe (FIFO)",
+              stat.S_IFSOCK: "a socket"}
 TOP_EXPECTED = "expected a mapping of scenario keys (name, start, segments, roles, ...)"
 TOP_KEYS = frozenset(Scenario.model_fields) | {"extends"}
 # An unknown top-level key is named only if it looks like a key someone typed; a file that
 # is a mapping by accident (`root:*:19000:0:::` in /etc/shadow) is not quoted.
 NAME_LIKE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 NOT_A_KEY = f"a key that is not a scenario key (not shown); {TOP_EXPECTED}"
-SET_EXAMPLE = "expected --set KEY.PATH=VALUE, e.g. --set roles.ae.headcount=25"
-VARY_EXAMPLE = "expected --vary KEY.PATH=V1,V2,..., e.g. --vary roles.ae.headcount=20,22,25"
+EXAMPLES = {"--set": "expected --set KEY.PATH=VALUE, e.g. --set roles.ae.headcount=25",
+            "--vary": "expected --vary KEY.PATH=V1,V2,..., e.g. --vary roles.ae.headcount=20,22,25"}
 SCHEMA = model_schema()
 # What a text must look like, in words, where its JSON Schema says it with a pattern or not
 # at all (a reference to another section).
@@ -86,6 +74,9 @@ LABELS = {
     ("Hire", "role"): "the name of a role",
     ("Targets", "role"): "the name of a role",
 }
+# What YAML made of a plain scalar, by its type, in words.
+READ_AS = {bool: "the boolean", int: "the number", float: "the number",
+           datetime.datetime: "the timestamp", datetime.date: "the date"}
 
 
 class Origin(NamedTuple):
@@ -143,18 +134,19 @@ class _Builder:
             if isinstance(node, MappingNode) and node.tag == MAP_TAG:
                 return self._mapping(node, path)
             if isinstance(node, SequenceNode) and node.tag == SEQ_TAG:
-                items = []
-                for i, item in enumerate(node.value):
-                    self.origins[(*path, i)] = Origin(self.file, item.start_mark.line + 1)
-                    items.append(self.build(item, (*path, i)))
-                return items
+                return [self._at((*path, i), item, item) for i, item in enumerate(node.value)]
             return self._construct(node, path)
         finally:
             self.active.discard(id(node))
 
+    def _at(self, path: PathT, line_node: Node, node: Node) -> Any:
+        """The value of `node` at `path`, which is recorded as set on `line_node`'s line."""
+        self.origins[path] = Origin(self.file, line_node.start_mark.line + 1)
+        return self.build(node, path)
+
     def _construct(self, node: Node, path: PathT) -> Any:
         if isinstance(node, ScalarNode) and node.tag in (INT_TAG, FLOAT_TAG):
-            _refuse_yaml11_number(node, path, self)
+            self._refuse_yaml11_number(node, path)
         try:
             return self.loader.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
@@ -164,18 +156,26 @@ class _Builder:
                 path, value, f"cannot read this value ({reason}); expected plain YAML data", node
             )
 
+    def _refuse_yaml11_number(self, node: ScalarNode, path: PathT) -> None:
+        """Refuse YAML 1.1's octal (`010` = 8) and base-60 (`1:30` = 90) numbers."""
+        text = node.value.replace("_", "")
+        if OCTAL.match(node.value) and text.lstrip("+-") != "0":
+            self.fail(path, node.value, "YAML 1.1 reads a number with a leading zero as octal "
+                      f"({int(text, 8)}); expected {text.lstrip('+-').lstrip('0') or '0'} "
+                      "without the leading zero, or quotes for text", node)
+        if SEXAGESIMAL.match(node.value):
+            self.fail(path, node.value, "YAML 1.1 reads a:b as a base-60 number "
+                      f"({self.loader.construct_object(node)}); expected a plain number, or "
+                      "quotes for text", node)
+
     def _key(self, key_node: Node, path: PathT) -> str:
         if not isinstance(key_node, ScalarNode):
             self.fail(path, "(complex key)", "expected a plain key (a name)", key_node)
         key = self._construct(key_node, path)
         if not isinstance(key, str):
             text = key_node.value
-            self.fail(
-                (*path, text), text,
-                f"this key reads as {_read_as(key)} in YAML; expected a name (text): "
-                f"write it in quotes, '{text}'",
-                key_node,
-            )
+            self.fail((*path, text), text, f"this key reads as {_read_as(key)} in YAML; "
+                      f"expected a name (text): write it in quotes, '{text}'", key_node)
         if self.document and not path and key not in TOP_KEYS and not NAME_LIKE.match(key):
             self.fail((), NOT_SHOWN, NOT_A_KEY, key_node)
         return key
@@ -200,10 +200,10 @@ class _Builder:
             self.fail(path, f"({exc.problem})", "a YAML merge key (<<) needs a mapping", node)
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            child = (*path, self._key(key_node, path))
-            _drop_under(self.origins, child)  # an own key overrides a merged-in value
-            self.origins[child] = Origin(self.file, key_node.start_mark.line + 1)
-            result[child[-1]] = self.build(value_node, child)
+            key = self._key(key_node, path)
+            if key in result:  # an own key overrides a merged-in value
+                _drop_under(self.origins, (*path, key))
+            result[key] = self._at((*path, key), key_node, value_node)
         return result
 
 
@@ -211,36 +211,10 @@ def _read_as(value: object) -> str:
     """What YAML made of a plain scalar, in words: `the boolean true`, `the date ...`."""
     if value is None:
         return "null (nothing)"
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, (int, float)):
-        return f"the number {value}"
-    if isinstance(value, datetime.datetime):
-        return f"the timestamp {value.isoformat()}"
-    if isinstance(value, datetime.date):
-        return f"the date {value.isoformat()}"
-    return f"a value of type {type(value).__name__}"
-
-
-def _refuse_yaml11_number(node: ScalarNode, path: PathT, builder: _Builder) -> None:
-    """Refuse YAML 1.1's octal (`010` = 8) and base-60 (`1:30` = 90) numbers."""
-    text = node.value.replace("_", "")
-    if OCTAL.match(node.value) and text.lstrip("+-") != "0":
-        value = int(text, 8) if text.lstrip("+-0") else 0
-        plain = text.lstrip("+-").lstrip("0") or "0"
-        builder.fail(
-            path, node.value,
-            f"YAML 1.1 reads a number with a leading zero as octal ({value}); expected "
-            f"{plain} without the leading zero, or quotes for text",
-            node,
-        )
-    if SEXAGESIMAL.match(node.value):
-        builder.fail(
-            path, node.value,
-            f"YAML 1.1 reads a:b as a base-60 number ({builder.loader.construct_object(node)});"
-            " expected a plain number, or quotes for text",
-            node,
-        )
+    if type(value) not in READ_AS:
+        return f"a value of type {type(value).__name__}"
+    text = value.isoformat() if isinstance(value, datetime.date) else str(value).lower()
+    return f"{READ_AS[type(value)]} {text}"
 
 
 def _without_content(problem: str) -> str:
@@ -271,8 +245,7 @@ def _parse_yaml(text: str, file: str, document: bool = False) -> tuple[Any, Orig
             raise ScenarioError(file, "", NOT_SHOWN, f"the top level is {what}; {TOP_EXPECTED}",
                                 node.start_mark.line + 1)
         builder = _Builder(loader, file, document)
-        data = builder.build(node, ())
-        builder.origins[()] = Origin(file, node.start_mark.line + 1)
+        data = builder._at((), node, node)
         return data, builder.origins
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -335,15 +308,13 @@ def _real(path: Path) -> Path:
 
 def _not_regular(mode: int) -> str | None:
     """What a file that is not a regular file is (`a directory`, ...), else None."""
-    kinds = ((stat.S_ISREG, None), (stat.S_ISDIR, "a directory"),
-             (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-             (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"))
-    return next((what for test, what in kinds if test(mode)), "not a regular file")
+    return None if stat.S_ISREG(mode) else FILE_TYPES.get(stat.S_IFMT(mode), "a special file")
 
 
-def _read_bytes(path: Path, blame: _Blame) -> bytes:
-    """The bytes of a regular file of at most `MAX_FILE_BYTES`; devices, pipes and
-    directories are refused before reading (or opening), and no more than the cap is read."""
+def _read(path: Path, file: str, blame: _Blame) -> tuple[dict[Any, Any], Origins]:
+    """A regular file of at most `MAX_FILE_BYTES`, UTF-8, that holds a YAML mapping; devices,
+    pipes and directories are refused before reading (or opening), and no more than the cap
+    is read. What cannot be read is blamed on `blame`, what does not parse on the file."""
     where = os.path.abspath(path)
     limit = f"at most {MAX_FILE_BYTES // (1 << 20)} MiB (a scenario is a few KB)"
     data = b""
@@ -361,35 +332,27 @@ def _read_bytes(path: Path, blame: _Blame) -> bytes:
     except FileNotFoundError:
         blame.fail(f"no such file ({where}); expected a scenario YAML file")
     except IsADirectoryError:
-        what = "a directory"
+        what = FILE_TYPES[stat.S_IFDIR]
     except PermissionError:
         blame.fail(f"cannot read {where} (permission denied); expected a readable scenario file")
     except OSError as exc:
         blame.fail(f"cannot read {where} ({exc.strerror or exc}); expected a scenario YAML file")
     except ValueError as exc:  # e.g. a NUL byte in the path
         blame.fail(f"not a usable path ({exc}); expected a scenario YAML file")
-    if what == "a directory":
-        blame.fail(f"{where} is a directory; expected a scenario YAML file")
     if what is not None:
-        blame.fail(f"{where} is {what}, not a regular file; expected a scenario YAML file")
+        what += "" if what == FILE_TYPES[stat.S_IFDIR] else ", not a regular file"
+        blame.fail(f"{where} is {what}; expected a scenario YAML file")
     if len(data) > MAX_FILE_BYTES:
         blame.fail(f"{where} holds more than {MAX_FILE_BYTES:,} bytes; expected a scenario "
                    f"file of {limit}")
-    return data
-
-
-def _read_mapping(path: Path, file: str, blame: _Blame) -> tuple[dict[Any, Any], Origins]:
-    data = _read_bytes(path, blame)
     try:
-        text = data.decode("utf-8-sig")
+        parsed, origins = _parse_yaml(data.decode("utf-8-sig"), file, document=True)
     except UnicodeDecodeError as exc:
         raise ScenarioError(
             file, "", NOT_SHOWN,
             "the file is not UTF-8 text; expected a UTF-8 YAML file" + blame.reached(),
             exc.object[: exc.start].count(b"\n") + 1,
         ) from None
-    try:
-        parsed, origins = _parse_yaml(text, file, document=True)
     except ScenarioError as exc:
         if exc.key_path or not blame.reached():
             raise
@@ -404,10 +367,9 @@ def _read_mapping(path: Path, file: str, blame: _Blame) -> tuple[dict[Any, Any],
 def _load_chain(
     path: Path, file: str, chain: list[tuple[Path, str]], blame: _Blame
 ) -> tuple[dict[Any, Any], Origins]:
-    data, origins = _read_mapping(path, file, blame)
-    if "extends" not in data:
-        return data, origins
-    parent_ref = data.pop("extends")
+    """The file merged over the files it `extends`, with the origin of each key path."""
+    data, origins = _read(path, file, blame)
+    parent_ref = data.pop("extends", None)
     line = origins.get(("extends",), Origin(file)).line
     _drop_under(origins, ("extends",))
     if parent_ref is None:
@@ -471,11 +433,11 @@ def _members(node: dict[str, Any]) -> list[dict[str, Any]]:
     return [_deref(m) for m in node.get("anyOf", node.get("oneOf", [])) if m.get("type") != "null"]
 
 
-def _form(node: dict[str, Any], data: Any) -> dict[str, Any]:
+def _form(node: dict[str, Any] | None, data: Any) -> dict[str, Any]:
     """The form of a union that fits `data`'s shape (a list, a mapping or a scalar)."""
-    members = _members(_deref(node))
+    members = _members(_deref(node)) if node is not None else []
     if not members:
-        return _deref(node)
+        return _deref(node) if node is not None else {}
     shape = "array" if isinstance(data, list) else "object" if isinstance(data, dict) else None
     scalars = [m for m in members if m.get("type") not in ("array", "object")]
     return next((m for m in members if m.get("type") == shape), (scalars or members)[0])
@@ -483,8 +445,6 @@ def _form(node: dict[str, Any], data: Any) -> dict[str, Any]:
 
 def _child(node: dict[str, Any] | None, key: Any) -> dict[str, Any] | None:
     """The schema at `key` (a name or an index) inside `node`; None if there is none."""
-    if node is None:
-        return None
     node = _form(node, [] if isinstance(key, int) else {})
     if key in node.get("properties", {}):
         label = LABELS.get((node.get("title"), key))
@@ -496,15 +456,22 @@ def _child(node: dict[str, Any] | None, key: Any) -> dict[str, Any] | None:
     return node["items"] if "items" in node and isinstance(key, int) else None
 
 
-def _schema_at(path: PathT) -> dict[str, Any] | None:
-    node: dict[str, Any] | None = SCHEMA
-    for key in path:
-        node = _child(node, key)
-    return node
+# Each bound of a number in a JSON Schema: its bracket in a range, its sign on its own.
+BOUNDS = {"minimum": ("[", ">="), "exclusiveMinimum": ("(", ">"),
+          "maximum": ("]", "<="), "exclusiveMaximum": (")", "<")}
 
 
 def _fmt_num(x: float) -> str:
     return f"{x:_}" if float(x).is_integer() and abs(x) >= 1e6 else f"{x:g}"
+
+
+def _range(node: dict[str, Any]) -> str:
+    """` in [0, 1]`, ` >= 0`, ` < 1`, or '' for a number without bounds."""
+    low, high = ([(BOUNDS[k], node[k]) for k in keys if k in node][:1]
+                 for keys in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")))
+    if low and high:
+        return f" in {low[0][0][0]}{_fmt_num(low[0][1])}, {_fmt_num(high[0][1])}{high[0][0][0]}"
+    return "".join(f" {sign} {_fmt_num(value)}" for (_, sign), value in low + high)
 
 
 def describe(node: dict[str, Any], plural: bool = False) -> str:
@@ -516,10 +483,8 @@ def describe(node: dict[str, Any], plural: bool = False) -> str:
     members = _members(node)
     if any(set(m.get("properties", {})) == {"mean", "cv"} for m in members):
         return "numbers or {mean, cv} mappings" if plural else "a number or {mean, cv}"
-    if len(members) > 1:
-        return " or ".join(describe(m, plural) for m in members)
     if members:
-        return describe(members[0], plural)
+        return " or ".join(describe(m, plural) for m in members)
     if "enum" in node:
         return "one of " + ", ".join(str(v) for v in node["enum"])
     kind = node.get("type")
@@ -527,10 +492,9 @@ def describe(node: dict[str, Any], plural: bool = False) -> str:
         size = "a non-empty list" if node.get("minItems") else "a list"
         return f"{size} of {describe(node['items'], plural=True)}"
     if kind == "object" and "properties" in node:
-        keys = list(node["properties"])
-        if len(keys) <= 3:
-            return f"mappings with keys {', '.join(keys)}" if plural else \
-                f"a mapping with keys {', '.join(keys)}"
+        keys = ", ".join(node["properties"])
+        if len(node["properties"]) <= 3:
+            return f"mappings with keys {keys}" if plural else f"a mapping with keys {keys}"
         what = node["title"].lower()
         return f"{what} settings" if plural else f"a mapping of {what} settings"
     if kind == "object":
@@ -538,33 +502,16 @@ def describe(node: dict[str, Any], plural: bool = False) -> str:
         keys = f"levers ({', '.join(names)})" if names else "names"
         size = "a non-empty mapping" if node.get("minProperties") else "a mapping"
         return f"{size} of {keys} to {describe(node['additionalProperties'], plural=True)}"
-    if kind == "boolean":
-        return "true or false"
-    if kind == "string":
-        return "texts" if plural else "text"
     if kind in ("integer", "number"):
         noun = "whole number" if kind == "integer" else "number"
         return (f"{noun}s" if plural else f"a {noun}") + _range(node)
-    return "a value"
-
-
-def _range(node: dict[str, Any]) -> str:
-    low = next(((b, node[k]) for k, b in (("minimum", "["), ("exclusiveMinimum", "("))
-                if k in node), None)
-    high = next(((b, node[k]) for k, b in (("maximum", "]"), ("exclusiveMaximum", ")"))
-                 if k in node), None)
-    if low and high:
-        return f" in {low[0]}{_fmt_num(low[1])}, {_fmt_num(high[1])}{high[0]}"
-    if low:
-        return f" {'>=' if low[0] == '[' else '>'} {_fmt_num(low[1])}"
-    if high:
-        return f" {'<=' if high[0] == ']' else '<'} {_fmt_num(high[1])}"
-    return ""
+    words = {"boolean": ("true or false",) * 2, "string": ("text", "texts")}
+    return words[kind][plural] if kind in words else "a value"
 
 
 def _unknown_key(node: dict[str, Any] | None, data: Any, key: Any, top: bool) -> str | None:
     """Why `key` cannot be in the mapping `data` of schema `node` (with a hint), or None."""
-    node = _form(node, {}) if node is not None else {}
+    node = _form(node, {})
     allowed = node.get("propertyNames", {}).get("enum") or list(node.get("properties", {}))
     if not allowed or key in allowed:
         return None
@@ -573,8 +520,7 @@ def _unknown_key(node: dict[str, Any] | None, data: Any, key: Any, top: bool) ->
     if node.get("title") == "Role" and isinstance(kind, str) and kind in KINDS:
         allowed = [k for k in allowed if k in KINDS[kind].keys | {"kind"}]
         hint_from = [*allowed, *(k for k in hint_from if k not in allowed)]
-    hint_from = [*hint_from, "extends"] if top else hint_from
-    hint = did_you_mean(key, hint_from)
+    hint = did_you_mean(key, [*hint_from, "extends"] if top else hint_from)
     return f"unknown key '{key}'{hint or '; expected one of: ' + ', '.join(allowed)}"
 
 
@@ -618,18 +564,18 @@ def _from_validation(
     errors = exc.errors(include_url=False)
     first = next((e for e in errors if e["type"] == "extra_forbidden" or "[key]" in e["loc"]),
                  errors[0])
+    kind, loc, ctx = first["type"], first["loc"], first.get("ctx") or {}
     path: PathT = ()
     node: dict[str, Any] | None = SCHEMA
-    loc = first["loc"]
+    parent = node
     for i, part in enumerate(loc):  # the loc without `[key]` and union tags (JSON types)
         tagged = [m for m in _tagged_forms(node) if m.get("type") == part] if node else []
         if tagged:  # an error in the value itself describes every form of the union
             node = tagged[0] if i < len(loc) - 1 else node
         elif part != "[key]":
-            node, path = _child(node, part), (*path, part)
-    value, kind = _lookup(raw, path), first["type"]
+            parent, node, path = node, _child(node, part), (*path, part)
+    value = _lookup(raw, path)
     if kind == "extra_forbidden" or "[key]" in loc:
-        parent = _schema_at(path[:-1])
         message = _unknown_key(parent, _lookup(raw, path[:-1]), path[-1], len(path) == 1)
         if len(path) == 1:
             # An unknown top-level key may mean the file is not a scenario at all (`extends:
@@ -639,18 +585,17 @@ def _from_validation(
                 path, message = (), NOT_A_KEY
         return _error_at(path, value, message or f"unknown key '{path[-1]}'", origins, top)
     if kind in ("value_error", "assertion_error"):
-        error = (first.get("ctx") or {}).get("error")
+        error = ctx.get("error")
         if isinstance(error, KeyValueError):
             path = (*path, error.key)
             value = _lookup(raw, path)
-        message = str(error) if error is not None else first["msg"]
-        return _error_at(path, value, message, origins, top)
+        return _error_at(path, value, str(error) if error is not None else first["msg"], origins, top)
     what = describe(node) if node is not None else first["msg"]
     if kind == "missing":
         return _error_at(path, MISSING, f"required key is missing; expected {what}", origins, top)
     if kind == "string_too_long":
-        limit = (first.get("ctx") or {}).get("max_length")
-        return _error_at(path, value, f"expected at most {limit} characters", origins, top)
+        return _error_at(path, value, f"expected at most {ctx.get('max_length')} characters",
+                         origins, top)
     value = first.get("input") if value is MISSING else value
     hint = did_you_mean(value, [str(v) for v in node["enum"]]) if node and "enum" in node else ""
     return _error_at(path, value, f"expected {what}{hint}", origins, top)
@@ -660,7 +605,7 @@ def _from_validation(
 # --set overrides
 
 
-class _Unset(list):  # type: ignore[type-arg]
+class _Unset(list[Any]):
     """Stands for a list that the scenario does not set (it has no items to override)."""
 
 
@@ -679,7 +624,7 @@ def _apply_set(
     raw: dict[Any, Any], origins: Origins, override: str, top: str, option: str = "--set"
 ) -> None:
     """Apply one `KEY.PATH=VALUE`; errors name `option` (`--set`, or `--vary` in a sweep)."""
-    example = SET_EXAMPLE if option == "--set" else VARY_EXAMPLE
+    example = EXAMPLES[option]
     if not isinstance(override, str):
         raise ScenarioError(top, "", override, f"{option}: not text; {example}")
     if "=" not in override:
@@ -702,7 +647,7 @@ def _apply_set(
     created: PathT | None = None  # the first key this override creates
     for i, part in enumerate(path):
         here, at = format_path(path[:i]), path[: i + 1]
-        form = _form(node, container) if node is not None else {}
+        form = _form(node, container)
         if form.get("type") == "object":
             if not isinstance(container, dict):
                 fail(path[:i], f"{here or 'the scenario'} is not a mapping", container)
@@ -742,6 +687,10 @@ def _apply_set(
     origins[target] = Origin(top, None, f"{option} {override}")
 
 
+# --------------------------------------------------------------------------------------
+# Public API
+
+
 def _resolve(
     path: str | Path, overrides: Sequence[str] | None, vary: str | None = None
 ) -> tuple[dict[Any, Any], Origins, str]:
@@ -767,10 +716,6 @@ def _resolve(
     return raw, origins, file
 
 
-# --------------------------------------------------------------------------------------
-# Public API
-
-
 def resolve_raw(path: str | Path, overrides: Sequence[str] = ()) -> dict[str, Any]:
     """The scenario as a plain dict after `extends` and `--set`, before validation."""
     return _resolve(path, overrides)[0]
@@ -782,25 +727,14 @@ def load_scenario(
     *,
     replications: int | None = None,
     seed: int | None = None,
+    vary: str | None = None,
 ) -> Scenario:
     """Read, merge (`extends`, `--set`), validate and cross-check a scenario file.
 
-    Raises `ScenarioError` (one line: file, line, key path, value, expectation) for any
-    problem with the file or the overrides.
+    `vary` is one more `KEY.PATH=VALUE`, applied after `overrides`: one value of a `--vary`
+    sweep, whose errors name `--vary`. Raises `ScenarioError` (one line: file, line, key
+    path, value, expectation) for any problem with the file or the overrides.
     """
-    return load_variant(path, None, overrides, replications=replications, seed=seed)
-
-
-def load_variant(
-    path: str | Path,
-    vary: str | None,
-    overrides: Sequence[str] = (),
-    *,
-    replications: int | None = None,
-    seed: int | None = None,
-) -> Scenario:
-    """`load_scenario` with one more `KEY.PATH=VALUE` applied after `overrides`: one value
-    of a `--vary` sweep, whose errors name `--vary`."""
     raw, origins, top = _resolve(path, overrides, vary)
     for key, value in (("replications", replications), ("seed", seed)):
         if value is not None:
@@ -873,15 +807,3 @@ def scenario_hash(scenario: Scenario) -> str:
     payload = json.dumps(scenario.model_dump(mode="json"), sort_keys=True,
                          separators=(",", ":"), ensure_ascii=True, allow_nan=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
-__all__ = [
-    "Origin",
-    "describe",
-    "load_scenario",
-    "load_variant",
-    "resolve_raw",
-    "scenario_hash",
-    "scenario_to_yaml",
-    "validate_raw",
-]
