@@ -33,7 +33,7 @@ from pydantic import ValidationError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from sim.roles import KINDS
-from sim.scenario.checks import bad_text, did_you_mean, first_problem
+from sim.scenario.checks import bad_text, did_you_mean, problems
 from sim.scenario.errors import MISSING, NOT_SHOWN, ScenarioError, Unquoted, format_path
 from sim.scenario.schema import MONTH_PATTERN, NAME_PATTERN, KeyValueError, Scenario, model_schema
 
@@ -589,7 +589,8 @@ def _from_validation(
         if isinstance(error, KeyValueError):
             path = (*path, error.key)
             value = _lookup(raw, path)
-        return _error_at(path, value, str(error) if error is not None else first["msg"], origins, top)
+        message = str(error) if error is not None else first["msg"]
+        return _error_at(path, value, message, origins, top)
     what = describe(node) if node is not None else first["msg"]
     if kind == "missing":
         return _error_at(path, MISSING, f"required key is missing; expected {what}", origins, top)
@@ -757,7 +758,7 @@ def validate_raw(raw: dict[Any, Any], origins: Origins | None = None, file: str 
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
         raise _from_validation(exc, raw, origins, top) from None
-    problem = first_problem(scenario)
+    problem = next(problems(scenario), None)
     if problem is not None:
         written = _lookup(raw, problem.path)
         value = problem.value if written is MISSING or problem.key else written
