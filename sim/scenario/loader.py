@@ -24,7 +24,8 @@ import json
 import os
 import re
 import stat
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple, NoReturn
 
@@ -279,23 +280,7 @@ def _parse_yaml(text: str, file: str, document: bool = False) -> tuple[Any, Orig
 # --------------------------------------------------------------------------------------
 # Files and `extends`
 
-
-class _Blame(NamedTuple):
-    """Whom to blame when a file cannot be read: the file itself or an `extends` key."""
-
-    file: str
-    key: str
-    value: object
-    line: int | None
-
-    def fail(self, why: str) -> NoReturn:
-        raise ScenarioError(self.file, self.key, self.value, why, self.line) from None
-
-    def reached(self) -> str:
-        """` (extended by child.yaml:1)` for a file reached through `extends`, else ''."""
-        if self.key != "extends":
-            return ""
-        return f" (extended by {self.file}{'' if self.line is None else f':{self.line}'})"
+Blame = Callable[[str], ScenarioError]  # the error for a file that cannot be read, by why
 
 
 def _real(path: Path) -> Path:
@@ -306,88 +291,85 @@ def _real(path: Path) -> Path:
         return path
 
 
-def _not_regular(mode: int) -> str | None:
-    """What a file that is not a regular file is (`a directory`, ...), else None."""
-    return None if stat.S_ISREG(mode) else FILE_TYPES.get(stat.S_IFMT(mode), "a special file")
-
-
-def _read(path: Path, file: str, blame: _Blame) -> tuple[dict[Any, Any], Origins]:
+def _read(path: Path, file: str, blame: Blame, reached: str) -> tuple[dict[Any, Any], Origins]:
     """A regular file of at most `MAX_FILE_BYTES`, UTF-8, that holds a YAML mapping; devices,
     pipes and directories are refused before reading (or opening), and no more than the cap
-    is read. What cannot be read is blamed on `blame`, what does not parse on the file."""
+    is read. What cannot be read is blamed on `blame` (the file, or the `extends` that
+    `reached` it: `" (extended by child.yaml:1)"`), what does not parse on the file."""
     where = os.path.abspath(path)
     limit = f"at most {MAX_FILE_BYTES // (1 << 20)} MiB (a scenario is a few KB)"
     data = b""
     try:
-        what = _not_regular(os.stat(path).st_mode)
-        if what is None:
+        mode = os.stat(path).st_mode
+        if stat.S_ISREG(mode):
             # O_NONBLOCK: a FIFO swapped in after the stat must not block the open.
             with open(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as f:
                 info = os.fstat(f.fileno())
-                what = _not_regular(info.st_mode)
-                if what is None and info.st_size > MAX_FILE_BYTES:
-                    blame.fail(f"{where} holds {info.st_size:,} bytes; expected a scenario file "
-                               f"of {limit}")
-                data = f.read(MAX_FILE_BYTES + 1) if what is None else b""
+                mode = info.st_mode
+                if stat.S_ISREG(mode) and info.st_size > MAX_FILE_BYTES:
+                    raise blame(f"{where} holds {info.st_size:,} bytes; expected a scenario "
+                                f"file of {limit}")
+                data = f.read(MAX_FILE_BYTES + 1) if stat.S_ISREG(mode) else b""
     except FileNotFoundError:
-        blame.fail(f"no such file ({where}); expected a scenario YAML file")
+        raise blame(f"no such file ({where}); expected a scenario YAML file") from None
     except IsADirectoryError:
-        what = FILE_TYPES[stat.S_IFDIR]
+        mode = stat.S_IFDIR
     except PermissionError:
-        blame.fail(f"cannot read {where} (permission denied); expected a readable scenario file")
+        raise blame(f"cannot read {where} (permission denied); expected a readable scenario "
+                    "file") from None
     except OSError as exc:
-        blame.fail(f"cannot read {where} ({exc.strerror or exc}); expected a scenario YAML file")
+        raise blame(f"cannot read {where} ({exc.strerror or exc}); expected a scenario YAML "
+                    "file") from None
     except ValueError as exc:  # e.g. a NUL byte in the path
-        blame.fail(f"not a usable path ({exc}); expected a scenario YAML file")
-    if what is not None:
-        what += "" if what == FILE_TYPES[stat.S_IFDIR] else ", not a regular file"
-        blame.fail(f"{where} is {what}; expected a scenario YAML file")
+        raise blame(f"not a usable path ({exc}); expected a scenario YAML file") from None
+    if not stat.S_ISREG(mode):
+        what = FILE_TYPES.get(stat.S_IFMT(mode), "a special file")
+        raise blame(f"{where} is {what}{'' if stat.S_ISDIR(mode) else ', not a regular file'}; "
+                    "expected a scenario YAML file")
     if len(data) > MAX_FILE_BYTES:
-        blame.fail(f"{where} holds more than {MAX_FILE_BYTES:,} bytes; expected a scenario "
-                   f"file of {limit}")
+        raise blame(f"{where} holds more than {MAX_FILE_BYTES:,} bytes; expected a scenario "
+                    f"file of {limit}")
     try:
         parsed, origins = _parse_yaml(data.decode("utf-8-sig"), file, document=True)
     except UnicodeDecodeError as exc:
-        raise ScenarioError(
-            file, "", NOT_SHOWN,
-            "the file is not UTF-8 text; expected a UTF-8 YAML file" + blame.reached(),
-            exc.object[: exc.start].count(b"\n") + 1,
-        ) from None
+        raise ScenarioError(file, "", NOT_SHOWN, "the file is not UTF-8 text; expected a UTF-8 "
+                            f"YAML file{reached}", exc.object[: exc.start].count(b"\n") + 1
+                            ) from None
     except ScenarioError as exc:
-        if exc.key_path or not blame.reached():
+        if exc.key_path or not reached:
             raise
-        raise ScenarioError(exc.file, exc.key_path, exc.value, exc.expected + blame.reached(),
+        raise ScenarioError(exc.file, exc.key_path, exc.value, exc.expected + reached,
                             exc.line) from None
     if parsed is None:
         raise ScenarioError(file, "", Unquoted("empty"),
-                            f"the file holds no YAML data; {TOP_EXPECTED}" + blame.reached())
+                            f"the file holds no YAML data; {TOP_EXPECTED}{reached}")
     return parsed, origins
 
 
-def _load_chain(
-    path: Path, file: str, chain: list[tuple[Path, str]], blame: _Blame
-) -> tuple[dict[Any, Any], Origins]:
+def _load_chain(path: Path, file: str, chain: list[tuple[Path, str]], blame: Blame,
+                reached: str = "") -> tuple[dict[Any, Any], Origins]:
     """The file merged over the files it `extends`, with the origin of each key path."""
-    data, origins = _read(path, file, blame)
+    data, origins = _read(path, file, blame, reached)
     parent_ref = data.pop("extends", None)
     line = origins.get(("extends",), Origin(file)).line
     _drop_under(origins, ("extends",))
     if parent_ref is None:
         return data, origins
-    here = _Blame(file, "extends", parent_ref, line)
+    here = partial(ScenarioError, file, "extends", parent_ref, line=line)
     if not isinstance(parent_ref, str) or not parent_ref.strip():
-        here.fail("expected the path of another scenario file, relative to this one")
+        raise here("expected the path of another scenario file, relative to this one")
     parent_path = path.parent / parent_ref
     parent_file = os.path.normpath(os.path.join(os.path.dirname(file), parent_ref))
     key = _real(parent_path)
     if key in (p for p, _ in chain):
         names = " -> ".join([f for _, f in chain] + [parent_file])
-        here.fail(f"extends cycle: {names}; expected a chain of files that ends in one "
-                  "without extends")
+        raise here(f"extends cycle: {names}; expected a chain of files that ends in one "
+                   "without extends")
     if len(chain) >= MAX_EXTENDS:
-        here.fail(f"the extends chain that starts at {chain[0][1]} goes on past {MAX_EXTENDS} "
-                  f"files; expected at most {MAX_EXTENDS} files in a chain")
-    parent, merged = _load_chain(parent_path, parent_file, [*chain, (key, parent_file)], here)
+        raise here(f"the extends chain that starts at {chain[0][1]} goes on past {MAX_EXTENDS} "
+                   f"files; expected at most {MAX_EXTENDS} files in a chain")
+    parent, merged = _load_chain(parent_path, parent_file, [*chain, (key, parent_file)], here,
+                                 f" (extended by {file}{'' if line is None else f':{line}'})")
 
     def merge(left: dict[Any, Any], right: dict[Any, Any], path: PathT) -> dict[Any, Any]:
         """Deep-merge: mappings merge key by key, anything else replaces."""
@@ -706,9 +688,8 @@ def _resolve(
             'expected a list of "KEY.PATH=VALUE" texts, e.g. ["roles.ae.headcount=25"]',
         )
     top = Path(file)
-    raw, origins = _load_chain(
-        top, file, [(_real(top), file)], _Blame(file, "", os.path.abspath(file), None)
-    )
+    blame = partial(ScenarioError, file, "", os.path.abspath(file))
+    raw, origins = _load_chain(top, file, [(_real(top), file)], blame)
     origins.setdefault((), Origin(file))
     for override in [overrides] if isinstance(overrides, str) else overrides or ():
         _apply_set(raw, origins, override, file)
