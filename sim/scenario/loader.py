@@ -1,19 +1,11 @@
 """Read a scenario: YAML with line numbers, `extends`, `--set`, validation, cross-checks.
 
-Every problem ends in one `ScenarioError` naming the file (and line where known), the key
-path (``roles.ae.ramp[2]``), the bad value and what was expected; nothing else escapes.
-`load_scenario` reads a regular file of at most `MAX_FILE_BYTES` (UTF-8) with PyYAML, walking
-its nodes to record each key path's line and to refuse duplicate keys, keys that YAML reads as
-anything but text and YAML 1.1's octal and base-60 numbers; follows `extends` (relative to
-the extending file, at most `MAX_EXTENDS` files, no cycles; mappings merge key by key, lists
-and scalars replace); applies `--set` (the path must exist in the JSON Schema), then
-`replications` / `seed`; refuses text that is not plain Unicode text, validates with the
-pydantic schema (unknown keys first, with a "did you mean" hint) and runs `checks.py`.
-Bounds and types in messages are read from the JSON Schema (`schema.model_schema`).
-
-A file that does not parse as a YAML mapping may be any file on the machine (`extends:
-/etc/shadow`), so its error names the path, the line and what was expected, never its
-contents (`NOT_SHOWN`). Once a file is a YAML mapping, an error quotes the bad value.
+Every problem ends in one `ScenarioError`: the file (and line where known), the key path
+(``roles.ae.ramp[2]``), the bad value and what was expected; nothing else escapes. Bounds and
+types in messages are read from the JSON Schema (`schema.model_schema`). A file that does not
+parse as a YAML mapping may be any file on the machine (`extends: /etc/shadow`), so its error
+names the path, the line and what was expected, never its contents (`NOT_SHOWN`); once a file
+is a YAML mapping, an error quotes the bad value.
 """
 
 from __future__ import annotations
@@ -91,8 +83,7 @@ class Origin(NamedTuple):
 Origins = dict[PathT, Origin]
 
 
-# --------------------------------------------------------------------------------------
-# YAML with duplicate-key detection and line numbers
+# YAML with duplicate-key detection and line numbers -----------------------------------------------
 
 
 class _Loader(yaml.SafeLoader):
@@ -253,10 +244,8 @@ def _parse_yaml(text: str, file: str, document: bool = False) -> tuple[Any, Orig
         problem = exc.problem or exc.context or "cannot parse"
         if exc.context and exc.problem:
             started = exc.context_mark
-            if started is not None and mark is not None and started.line != mark.line:
-                problem = f"{problem} ({exc.context} started on line {started.line + 1})"
-            else:
-                problem = f"{problem} ({exc.context})"
+            far = started is not None and mark is not None and started.line != mark.line
+            problem += f" ({exc.context}{f' started on line {started.line + 1}' if far else ''})"
         raise ScenarioError(
             file, "", NOT_SHOWN if document else "",
             f"invalid YAML: {_without_content(problem)}; expected a scenario file in YAML",
@@ -277,8 +266,7 @@ def _parse_yaml(text: str, file: str, document: bool = False) -> tuple[Any, Orig
             loader.dispose()
 
 
-# --------------------------------------------------------------------------------------
-# Files and `extends`
+# Files and `extends` ------------------------------------------------------------------------------
 
 Blame = Callable[[str], ScenarioError]  # the error for a file that cannot be read, by why
 
@@ -400,8 +388,7 @@ def _drop_under(origins: Origins, prefix: PathT) -> None:
         del origins[p]
 
 
-# --------------------------------------------------------------------------------------
-# The JSON Schema: navigation and descriptions in a planner's words
+# The JSON Schema: navigation and descriptions in a planner's words --------------------------------
 
 
 def _deref(node: dict[str, Any]) -> dict[str, Any]:
@@ -411,8 +398,9 @@ def _deref(node: dict[str, Any]) -> dict[str, Any]:
 
 
 def _members(node: dict[str, Any]) -> list[dict[str, Any]]:
-    """The forms of a union (`anyOf`, `oneOf`), less `null`; [] if `node` is no union."""
-    return [_deref(m) for m in node.get("anyOf", node.get("oneOf", [])) if m.get("type") != "null"]
+    """The forms of a union (`anyOf`, `oneOf`, nested), less `null`; [] if `node` is no union."""
+    forms = [_deref(m) for m in node.get("anyOf", node.get("oneOf", [])) if m.get("type") != "null"]
+    return [form for member in forms for form in _members(member) or [member]]
 
 
 def _form(node: dict[str, Any] | None, data: Any) -> dict[str, Any]:
@@ -506,8 +494,7 @@ def _unknown_key(node: dict[str, Any] | None, data: Any, key: Any, top: bool) ->
     return f"unknown key '{key}'{hint or '; expected one of: ' + ', '.join(allowed)}"
 
 
-# --------------------------------------------------------------------------------------
-# Errors located in the files
+# Errors located in the files ----------------------------------------------------------------------
 
 
 def _lookup(data: Any, path: PathT) -> Any:
@@ -521,9 +508,8 @@ def _lookup(data: Any, path: PathT) -> Any:
     return data
 
 
-def _error_at(
-    path: PathT, value: object, expected: str, origins: Origins, top: str | None
-) -> ScenarioError:
+def _error_at(path: PathT, value: object, expected: str, origins: Origins,
+              top: str | None) -> ScenarioError:
     """A `ScenarioError` at `path`, naming the file and line its value came from."""
     origin = next((origins[path[:n]] for n in range(len(path), -1, -1) if path[:n] in origins),
                   Origin(top))
@@ -532,16 +518,15 @@ def _error_at(
     return ScenarioError(origin.file, format_path(path), value, expected, origin.line)
 
 
-def _tagged_forms(node: dict[str, Any]) -> list[dict[str, Any]]:
-    """The forms of a tagged union (`oneOf`), also when it is optional (`anyOf` with null)."""
-    node = _deref(node)
-    return [*node.get("oneOf", []),
-            *(form for member in node.get("anyOf", []) for form in _deref(member).get("oneOf", []))]
+def _tags(node: dict[str, Any] | None) -> set[str]:
+    """The tags (JSON types) of a tagged union (`oneOf`), also when it is optional."""
+    node = _deref(node) if node is not None else {}
+    forms = [node, *map(_deref, node.get("anyOf", []))]
+    return {form.get("type") for union in forms for form in union.get("oneOf", [])}
 
 
-def _from_validation(
-    exc: ValidationError, raw: dict[Any, Any], origins: Origins, top: str | None
-) -> ScenarioError:
+def _from_validation(exc: ValidationError, raw: dict[Any, Any], origins: Origins,
+                     top: str | None) -> ScenarioError:
     """The first of pydantic's errors (an unknown key before anything else), in words."""
     errors = exc.errors(include_url=False)
     first = next((e for e in errors if e["type"] == "extra_forbidden" or "[key]" in e["loc"]),
@@ -550,11 +535,8 @@ def _from_validation(
     path: PathT = ()
     node: dict[str, Any] | None = SCHEMA
     parent = node
-    for i, part in enumerate(loc):  # the loc without `[key]` and union tags (JSON types)
-        tagged = [m for m in _tagged_forms(node) if m.get("type") == part] if node else []
-        if tagged:  # an error in the value itself describes every form of the union
-            node = tagged[0] if i < len(loc) - 1 else node
-        elif part != "[key]":
+    for part in loc:  # the loc without `[key]` and union tags (the JSON types of its forms)
+        if part != "[key]" and part not in _tags(node):
             parent, node, path = node, _child(node, part), (*path, part)
     value = _lookup(raw, path)
     if kind == "extra_forbidden" or "[key]" in loc:
@@ -584,12 +566,7 @@ def _from_validation(
     return _error_at(path, value, f"expected {what}{hint}", origins, top)
 
 
-# --------------------------------------------------------------------------------------
-# --set overrides
-
-
-class _Unset(list[Any]):
-    """Stands for a list that the scenario does not set (it has no items to override)."""
+# --set overrides ----------------------------------------------------------------------------------
 
 
 def _parse_key_path(text: str) -> PathT | None:
@@ -603,9 +580,8 @@ def _parse_key_path(text: str) -> PathT | None:
     return tuple(path)
 
 
-def _apply_set(
-    raw: dict[Any, Any], origins: Origins, override: str, top: str, option: str = "--set"
-) -> None:
+def _apply_set(raw: dict[Any, Any], origins: Origins, override: str, top: str,
+               option: str = "--set") -> None:
     """Apply one `KEY.PATH=VALUE`; errors name `option` (`--set`, or `--vary` in a sweep)."""
     example = EXAMPLES[option]
     if not isinstance(override, str):
@@ -642,7 +618,7 @@ def _apply_set(
         elif form.get("type") == "array":
             if not isinstance(part, int):
                 fail(at, f"{here} is a list; expected an index like {path[i - 1]}[0]")
-            if isinstance(container, _Unset):
+            if container is None:  # a list the scenario does not set: no items to override
                 fail(at, f"{here} is not in the scenario; set the whole list, e.g. "
                          f"--set {here}=[...]")
             if not isinstance(container, list):
@@ -658,7 +634,7 @@ def _apply_set(
         nxt = _lookup(container, (part,))
         if nxt is MISSING or nxt is None:
             kind = _form(node, [] if isinstance(path[i + 1], int) else {}).get("type")
-            nxt = {} if kind == "object" else _Unset() if kind == "array" else None
+            nxt = {} if kind == "object" else None
             if kind == "object":
                 container[part] = nxt
                 created = created or at
@@ -670,23 +646,18 @@ def _apply_set(
     origins[target] = Origin(top, None, f"{option} {override}")
 
 
-# --------------------------------------------------------------------------------------
-# Public API
+# Public API ---------------------------------------------------------------------------------------
 
 
-def _resolve(
-    path: str | Path, overrides: Sequence[str] | None, vary: str | None = None
-) -> tuple[dict[Any, Any], Origins, str]:
+def _resolve(path: str | Path, overrides: Sequence[str] | None,
+             vary: str | None = None) -> tuple[dict[Any, Any], Origins, str]:
     if not isinstance(path, (str, os.PathLike)) or not isinstance(os.fspath(path), str):
-        raise ScenarioError(
-            None, "path", path, "expected the path of a scenario YAML file (str or Path)"
-        )
+        raise ScenarioError(None, "path", path,
+                            "expected the path of a scenario YAML file (str or Path)")
     file = os.fspath(path)
     if overrides is not None and not isinstance(overrides, Sequence):
-        raise ScenarioError(
-            file, "overrides", overrides,
-            'expected a list of "KEY.PATH=VALUE" texts, e.g. ["roles.ae.headcount=25"]',
-        )
+        raise ScenarioError(file, "overrides", overrides, 'expected a list of "KEY.PATH=VALUE" '
+                            'texts, e.g. ["roles.ae.headcount=25"]')
     top = Path(file)
     blame = partial(ScenarioError, file, "", os.path.abspath(file))
     raw, origins = _load_chain(top, file, [(_real(top), file)], blame)
@@ -703,14 +674,9 @@ def resolve_raw(path: str | Path, overrides: Sequence[str] = ()) -> dict[str, An
     return _resolve(path, overrides)[0]
 
 
-def load_scenario(
-    path: str | Path,
-    overrides: Sequence[str] = (),
-    *,
-    replications: int | None = None,
-    seed: int | None = None,
-    vary: str | None = None,
-) -> Scenario:
+def load_scenario(path: str | Path, overrides: Sequence[str] = (), *,
+                  replications: int | None = None, seed: int | None = None,
+                  vary: str | None = None) -> Scenario:
     """Read, merge (`extends`, `--set`), validate and cross-check a scenario file.
 
     `vary` is one more `KEY.PATH=VALUE`, applied after `overrides`: one value of a `--vary`
@@ -747,8 +713,7 @@ def validate_raw(raw: dict[Any, Any], origins: Origins | None = None, file: str 
     return scenario
 
 
-# --------------------------------------------------------------------------------------
-# Writing
+# Writing ------------------------------------------------------------------------------------------
 
 
 class _Dumper(yaml.SafeDumper):
