@@ -679,9 +679,12 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = (), *,
                   vary: str | None = None) -> Scenario:
     """Read, merge (`extends`, `--set`), validate and cross-check a scenario file.
 
-    `vary` is one more `KEY.PATH=VALUE`, applied after `overrides`: one value of a `--vary`
-    sweep, whose errors name `--vary`. Raises `ScenarioError` (one line: file, line, key
-    path, value, expectation) for any problem with the file or the overrides.
+    In order: the YAML (duplicate keys, keys that YAML reads as anything but text and YAML
+    1.1's octal and base-60 numbers refused); `extends`, relative to the extending file (at
+    most `MAX_EXTENDS` files, no cycles; mappings merge key by key, anything else replaces);
+    `overrides`, then `vary` (one value of a `--vary` sweep, whose errors name `--vary`), each
+    a path that must exist in the JSON Schema; `replications`, `seed`; plain text, the schema
+    (unknown keys first) and the cross-checks. Raises `ScenarioError` for any problem.
     """
     raw, origins, top = _resolve(path, overrides, vary)
     for key, value in (("replications", replications), ("seed", seed)):
