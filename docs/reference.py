@@ -22,13 +22,7 @@ sys.path.insert(0, str(ROOT))
 from sim import roles  # noqa: E402
 from sim.metric_registry import docs_table  # noqa: E402
 from sim.scenario.loader import LABELS, describe  # noqa: E402
-from sim.scenario.schema import (  # noqa: E402
-    KIND_KEYS,
-    REQUIRED_KEYS,
-    json_schema,
-    model_schema,
-    schema_json,
-)
+from sim.scenario.schema import json_schema, model_schema, schema_json  # noqa: E402
 
 
 def _default(value: object) -> str:
@@ -63,10 +57,10 @@ def _type(node: dict, defs: dict, label: str | None) -> str:
 
 def _kinds(key: str) -> str:
     """The kinds of role that use `key`."""
-    used = [kind for kind, keys in KIND_KEYS.items() if key in keys or key == "kind"]
-    if len(used) == len(KIND_KEYS):
+    used = [k.name for k in roles.KINDS.values() if key in k.keys or key == "kind"]
+    if len(used) == len(roles.KINDS):
         return "all"
-    if used == [k for k in KIND_KEYS if k != "manager"]:
+    if used == [k for k in roles.KINDS if k != "manager"]:
         return "all but manager"
     return ", ".join(used)
 
@@ -93,7 +87,7 @@ def key_table(model: str, kinds: bool = False) -> str:
     head = "| key | type, range | default |" + (" kinds |" if kinds else "") + " meaning |"
     lines = [head, "|" + " --- |" * (head.count("|") - 1)]
     for key, node, required, label in rows:
-        needs = [kind for kind, keys in REQUIRED_KEYS.items() if key in keys] if kinds else []
+        needs = [k.name for k in roles.KINDS.values() if key in k.required] if kinds else []
         default = ("required" if required else f"required for {', '.join(needs)}" if needs
                    else _default(node.get("default")))
         lines.append(f"| `{key}` | {_type(node, defs, label)} | {default} |"

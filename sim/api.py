@@ -23,7 +23,7 @@ from sim.plan import compile_plan
 from sim.results import RunResult
 from sim.runner import check_memory, run_plan
 from sim.scenario import Scenario, ScenarioError, load_scenario
-from sim.scenario.loader import load_variant, validate_raw
+from sim.scenario.loader import validate_raw
 
 # Keys that do not change what is simulated: a comparison runs every variant with the
 # base's seed and replications, and names and descriptions are labels.
@@ -205,8 +205,8 @@ def sweep(
     variants: list[Scenario] = []
     seen: dict[str, str] = {}
     for value in values:
-        scenario = load_variant(path, f"{key_path}={value}", overrides,
-                                replications=replications, seed=seed)
+        scenario = load_scenario(path, overrides, replications=replications, seed=seed,
+                                 vary=f"{key_path}={value}")
         same = _model_key(scenario)
         if same in seen:
             raise _bad("--vary", vary,

@@ -1,15 +1,9 @@
-"""Cross-checks between sections of a scenario that passed the schema.
-
-The schema (`schema.py`) checks each key on its own; these checks need two sections at once:
-a role's `segment` names a segment, a hire names a role that can be hired, dates fall in the
-horizon, a segment that receives routed pipeline has sellers to work it.
-
-Each check yields a `Problem` (key path, bad value, what was expected); the loader turns the
-first one into a `ScenarioError` naming the file and line the value came from.
-
-Also here, because they hold for any scenario however it was built: text must be plain
-Unicode text (`bad_text`), and a role's name must not make one of its output metrics
-collide with another metric (`reserved_role_names`).
+"""Cross-checks that need two sections of a scenario that passed the schema at once (a
+role's `segment` names a segment, a hire names a role that is hired, dates fall in the
+horizon, routed pipeline has sellers to work it), and two rules that hold however a scenario
+was built: text is plain Unicode text (`bad_text`), and a role's name does not make its
+head-count metric collide with another metric. Each check yields a `Problem`; the loader
+turns the first into a `ScenarioError` naming the file and line the value came from.
 """
 
 from __future__ import annotations
@@ -20,7 +14,6 @@ from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
 from sim.roles import BOOK_LEVERS, KINDS, SDR, SUPPORT_LEVERS
-from sim.scenario.errors import ScenarioError, format_path
 from sim.scenario.schema import Scenario, parse_month
 
 
@@ -70,52 +63,38 @@ def bad_text(data: Any, path: tuple[str | int, ...] = ()) -> Problem | None:
     return None
 
 
-def reserved_role_names() -> frozenset[str]:
-    """Role names whose head-count metric (`heads_<role>`) would be another metric's name:
-    `total` (`heads_total` counts all roles)."""
-    from sim.metrics import FLOWS, STOCKS, output_metrics
-
-    prefix = "heads_"
-    taken = (*FLOWS, *STOCKS, *output_metrics(()))
-    return frozenset(name[len(prefix):] for name in taken if name.startswith(prefix))
-
-
 def did_you_mean(value: object, candidates: Iterable[str]) -> str:
     """`; did you mean 'x'?` when a candidate is close to `value`, else ``''``."""
     close = difflib.get_close_matches(str(value), list(candidates), n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
-def one_of(what: str, names: Iterable[str]) -> str:
+def one_of(what: str, names: Iterable[str], value: object = None) -> str:
+    """`expected one of the roles: a, b`, with a did-you-mean hint for `value` if given."""
     names = list(names)
     if not names:
         return f"expected one of the {what}, but there are none"
-    return f"expected one of the {what}: {', '.join(names)}"
-
-
-def month_label(scenario: Scenario, index: int) -> str:
-    """The `YYYY-MM` of horizon month `index` (0 = start)."""
-    year, month = parse_month(scenario.start)
-    total = year * 12 + (month - 1) + index
-    return f"{total // 12:04d}-{total % 12 + 1:02d}"
+    hint = did_you_mean(value, names) if value is not None else ""
+    return f"expected one of the {what}: {', '.join(names)}{hint}"
 
 
 def _horizon(scenario: Scenario) -> str:
-    first = scenario.start
-    last = month_label(scenario, scenario.months - 1)
-    return (
-        f"expected a month within the horizon, {first} to {last} "
-        f"({scenario.quarters} quarters from start)"
-    )
+    year, month = parse_month(scenario.start)
+    last = year * 12 + month - 1 + scenario.months - 1  # the last month, counted from year 0
+    return (f"expected a month within the horizon, {scenario.start} to "
+            f"{last // 12:04d}-{last % 12 + 1:02d} ({scenario.quarters} quarters from start)")
 
 
 def problems(scenario: Scenario) -> Iterator[Problem]:
     """Every cross-section problem of `scenario`, roughly in file order."""
-    segments = list(scenario.segments)
     roles = scenario.roles
 
-    # A role's head count is the metric heads_<role>; it must not be another metric's name.
-    reserved = reserved_role_names()
+    # A role's head count is the metric heads_<role>; it must not be another metric's name
+    # (`total`: `heads_total` counts all roles).
+    from sim.metrics import FLOWS, STOCKS, output_metrics
+
+    reserved = {m[len("heads_"):] for m in (*FLOWS, *STOCKS, *output_metrics(()))
+                if m.startswith("heads_")}
     for name in roles:
         if name in reserved:
             yield Problem(
@@ -129,11 +108,8 @@ def problems(scenario: Scenario) -> Iterator[Problem]:
     # A role that works a segment must name an existing one.
     for name, role in roles.items():
         if role.segment is not None and role.segment not in scenario.segments:
-            yield Problem(
-                ("roles", name, "segment"),
-                role.segment,
-                one_of("segments", segments) + did_you_mean(role.segment, segments),
-            )
+            yield Problem(("roles", name, "segment"), role.segment,
+                          one_of("segments", scenario.segments, role.segment))
 
     # Routed pipeline (inbound, SDR-sourced) needs sellers in the segment to route to.
     for seg_name, seg in scenario.segments.items():
@@ -141,55 +117,36 @@ def problems(scenario: Scenario) -> Iterator[Problem]:
             continue
         need = f"expected a role of kind seller with segment: {seg_name}"
         if seg.inbound_opps_per_month > 0:
-            yield Problem(
-                ("segments", seg_name, "inbound_opps_per_month"),
-                seg.inbound_opps_per_month,
-                f"segment '{seg_name}' gets inbound opportunities but has no seller to "
-                f"route them to; {need}",
-            )
+            yield Problem(("segments", seg_name, "inbound_opps_per_month"),
+                          seg.inbound_opps_per_month, f"segment '{seg_name}' gets inbound "
+                          f"opportunities but has no seller to route them to; {need}")
         for name, role in roles.items():
             if KINDS[role.kind].sources == SDR and role.segment == seg_name:
-                yield Problem(
-                    ("roles", name, "segment"),
-                    role.segment,
-                    f"SDR role '{name}' hands opportunities to segment '{seg_name}', which "
-                    f"has no seller; {need}",
-                )
+                yield Problem(("roles", name, "segment"), role.segment,
+                              f"SDR role '{name}' hands opportunities to segment "
+                              f"'{seg_name}', which has no seller; {need}")
 
     # Hires name a role that is hired (managers follow span), within the horizon.
     hireable = [n for n, r in roles.items() if KINDS[r.kind].hireable]
     for i, hire in enumerate(scenario.hiring):
         role = roles.get(hire.role)
         if role is None:
-            yield Problem(
-                ("hiring", i, "role"),
-                hire.role,
-                one_of("roles", hireable) + did_you_mean(hire.role, hireable),
-            )
+            yield Problem(("hiring", i, "role"), hire.role, one_of("roles", hireable, hire.role))
         elif not KINDS[role.kind].hireable:
-            yield Problem(
-                ("hiring", i, "role"),
-                hire.role,
-                f"role '{hire.role}' is a {role.kind}, whose heads follow its span "
-                f"(ceil(sellers / span)) and are not hired; "
-                + one_of("roles that are hired", hireable),
-            )
-        index = scenario.month_index(hire.month)
-        if not 0 <= index < scenario.months:
+            yield Problem(("hiring", i, "role"), hire.role,
+                          f"role '{hire.role}' is a {role.kind}, whose heads follow its span "
+                          "(ceil(sellers / span)) and are not hired; "
+                          + one_of("roles that are hired", hireable))
+        if not 0 <= scenario.month_index(hire.month) < scenario.months:
             yield Problem(("hiring", i, "month"), hire.month, _horizon(scenario))
 
     # Programs start within the horizon and target an existing role.
-    role_names = list(roles)
     for name, program in scenario.programs.items():
-        index = scenario.month_index(program.start)
-        if not 0 <= index < scenario.months:
+        if not 0 <= scenario.month_index(program.start) < scenario.months:
             yield Problem(("programs", name, "start"), program.start, _horizon(scenario))
         if program.targets is not None and program.targets.role not in roles:
-            yield Problem(
-                ("programs", name, "targets", "role"),
-                program.targets.role,
-                one_of("roles", role_names) + did_you_mean(program.targets.role, role_names),
-            )
+            yield Problem(("programs", name, "targets", "role"), program.targets.role,
+                          one_of("roles", roles, program.targets.role))
         else:
             yield from _idle_program_effects(scenario, name)
 
@@ -220,17 +177,3 @@ def _idle_program_effects(scenario: Scenario, name: str) -> Iterator[Problem]:
                 f"'{lever}' does not act on {whom}, so the effect would do nothing; "
                 "expected one of " + ", ".join(sorted(acting)), key=True,
             )
-
-
-def first_problem(scenario: Scenario) -> Problem | None:
-    return next(problems(scenario), None)
-
-
-def check_scenario(scenario: Scenario, file: str | None = None) -> None:
-    """Raise a `ScenarioError` (without a line number) for the first cross-check problem.
-
-    For scenarios built in code; `load_scenario` runs the same checks and names the line.
-    """
-    problem = first_problem(scenario)
-    if problem is not None:
-        raise ScenarioError(file, format_path(problem.path), problem.value, problem.expected)

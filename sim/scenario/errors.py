@@ -3,21 +3,9 @@
 from __future__ import annotations
 
 
-class _Missing:
-    """The value of a key that is not set (a required key left out)."""
-
-    def __str__(self) -> str:
-        return "(not set)"
-
-    __repr__ = __str__
-
-
-MISSING = _Missing()
-
-
 class Unquoted:
-    """Stands in for a value that is not shown, such as the contents of a file that is not
-    a scenario: shown as ``(text)``, never quoted."""
+    """A value shown as ``(text)``, never quoted: a key that is not set, or the contents of a
+    file that is not a scenario."""
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -28,6 +16,7 @@ class Unquoted:
     __repr__ = __str__
 
 
+MISSING = Unquoted("not set")  # the value of a required key left out
 # The contents of a file that did not parse as a YAML mapping are never shown: it may be any
 # file on the machine (`extends: /etc/shadow`), so only its path and line are named.
 NOT_SHOWN = Unquoted("contents not shown")
@@ -46,8 +35,7 @@ def format_path(path: tuple[object, ...] | list[object]) -> str:
 
 def format_value(value: object, limit: int = 160) -> str:
     """A short, one-line rendering of a bad value."""
-    text = repr(value) if isinstance(value, str) else str(value)
-    text = " ".join(text.split())
+    text = " ".join((repr(value) if isinstance(value, str) else str(value)).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -58,27 +46,13 @@ class ScenarioError(Exception):
     ``scenarios/base.yaml:14: roles.ae.ramp[2]: 1.5: expected a number in [0, 1]``.
     """
 
-    def __init__(
-        self,
-        file: str | None,
-        key_path: str,
-        value: object,
-        expected: str,
-        line: int | None = None,
-    ) -> None:
-        self.file = file
-        self.key_path = key_path
-        self.value = value
-        self.expected = expected
-        self.line = line
+    def __init__(self, file: str | None, key_path: str, value: object, expected: str,
+                 line: int | None = None) -> None:
+        self.file, self.key_path, self.value = file, key_path, value
+        self.expected, self.line = expected, line
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        where = self.file or "simrev"
-        if self.line is not None:
-            where = f"{where}:{self.line}"
-        parts = [where]
-        if self.key_path:
-            parts.append(self.key_path)
-        parts.append(format_value(self.value))
-        return ": ".join(parts) + f": {self.expected}"
+        where = (self.file or "simrev") + ("" if self.line is None else f":{self.line}")
+        key = f"{self.key_path}: " if self.key_path else ""
+        return f"{where}: {key}{format_value(self.value)}: {self.expected}"

@@ -1,29 +1,11 @@
 """Read a scenario: YAML with line numbers, `extends`, `--set`, validation, cross-checks.
 
-Every problem ends in one `ScenarioError` naming the file (and line where known), the key
-path (``roles.ae.ramp[2]``), the bad value and what was expected; nothing else escapes.
-
-Steps of `load_scenario`:
-
-1. read the file (a regular file of at most `MAX_FILE_BYTES`, UTF-8) and parse it with
-   PyYAML, walking its nodes first to record the line of every key path and to refuse
-   duplicate keys, keys that YAML reads as anything but text and YAML 1.1's octal and
-   base-60 numbers;
-2. follow `extends` (relative to the extending file, chains of at most `MAX_EXTENDS` files,
-   cycles rejected) and deep-merge: mappings merge key by key, lists and scalars replace;
-3. apply `--set KEY.PATH=VALUE` overrides (value parsed as YAML; the path must exist in the
-   scenario's JSON Schema), then `replications` / `seed`;
-4. refuse text that is not plain Unicode text, validate with the pydantic schema (unknown
-   keys first, with a "did you mean" hint) and run the cross-checks of `checks.py`.
-
-Bounds and types in messages are read from the JSON Schema (`schema.model_schema`), so a
-message says exactly what the schema accepts.
-
-What an error may show: a file that does not parse as a YAML mapping (not UTF-8, invalid
-YAML, empty, a single value or a list at the top) may be any file on the machine
-(`extends: /etc/shadow`), so its error names the path, the line and what was expected,
-never its contents (`NOT_SHOWN`). Once a file is a YAML mapping it is read as a scenario,
-and an error quotes the value at the bad key path, as the spec asks.
+Every problem ends in one `ScenarioError`: the file (and line where known), the key path
+(``roles.ae.ramp[2]``), the bad value and what was expected; nothing else escapes. Bounds and
+types in messages are read from the JSON Schema (`schema.model_schema`). A file that does not
+parse as a YAML mapping may be any file on the machine (`extends: /etc/shadow`), so its error
+names the path, the line and what was expected, never its contents (`NOT_SHOWN`); once a file
+is a YAML mapping, an error quotes the bad value.
 """
 
 from __future__ import annotations
@@ -34,7 +16,8 @@ import json
 import os
 import re
 import stat
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple, NoReturn
 
@@ -42,20 +25,14 @@ import yaml
 from pydantic import ValidationError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from sim.scenario.checks import bad_text, did_you_mean, first_problem
+from sim.roles import KINDS
+from sim.scenario.checks import bad_text, did_you_mean, problems
 from sim.scenario.errors import MISSING, NOT_SHOWN, ScenarioError, Unquoted, format_path
-from sim.scenario.schema import (
-    KIND_KEYS,
-    MONTH_PATTERN,
-    NAME_PATTERN,
-    KeyValueError,
-    Scenario,
-    model_schema,
-)
+from sim.scenario.schema import MONTH_PATTERN, NAME_PATTERN, KeyValueError, Scenario, model_schema
 
 PathT = tuple[Any, ...]
-MAP_TAG, SEQ_TAG, MERGE_TAG = (f"tag:yaml.org,2002:{t}" for t in ("map", "seq", "merge"))
-INT_TAG, FLOAT_TAG = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+MAP_TAG, SEQ_TAG, MERGE_TAG, INT_TAG, FLOAT_TAG = (
+    f"tag:yaml.org,2002:{t}" for t in ("map", "seq", "merge", "int", "float"))
 # YAML 1.1 (PyYAML) reads `1e5` and `1.5e5` as strings; read them as numbers, as YAML 1.2 does.
 EXPONENT_FLOAT = re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$")
 MAX_NODES = 1_000_000  # guards against alias bombs
@@ -67,14 +44,18 @@ MAX_EXTENDS = 20
 # YAML 1.1 reads `010` as octal 8 and `1:30` as base-60 90: a planner never means either.
 OCTAL = re.compile(r"^[-+]?0[0-7_]+$")
 SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
+# What a path that is not a regular file is, by its file type.
+FILE_TYPES = {stat.S_IFDIR: "a directory", stat.S_IFCHR: "a character device",
+              stat.S_IFBLK: "a block device", stat.S_IFIFO: "a named pipe (FIFO)",
+              stat.S_IFSOCK: "a socket"}
 TOP_EXPECTED = "expected a mapping of scenario keys (name, start, segments, roles, ...)"
 TOP_KEYS = frozenset(Scenario.model_fields) | {"extends"}
 # An unknown top-level key is named only if it looks like a key someone typed; a file that
 # is a mapping by accident (`root:*:19000:0:::` in /etc/shadow) is not quoted.
 NAME_LIKE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 NOT_A_KEY = f"a key that is not a scenario key (not shown); {TOP_EXPECTED}"
-SET_EXAMPLE = "expected --set KEY.PATH=VALUE, e.g. --set roles.ae.headcount=25"
-VARY_EXAMPLE = "expected --vary KEY.PATH=V1,V2,..., e.g. --vary roles.ae.headcount=20,22,25"
+EXAMPLES = {"--set": "expected --set KEY.PATH=VALUE, e.g. --set roles.ae.headcount=25",
+            "--vary": "expected --vary KEY.PATH=V1,V2,..., e.g. --vary roles.ae.headcount=20,22,25"}
 SCHEMA = model_schema()
 # What a text must look like, in words, where its JSON Schema says it with a pattern or not
 # at all (a reference to another section).
@@ -86,6 +67,9 @@ LABELS = {
     ("Hire", "role"): "the name of a role",
     ("Targets", "role"): "the name of a role",
 }
+# What YAML made of a plain scalar, by its type, in words.
+READ_AS = {bool: "the boolean", int: "the number", float: "the number",
+           datetime.datetime: "the timestamp", datetime.date: "the date"}
 
 
 class Origin(NamedTuple):
@@ -99,8 +83,7 @@ class Origin(NamedTuple):
 Origins = dict[PathT, Origin]
 
 
-# --------------------------------------------------------------------------------------
-# YAML with duplicate-key detection and line numbers
+# YAML with duplicate-key detection and line numbers -----------------------------------------------
 
 
 class _Loader(yaml.SafeLoader):
@@ -143,18 +126,19 @@ class _Builder:
             if isinstance(node, MappingNode) and node.tag == MAP_TAG:
                 return self._mapping(node, path)
             if isinstance(node, SequenceNode) and node.tag == SEQ_TAG:
-                items = []
-                for i, item in enumerate(node.value):
-                    self.origins[(*path, i)] = Origin(self.file, item.start_mark.line + 1)
-                    items.append(self.build(item, (*path, i)))
-                return items
+                return [self._at((*path, i), item, item) for i, item in enumerate(node.value)]
             return self._construct(node, path)
         finally:
             self.active.discard(id(node))
 
+    def _at(self, path: PathT, line_node: Node, node: Node) -> Any:
+        """The value of `node` at `path`, which is recorded as set on `line_node`'s line."""
+        self.origins[path] = Origin(self.file, line_node.start_mark.line + 1)
+        return self.build(node, path)
+
     def _construct(self, node: Node, path: PathT) -> Any:
         if isinstance(node, ScalarNode) and node.tag in (INT_TAG, FLOAT_TAG):
-            _refuse_yaml11_number(node, path, self)
+            self._refuse_yaml11_number(node, path)
         try:
             return self.loader.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
@@ -164,18 +148,26 @@ class _Builder:
                 path, value, f"cannot read this value ({reason}); expected plain YAML data", node
             )
 
+    def _refuse_yaml11_number(self, node: ScalarNode, path: PathT) -> None:
+        """Refuse YAML 1.1's octal (`010` = 8) and base-60 (`1:30` = 90) numbers."""
+        text = node.value.replace("_", "")
+        if OCTAL.match(node.value) and text.lstrip("+-") != "0":
+            self.fail(path, node.value, "YAML 1.1 reads a number with a leading zero as octal "
+                      f"({int(text, 8)}); expected {text.lstrip('+-').lstrip('0') or '0'} "
+                      "without the leading zero, or quotes for text", node)
+        if SEXAGESIMAL.match(node.value):
+            self.fail(path, node.value, "YAML 1.1 reads a:b as a base-60 number "
+                      f"({self.loader.construct_object(node)}); expected a plain number, or "
+                      "quotes for text", node)
+
     def _key(self, key_node: Node, path: PathT) -> str:
         if not isinstance(key_node, ScalarNode):
             self.fail(path, "(complex key)", "expected a plain key (a name)", key_node)
         key = self._construct(key_node, path)
         if not isinstance(key, str):
             text = key_node.value
-            self.fail(
-                (*path, text), text,
-                f"this key reads as {_read_as(key)} in YAML; expected a name (text): "
-                f"write it in quotes, '{text}'",
-                key_node,
-            )
+            self.fail((*path, text), text, f"this key reads as {_read_as(key)} in YAML; "
+                      f"expected a name (text): write it in quotes, '{text}'", key_node)
         if self.document and not path and key not in TOP_KEYS and not NAME_LIKE.match(key):
             self.fail((), NOT_SHOWN, NOT_A_KEY, key_node)
         return key
@@ -200,10 +192,10 @@ class _Builder:
             self.fail(path, f"({exc.problem})", "a YAML merge key (<<) needs a mapping", node)
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            child = (*path, self._key(key_node, path))
-            _drop_under(self.origins, child)  # an own key overrides a merged-in value
-            self.origins[child] = Origin(self.file, key_node.start_mark.line + 1)
-            result[child[-1]] = self.build(value_node, child)
+            key = self._key(key_node, path)
+            if key in result:  # an own key overrides a merged-in value
+                _drop_under(self.origins, (*path, key))
+            result[key] = self._at((*path, key), key_node, value_node)
         return result
 
 
@@ -211,36 +203,10 @@ def _read_as(value: object) -> str:
     """What YAML made of a plain scalar, in words: `the boolean true`, `the date ...`."""
     if value is None:
         return "null (nothing)"
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, (int, float)):
-        return f"the number {value}"
-    if isinstance(value, datetime.datetime):
-        return f"the timestamp {value.isoformat()}"
-    if isinstance(value, datetime.date):
-        return f"the date {value.isoformat()}"
-    return f"a value of type {type(value).__name__}"
-
-
-def _refuse_yaml11_number(node: ScalarNode, path: PathT, builder: _Builder) -> None:
-    """Refuse YAML 1.1's octal (`010` = 8) and base-60 (`1:30` = 90) numbers."""
-    text = node.value.replace("_", "")
-    if OCTAL.match(node.value) and text.lstrip("+-") != "0":
-        value = int(text, 8) if text.lstrip("+-0") else 0
-        plain = text.lstrip("+-").lstrip("0") or "0"
-        builder.fail(
-            path, node.value,
-            f"YAML 1.1 reads a number with a leading zero as octal ({value}); expected "
-            f"{plain} without the leading zero, or quotes for text",
-            node,
-        )
-    if SEXAGESIMAL.match(node.value):
-        builder.fail(
-            path, node.value,
-            f"YAML 1.1 reads a:b as a base-60 number ({builder.loader.construct_object(node)});"
-            " expected a plain number, or quotes for text",
-            node,
-        )
+    if type(value) not in READ_AS:
+        return f"a value of type {type(value).__name__}"
+    text = value.isoformat() if isinstance(value, datetime.date) else str(value).lower()
+    return f"{READ_AS[type(value)]} {text}"
 
 
 def _without_content(problem: str) -> str:
@@ -271,18 +237,15 @@ def _parse_yaml(text: str, file: str, document: bool = False) -> tuple[Any, Orig
             raise ScenarioError(file, "", NOT_SHOWN, f"the top level is {what}; {TOP_EXPECTED}",
                                 node.start_mark.line + 1)
         builder = _Builder(loader, file, document)
-        data = builder.build(node, ())
-        builder.origins[()] = Origin(file, node.start_mark.line + 1)
+        data = builder._at((), node, node)
         return data, builder.origins
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "cannot parse"
         if exc.context and exc.problem:
             started = exc.context_mark
-            if started is not None and mark is not None and started.line != mark.line:
-                problem = f"{problem} ({exc.context} started on line {started.line + 1})"
-            else:
-                problem = f"{problem} ({exc.context})"
+            far = started is not None and mark is not None and started.line != mark.line
+            problem += f" ({exc.context}{f' started on line {started.line + 1}' if far else ''})"
         raise ScenarioError(
             file, "", NOT_SHOWN if document else "",
             f"invalid YAML: {_without_content(problem)}; expected a scenario file in YAML",
@@ -303,26 +266,9 @@ def _parse_yaml(text: str, file: str, document: bool = False) -> tuple[Any, Orig
             loader.dispose()
 
 
-# --------------------------------------------------------------------------------------
-# Files and `extends`
+# Files and `extends` ------------------------------------------------------------------------------
 
-
-class _Blame(NamedTuple):
-    """Whom to blame when a file cannot be read: the file itself or an `extends` key."""
-
-    file: str
-    key: str
-    value: object
-    line: int | None
-
-    def fail(self, why: str) -> NoReturn:
-        raise ScenarioError(self.file, self.key, self.value, why, self.line) from None
-
-    def reached(self) -> str:
-        """` (extended by child.yaml:1)` for a file reached through `extends`, else ''."""
-        if self.key != "extends":
-            return ""
-        return f" (extended by {self.file}{'' if self.line is None else f':{self.line}'})"
+Blame = Callable[[str], ScenarioError]  # the error for a file that cannot be read, by why
 
 
 def _real(path: Path) -> Path:
@@ -333,99 +279,85 @@ def _real(path: Path) -> Path:
         return path
 
 
-def _not_regular(mode: int) -> str | None:
-    """What a file that is not a regular file is (`a directory`, ...), else None."""
-    kinds = ((stat.S_ISREG, None), (stat.S_ISDIR, "a directory"),
-             (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-             (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"))
-    return next((what for test, what in kinds if test(mode)), "not a regular file")
-
-
-def _read_bytes(path: Path, blame: _Blame) -> bytes:
-    """The bytes of a regular file of at most `MAX_FILE_BYTES`; devices, pipes and
-    directories are refused before reading (or opening), and no more than the cap is read."""
+def _read(path: Path, file: str, blame: Blame, reached: str) -> tuple[dict[Any, Any], Origins]:
+    """A regular file of at most `MAX_FILE_BYTES`, UTF-8, that holds a YAML mapping; devices,
+    pipes and directories are refused before reading (or opening), and no more than the cap
+    is read. What cannot be read is blamed on `blame` (the file, or the `extends` that
+    `reached` it: `" (extended by child.yaml:1)"`), what does not parse on the file."""
     where = os.path.abspath(path)
     limit = f"at most {MAX_FILE_BYTES // (1 << 20)} MiB (a scenario is a few KB)"
     data = b""
     try:
-        what = _not_regular(os.stat(path).st_mode)
-        if what is None:
+        mode = os.stat(path).st_mode
+        if stat.S_ISREG(mode):
             # O_NONBLOCK: a FIFO swapped in after the stat must not block the open.
             with open(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as f:
                 info = os.fstat(f.fileno())
-                what = _not_regular(info.st_mode)
-                if what is None and info.st_size > MAX_FILE_BYTES:
-                    blame.fail(f"{where} holds {info.st_size:,} bytes; expected a scenario file "
-                               f"of {limit}")
-                data = f.read(MAX_FILE_BYTES + 1) if what is None else b""
+                mode = info.st_mode
+                if stat.S_ISREG(mode) and info.st_size > MAX_FILE_BYTES:
+                    raise blame(f"{where} holds {info.st_size:,} bytes; expected a scenario "
+                                f"file of {limit}")
+                data = f.read(MAX_FILE_BYTES + 1) if stat.S_ISREG(mode) else b""
     except FileNotFoundError:
-        blame.fail(f"no such file ({where}); expected a scenario YAML file")
+        raise blame(f"no such file ({where}); expected a scenario YAML file") from None
     except IsADirectoryError:
-        what = "a directory"
+        mode = stat.S_IFDIR
     except PermissionError:
-        blame.fail(f"cannot read {where} (permission denied); expected a readable scenario file")
+        raise blame(f"cannot read {where} (permission denied); expected a readable scenario "
+                    "file") from None
     except OSError as exc:
-        blame.fail(f"cannot read {where} ({exc.strerror or exc}); expected a scenario YAML file")
+        raise blame(f"cannot read {where} ({exc.strerror or exc}); expected a scenario YAML "
+                    "file") from None
     except ValueError as exc:  # e.g. a NUL byte in the path
-        blame.fail(f"not a usable path ({exc}); expected a scenario YAML file")
-    if what == "a directory":
-        blame.fail(f"{where} is a directory; expected a scenario YAML file")
-    if what is not None:
-        blame.fail(f"{where} is {what}, not a regular file; expected a scenario YAML file")
+        raise blame(f"not a usable path ({exc}); expected a scenario YAML file") from None
+    if not stat.S_ISREG(mode):
+        what = FILE_TYPES.get(stat.S_IFMT(mode), "a special file")
+        raise blame(f"{where} is {what}{'' if stat.S_ISDIR(mode) else ', not a regular file'}; "
+                    "expected a scenario YAML file")
     if len(data) > MAX_FILE_BYTES:
-        blame.fail(f"{where} holds more than {MAX_FILE_BYTES:,} bytes; expected a scenario "
-                   f"file of {limit}")
-    return data
-
-
-def _read_mapping(path: Path, file: str, blame: _Blame) -> tuple[dict[Any, Any], Origins]:
-    data = _read_bytes(path, blame)
+        raise blame(f"{where} holds more than {MAX_FILE_BYTES:,} bytes; expected a scenario "
+                    f"file of {limit}")
     try:
-        text = data.decode("utf-8-sig")
+        parsed, origins = _parse_yaml(data.decode("utf-8-sig"), file, document=True)
     except UnicodeDecodeError as exc:
-        raise ScenarioError(
-            file, "", NOT_SHOWN,
-            "the file is not UTF-8 text; expected a UTF-8 YAML file" + blame.reached(),
-            exc.object[: exc.start].count(b"\n") + 1,
-        ) from None
-    try:
-        parsed, origins = _parse_yaml(text, file, document=True)
+        raise ScenarioError(file, "", NOT_SHOWN, "the file is not UTF-8 text; expected a UTF-8 "
+                            f"YAML file{reached}", exc.object[: exc.start].count(b"\n") + 1
+                            ) from None
     except ScenarioError as exc:
-        if exc.key_path or not blame.reached():
+        if exc.key_path or not reached:
             raise
-        raise ScenarioError(exc.file, exc.key_path, exc.value, exc.expected + blame.reached(),
+        raise ScenarioError(exc.file, exc.key_path, exc.value, exc.expected + reached,
                             exc.line) from None
     if parsed is None:
         raise ScenarioError(file, "", Unquoted("empty"),
-                            f"the file holds no YAML data; {TOP_EXPECTED}" + blame.reached())
+                            f"the file holds no YAML data; {TOP_EXPECTED}{reached}")
     return parsed, origins
 
 
-def _load_chain(
-    path: Path, file: str, chain: list[tuple[Path, str]], blame: _Blame
-) -> tuple[dict[Any, Any], Origins]:
-    data, origins = _read_mapping(path, file, blame)
-    if "extends" not in data:
-        return data, origins
-    parent_ref = data.pop("extends")
+def _load_chain(path: Path, file: str, chain: list[tuple[Path, str]], blame: Blame,
+                reached: str = "") -> tuple[dict[Any, Any], Origins]:
+    """The file merged over the files it `extends`, with the origin of each key path."""
+    data, origins = _read(path, file, blame, reached)
+    parent_ref = data.pop("extends", None)
     line = origins.get(("extends",), Origin(file)).line
     _drop_under(origins, ("extends",))
     if parent_ref is None:
         return data, origins
-    here = _Blame(file, "extends", parent_ref, line)
+    here = partial(ScenarioError, file, "extends", parent_ref, line=line)
     if not isinstance(parent_ref, str) or not parent_ref.strip():
-        here.fail("expected the path of another scenario file, relative to this one")
+        raise here("expected the path of another scenario file, relative to this one")
     parent_path = path.parent / parent_ref
     parent_file = os.path.normpath(os.path.join(os.path.dirname(file), parent_ref))
     key = _real(parent_path)
     if key in (p for p, _ in chain):
         names = " -> ".join([f for _, f in chain] + [parent_file])
-        here.fail(f"extends cycle: {names}; expected a chain of files that ends in one "
-                  "without extends")
+        raise here(f"extends cycle: {names}; expected a chain of files that ends in one "
+                   "without extends")
     if len(chain) >= MAX_EXTENDS:
-        here.fail(f"the extends chain that starts at {chain[0][1]} goes on past {MAX_EXTENDS} "
-                  f"files; expected at most {MAX_EXTENDS} files in a chain")
-    parent, merged = _load_chain(parent_path, parent_file, [*chain, (key, parent_file)], here)
+        raise here(f"the extends chain that starts at {chain[0][1]} goes on past {MAX_EXTENDS} "
+                   f"files; expected at most {MAX_EXTENDS} files in a chain")
+    parent, merged = _load_chain(parent_path, parent_file, [*chain, (key, parent_file)], here,
+                                 f" (extended by {file}{'' if line is None else f':{line}'})")
 
     def merge(left: dict[Any, Any], right: dict[Any, Any], path: PathT) -> dict[Any, Any]:
         """Deep-merge: mappings merge key by key, anything else replaces."""
@@ -456,8 +388,7 @@ def _drop_under(origins: Origins, prefix: PathT) -> None:
         del origins[p]
 
 
-# --------------------------------------------------------------------------------------
-# The JSON Schema: navigation and descriptions in a planner's words
+# The JSON Schema: navigation and descriptions in a planner's words --------------------------------
 
 
 def _deref(node: dict[str, Any]) -> dict[str, Any]:
@@ -467,15 +398,16 @@ def _deref(node: dict[str, Any]) -> dict[str, Any]:
 
 
 def _members(node: dict[str, Any]) -> list[dict[str, Any]]:
-    """The forms of a union (`anyOf`, `oneOf`), less `null`; [] if `node` is no union."""
-    return [_deref(m) for m in node.get("anyOf", node.get("oneOf", [])) if m.get("type") != "null"]
+    """The forms of a union (`anyOf`, `oneOf`, nested), less `null`; [] if `node` is no union."""
+    forms = [_deref(m) for m in node.get("anyOf", node.get("oneOf", [])) if m.get("type") != "null"]
+    return [form for member in forms for form in _members(member) or [member]]
 
 
-def _form(node: dict[str, Any], data: Any) -> dict[str, Any]:
+def _form(node: dict[str, Any] | None, data: Any) -> dict[str, Any]:
     """The form of a union that fits `data`'s shape (a list, a mapping or a scalar)."""
-    members = _members(_deref(node))
+    members = _members(_deref(node)) if node is not None else []
     if not members:
-        return _deref(node)
+        return _deref(node) if node is not None else {}
     shape = "array" if isinstance(data, list) else "object" if isinstance(data, dict) else None
     scalars = [m for m in members if m.get("type") not in ("array", "object")]
     return next((m for m in members if m.get("type") == shape), (scalars or members)[0])
@@ -483,8 +415,6 @@ def _form(node: dict[str, Any], data: Any) -> dict[str, Any]:
 
 def _child(node: dict[str, Any] | None, key: Any) -> dict[str, Any] | None:
     """The schema at `key` (a name or an index) inside `node`; None if there is none."""
-    if node is None:
-        return None
     node = _form(node, [] if isinstance(key, int) else {})
     if key in node.get("properties", {}):
         label = LABELS.get((node.get("title"), key))
@@ -496,15 +426,22 @@ def _child(node: dict[str, Any] | None, key: Any) -> dict[str, Any] | None:
     return node["items"] if "items" in node and isinstance(key, int) else None
 
 
-def _schema_at(path: PathT) -> dict[str, Any] | None:
-    node: dict[str, Any] | None = SCHEMA
-    for key in path:
-        node = _child(node, key)
-    return node
+# Each bound of a number in a JSON Schema: its bracket in a range, its sign on its own.
+BOUNDS = {"minimum": ("[", ">="), "exclusiveMinimum": ("(", ">"),
+          "maximum": ("]", "<="), "exclusiveMaximum": (")", "<")}
 
 
 def _fmt_num(x: float) -> str:
     return f"{x:_}" if float(x).is_integer() and abs(x) >= 1e6 else f"{x:g}"
+
+
+def _range(node: dict[str, Any]) -> str:
+    """` in [0, 1]`, ` >= 0`, ` < 1`, or '' for a number without bounds."""
+    low, high = ([(BOUNDS[k], node[k]) for k in keys if k in node][:1]
+                 for keys in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")))
+    if low and high:
+        return f" in {low[0][0][0]}{_fmt_num(low[0][1])}, {_fmt_num(high[0][1])}{high[0][0][0]}"
+    return "".join(f" {sign} {_fmt_num(value)}" for (_, sign), value in low + high)
 
 
 def describe(node: dict[str, Any], plural: bool = False) -> str:
@@ -516,10 +453,8 @@ def describe(node: dict[str, Any], plural: bool = False) -> str:
     members = _members(node)
     if any(set(m.get("properties", {})) == {"mean", "cv"} for m in members):
         return "numbers or {mean, cv} mappings" if plural else "a number or {mean, cv}"
-    if len(members) > 1:
-        return " or ".join(describe(m, plural) for m in members)
     if members:
-        return describe(members[0], plural)
+        return " or ".join(describe(m, plural) for m in members)
     if "enum" in node:
         return "one of " + ", ".join(str(v) for v in node["enum"])
     kind = node.get("type")
@@ -527,10 +462,9 @@ def describe(node: dict[str, Any], plural: bool = False) -> str:
         size = "a non-empty list" if node.get("minItems") else "a list"
         return f"{size} of {describe(node['items'], plural=True)}"
     if kind == "object" and "properties" in node:
-        keys = list(node["properties"])
-        if len(keys) <= 3:
-            return f"mappings with keys {', '.join(keys)}" if plural else \
-                f"a mapping with keys {', '.join(keys)}"
+        keys = ", ".join(node["properties"])
+        if len(node["properties"]) <= 3:
+            return f"mappings with keys {keys}" if plural else f"a mapping with keys {keys}"
         what = node["title"].lower()
         return f"{what} settings" if plural else f"a mapping of {what} settings"
     if kind == "object":
@@ -538,48 +472,29 @@ def describe(node: dict[str, Any], plural: bool = False) -> str:
         keys = f"levers ({', '.join(names)})" if names else "names"
         size = "a non-empty mapping" if node.get("minProperties") else "a mapping"
         return f"{size} of {keys} to {describe(node['additionalProperties'], plural=True)}"
-    if kind == "boolean":
-        return "true or false"
-    if kind == "string":
-        return "texts" if plural else "text"
     if kind in ("integer", "number"):
         noun = "whole number" if kind == "integer" else "number"
         return (f"{noun}s" if plural else f"a {noun}") + _range(node)
-    return "a value"
-
-
-def _range(node: dict[str, Any]) -> str:
-    low = next(((b, node[k]) for k, b in (("minimum", "["), ("exclusiveMinimum", "("))
-                if k in node), None)
-    high = next(((b, node[k]) for k, b in (("maximum", "]"), ("exclusiveMaximum", ")"))
-                 if k in node), None)
-    if low and high:
-        return f" in {low[0]}{_fmt_num(low[1])}, {_fmt_num(high[1])}{high[0]}"
-    if low:
-        return f" {'>=' if low[0] == '[' else '>'} {_fmt_num(low[1])}"
-    if high:
-        return f" {'<=' if high[0] == ']' else '<'} {_fmt_num(high[1])}"
-    return ""
+    words = {"boolean": ("true or false",) * 2, "string": ("text", "texts")}
+    return words[kind][plural] if kind in words else "a value"
 
 
 def _unknown_key(node: dict[str, Any] | None, data: Any, key: Any, top: bool) -> str | None:
     """Why `key` cannot be in the mapping `data` of schema `node` (with a hint), or None."""
-    node = _form(node, {}) if node is not None else {}
+    node = _form(node, {})
     allowed = node.get("propertyNames", {}).get("enum") or list(node.get("properties", {}))
     if not allowed or key in allowed:
         return None
     hint_from = allowed
     kind = data.get("kind") if isinstance(data, dict) else None
-    if node.get("title") == "Role" and isinstance(kind, str) and kind in KIND_KEYS:
-        allowed = [k for k in allowed if k in KIND_KEYS[kind] | {"kind"}]
+    if node.get("title") == "Role" and isinstance(kind, str) and kind in KINDS:
+        allowed = [k for k in allowed if k in KINDS[kind].keys | {"kind"}]
         hint_from = [*allowed, *(k for k in hint_from if k not in allowed)]
-    hint_from = [*hint_from, "extends"] if top else hint_from
-    hint = did_you_mean(key, hint_from)
+    hint = did_you_mean(key, [*hint_from, "extends"] if top else hint_from)
     return f"unknown key '{key}'{hint or '; expected one of: ' + ', '.join(allowed)}"
 
 
-# --------------------------------------------------------------------------------------
-# Errors located in the files
+# Errors located in the files ----------------------------------------------------------------------
 
 
 def _lookup(data: Any, path: PathT) -> Any:
@@ -593,9 +508,8 @@ def _lookup(data: Any, path: PathT) -> Any:
     return data
 
 
-def _error_at(
-    path: PathT, value: object, expected: str, origins: Origins, top: str | None
-) -> ScenarioError:
+def _error_at(path: PathT, value: object, expected: str, origins: Origins,
+              top: str | None) -> ScenarioError:
     """A `ScenarioError` at `path`, naming the file and line its value came from."""
     origin = next((origins[path[:n]] for n in range(len(path), -1, -1) if path[:n] in origins),
                   Origin(top))
@@ -604,32 +518,28 @@ def _error_at(
     return ScenarioError(origin.file, format_path(path), value, expected, origin.line)
 
 
-def _tagged_forms(node: dict[str, Any]) -> list[dict[str, Any]]:
-    """The forms of a tagged union (`oneOf`), also when it is optional (`anyOf` with null)."""
-    node = _deref(node)
-    return [*node.get("oneOf", []),
-            *(form for member in node.get("anyOf", []) for form in _deref(member).get("oneOf", []))]
+def _tags(node: dict[str, Any] | None) -> set[str]:
+    """The tags (JSON types) of a tagged union (`oneOf`), also when it is optional."""
+    node = _deref(node) if node is not None else {}
+    forms = [node, *map(_deref, node.get("anyOf", []))]
+    return {form.get("type") for union in forms for form in union.get("oneOf", [])}
 
 
-def _from_validation(
-    exc: ValidationError, raw: dict[Any, Any], origins: Origins, top: str | None
-) -> ScenarioError:
+def _from_validation(exc: ValidationError, raw: dict[Any, Any], origins: Origins,
+                     top: str | None) -> ScenarioError:
     """The first of pydantic's errors (an unknown key before anything else), in words."""
     errors = exc.errors(include_url=False)
     first = next((e for e in errors if e["type"] == "extra_forbidden" or "[key]" in e["loc"]),
                  errors[0])
+    kind, loc, ctx = first["type"], first["loc"], first.get("ctx") or {}
     path: PathT = ()
     node: dict[str, Any] | None = SCHEMA
-    loc = first["loc"]
-    for i, part in enumerate(loc):  # the loc without `[key]` and union tags (JSON types)
-        tagged = [m for m in _tagged_forms(node) if m.get("type") == part] if node else []
-        if tagged:  # an error in the value itself describes every form of the union
-            node = tagged[0] if i < len(loc) - 1 else node
-        elif part != "[key]":
-            node, path = _child(node, part), (*path, part)
-    value, kind = _lookup(raw, path), first["type"]
+    parent = node
+    for part in loc:  # the loc without `[key]` and union tags (the JSON types of its forms)
+        if part != "[key]" and part not in _tags(node):
+            parent, node, path = node, _child(node, part), (*path, part)
+    value = _lookup(raw, path)
     if kind == "extra_forbidden" or "[key]" in loc:
-        parent = _schema_at(path[:-1])
         message = _unknown_key(parent, _lookup(raw, path[:-1]), path[-1], len(path) == 1)
         if len(path) == 1:
             # An unknown top-level key may mean the file is not a scenario at all (`extends:
@@ -639,7 +549,7 @@ def _from_validation(
                 path, message = (), NOT_A_KEY
         return _error_at(path, value, message or f"unknown key '{path[-1]}'", origins, top)
     if kind in ("value_error", "assertion_error"):
-        error = (first.get("ctx") or {}).get("error")
+        error = ctx.get("error")
         if isinstance(error, KeyValueError):
             path = (*path, error.key)
             value = _lookup(raw, path)
@@ -649,19 +559,14 @@ def _from_validation(
     if kind == "missing":
         return _error_at(path, MISSING, f"required key is missing; expected {what}", origins, top)
     if kind == "string_too_long":
-        limit = (first.get("ctx") or {}).get("max_length")
-        return _error_at(path, value, f"expected at most {limit} characters", origins, top)
+        return _error_at(path, value, f"expected at most {ctx.get('max_length')} characters",
+                         origins, top)
     value = first.get("input") if value is MISSING else value
     hint = did_you_mean(value, [str(v) for v in node["enum"]]) if node and "enum" in node else ""
     return _error_at(path, value, f"expected {what}{hint}", origins, top)
 
 
-# --------------------------------------------------------------------------------------
-# --set overrides
-
-
-class _Unset(list):  # type: ignore[type-arg]
-    """Stands for a list that the scenario does not set (it has no items to override)."""
+# --set overrides ----------------------------------------------------------------------------------
 
 
 def _parse_key_path(text: str) -> PathT | None:
@@ -675,11 +580,10 @@ def _parse_key_path(text: str) -> PathT | None:
     return tuple(path)
 
 
-def _apply_set(
-    raw: dict[Any, Any], origins: Origins, override: str, top: str, option: str = "--set"
-) -> None:
+def _apply_set(raw: dict[Any, Any], origins: Origins, override: str, top: str,
+               option: str = "--set") -> None:
     """Apply one `KEY.PATH=VALUE`; errors name `option` (`--set`, or `--vary` in a sweep)."""
-    example = SET_EXAMPLE if option == "--set" else VARY_EXAMPLE
+    example = EXAMPLES[option]
     if not isinstance(override, str):
         raise ScenarioError(top, "", override, f"{option}: not text; {example}")
     if "=" not in override:
@@ -702,7 +606,7 @@ def _apply_set(
     created: PathT | None = None  # the first key this override creates
     for i, part in enumerate(path):
         here, at = format_path(path[:i]), path[: i + 1]
-        form = _form(node, container) if node is not None else {}
+        form = _form(node, container)
         if form.get("type") == "object":
             if not isinstance(container, dict):
                 fail(path[:i], f"{here or 'the scenario'} is not a mapping", container)
@@ -714,7 +618,7 @@ def _apply_set(
         elif form.get("type") == "array":
             if not isinstance(part, int):
                 fail(at, f"{here} is a list; expected an index like {path[i - 1]}[0]")
-            if isinstance(container, _Unset):
+            if container is None:  # a list the scenario does not set: no items to override
                 fail(at, f"{here} is not in the scenario; set the whole list, e.g. "
                          f"--set {here}=[...]")
             if not isinstance(container, list):
@@ -730,7 +634,7 @@ def _apply_set(
         nxt = _lookup(container, (part,))
         if nxt is MISSING or nxt is None:
             kind = _form(node, [] if isinstance(path[i + 1], int) else {}).get("type")
-            nxt = {} if kind == "object" else _Unset() if kind == "array" else None
+            nxt = {} if kind == "object" else None
             if kind == "object":
                 container[part] = nxt
                 created = created or at
@@ -742,23 +646,21 @@ def _apply_set(
     origins[target] = Origin(top, None, f"{option} {override}")
 
 
-def _resolve(
-    path: str | Path, overrides: Sequence[str] | None, vary: str | None = None
-) -> tuple[dict[Any, Any], Origins, str]:
+# Public API ---------------------------------------------------------------------------------------
+
+
+def _resolve(path: str | Path, overrides: Sequence[str] | None,
+             vary: str | None = None) -> tuple[dict[Any, Any], Origins, str]:
     if not isinstance(path, (str, os.PathLike)) or not isinstance(os.fspath(path), str):
-        raise ScenarioError(
-            None, "path", path, "expected the path of a scenario YAML file (str or Path)"
-        )
+        raise ScenarioError(None, "path", path,
+                            "expected the path of a scenario YAML file (str or Path)")
     file = os.fspath(path)
     if overrides is not None and not isinstance(overrides, Sequence):
-        raise ScenarioError(
-            file, "overrides", overrides,
-            'expected a list of "KEY.PATH=VALUE" texts, e.g. ["roles.ae.headcount=25"]',
-        )
+        raise ScenarioError(file, "overrides", overrides, 'expected a list of "KEY.PATH=VALUE" '
+                            'texts, e.g. ["roles.ae.headcount=25"]')
     top = Path(file)
-    raw, origins = _load_chain(
-        top, file, [(_real(top), file)], _Blame(file, "", os.path.abspath(file), None)
-    )
+    blame = partial(ScenarioError, file, "", os.path.abspath(file))
+    raw, origins = _load_chain(top, file, [(_real(top), file)], blame)
     origins.setdefault((), Origin(file))
     for override in [overrides] if isinstance(overrides, str) else overrides or ():
         _apply_set(raw, origins, override, file)
@@ -767,40 +669,23 @@ def _resolve(
     return raw, origins, file
 
 
-# --------------------------------------------------------------------------------------
-# Public API
-
-
 def resolve_raw(path: str | Path, overrides: Sequence[str] = ()) -> dict[str, Any]:
     """The scenario as a plain dict after `extends` and `--set`, before validation."""
     return _resolve(path, overrides)[0]
 
 
-def load_scenario(
-    path: str | Path,
-    overrides: Sequence[str] = (),
-    *,
-    replications: int | None = None,
-    seed: int | None = None,
-) -> Scenario:
+def load_scenario(path: str | Path, overrides: Sequence[str] = (), *,
+                  replications: int | None = None, seed: int | None = None,
+                  vary: str | None = None) -> Scenario:
     """Read, merge (`extends`, `--set`), validate and cross-check a scenario file.
 
-    Raises `ScenarioError` (one line: file, line, key path, value, expectation) for any
-    problem with the file or the overrides.
+    In order: the YAML (duplicate keys, keys that YAML reads as anything but text and YAML
+    1.1's octal and base-60 numbers refused); `extends`, relative to the extending file (at
+    most `MAX_EXTENDS` files, no cycles; mappings merge key by key, anything else replaces);
+    `overrides`, then `vary` (one value of a `--vary` sweep, whose errors name `--vary`), each
+    a path that must exist in the JSON Schema; `replications`, `seed`; plain text, the schema
+    (unknown keys first) and the cross-checks. Raises `ScenarioError` for any problem.
     """
-    return load_variant(path, None, overrides, replications=replications, seed=seed)
-
-
-def load_variant(
-    path: str | Path,
-    vary: str | None,
-    overrides: Sequence[str] = (),
-    *,
-    replications: int | None = None,
-    seed: int | None = None,
-) -> Scenario:
-    """`load_scenario` with one more `KEY.PATH=VALUE` applied after `overrides`: one value
-    of a `--vary` sweep, whose errors name `--vary`."""
     raw, origins, top = _resolve(path, overrides, vary)
     for key, value in (("replications", replications), ("seed", seed)):
         if value is not None:
@@ -823,7 +708,7 @@ def validate_raw(raw: dict[Any, Any], origins: Origins | None = None, file: str 
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
         raise _from_validation(exc, raw, origins, top) from None
-    problem = first_problem(scenario)
+    problem = next(problems(scenario), None)
     if problem is not None:
         written = _lookup(raw, problem.path)
         value = problem.value if written is MISSING or problem.key else written
@@ -831,8 +716,7 @@ def validate_raw(raw: dict[Any, Any], origins: Origins | None = None, file: str 
     return scenario
 
 
-# --------------------------------------------------------------------------------------
-# Writing
+# Writing ------------------------------------------------------------------------------------------
 
 
 class _Dumper(yaml.SafeDumper):
@@ -862,7 +746,7 @@ def scenario_to_yaml(scenario: Scenario) -> str:
     scenario."""
     data = scenario.model_dump(mode="python")
     for name, role in scenario.roles.items():
-        used = KIND_KEYS[role.kind] | {"kind"}
+        used = KINDS[role.kind].keys | {"kind"}
         data["roles"][name] = {k: v for k, v in data["roles"][name].items() if k in used}
     return yaml.dump(_plain(data), Dumper=_Dumper, sort_keys=False, allow_unicode=True,
                      default_flow_style=None, width=100)
@@ -873,15 +757,3 @@ def scenario_hash(scenario: Scenario) -> str:
     payload = json.dumps(scenario.model_dump(mode="json"), sort_keys=True,
                          separators=(",", ":"), ensure_ascii=True, allow_nan=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
-__all__ = [
-    "Origin",
-    "describe",
-    "load_scenario",
-    "load_variant",
-    "resolve_raw",
-    "scenario_hash",
-    "scenario_to_yaml",
-    "validate_raw",
-]

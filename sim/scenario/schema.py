@@ -31,19 +31,8 @@ from pydantic.json_schema import GenerateJsonSchema
 
 from sim.roles import KINDS
 
-Lever = Literal[
-    "pipeline",
-    "selling_time",
-    "capacity",
-    "win_rate",
-    "deal_size",
-    "cycle_time",
-    "ramp_speed",
-    "attrition",
-    "time_to_hire",
-    "churn",
-    "expansion",
-]
+Lever = Literal["pipeline", "selling_time", "capacity", "win_rate", "deal_size", "cycle_time",
+                "ramp_speed", "attrition", "time_to_hire", "churn", "expansion"]
 LEVERS: tuple[str, ...] = get_args(Lever)  # in this order: the engine indexes them
 RoleKind = Literal["seller", "sdr", "csm", "support", "manager"]
 Who = Literal["all", "bottom_quartile", "new_hires"]
@@ -51,14 +40,20 @@ Who = Literal["all", "bottom_quartile", "new_hires"]
 NAME_PATTERN = r"^[a-z0-9_-]+$"
 MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 
-# Finite numbers only: NaN and infinity are rejected everywhere. Numbers are strict: an int
-# is accepted where a float is expected, but not a bool (`cost: yes`) nor a string
-# (`win_rate: "22%"`), which a lax float would silently turn into 1.0 or parse.
-Num = Annotated[float, Field(allow_inf_nan=False, strict=True)]
-NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)]
-Positive = Annotated[float, Field(gt=0, allow_inf_nan=False, strict=True)]
-Rate = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False, strict=True)]
-Count = Annotated[int, Field(ge=0, strict=True)]
+
+def _num(**bounds: Any) -> Any:
+    """A finite number within `bounds` (ge, gt, le, lt). Numbers are strict: an int is
+    accepted where a float is expected, but not a bool (`cost: yes`) nor a string
+    (`win_rate: "22%"`), which a lax float would silently turn into 1.0 or parse."""
+    return Field(**bounds, allow_inf_nan=False, strict=True)
+
+
+def _int(**bounds: Any) -> Any:
+    """A whole number within `bounds` (ge, le); strict, like `_num`."""
+    return Field(**bounds, strict=True)
+
+
+Rate = Annotated[float, _num(ge=0, le=1)]
 # An effect multiplies a lever: 1.25 means +25%. Above the lever's bound a value is a
 # percentage typed as a multiplier (`win_rate: 25` for +25%) or another typo
 # (docs/scenarios.md, "Levers").
@@ -68,34 +63,19 @@ LEVER_MAX: dict[str, float] = {
     "expansion": 10,
 }
 MULTIPLIER_HINT = "a multiplier: 1.25 means +25%"
-Multiplier = Annotated[float, Field(gt=0, allow_inf_nan=False, strict=True)]
 
 
 def _lever_bounds(effects: dict[str, float]) -> dict[str, float]:
     """Each effect within its lever's bound (`LEVER_MAX`)."""
     for lever, value in effects.items():
-        high = LEVER_MAX[lever]
-        if value > high:
-            raise KeyValueError(lever, f"expected a number in (0, {high:g}] for {lever} "
-                                       f"({MULTIPLIER_HINT})")
+        if value > LEVER_MAX[lever]:
+            raise KeyValueError(lever, f"expected a number in (0, {LEVER_MAX[lever]:g}] for "
+                                       f"{lever} ({MULTIPLIER_HINT})")
     return effects
 
 
-Effects = Annotated[dict[Lever, Multiplier], AfterValidator(_lever_bounds)]
+Effects = Annotated[dict[Lever, Annotated[float, _num(gt=0)]], AfterValidator(_lever_bounds)]
 Month = Annotated[str, Field(pattern=MONTH_PATTERN, strict=True)]
-
-
-def _bounded(low: float, high: float, strict_low: bool = False) -> object:
-    """A finite number in [low, high] ((low, high] with `strict_low`)."""
-    if strict_low:
-        return Annotated[float, Field(gt=low, le=high, allow_inf_nan=False, strict=True)]
-    return Annotated[float, Field(ge=low, le=high, allow_inf_nan=False, strict=True)]
-
-
-def _whole(low: int, high: int | None = None) -> object:
-    """A whole number in [low, high] ([low, ...) without `high`)."""
-    return Annotated[int, Field(ge=low, le=high, strict=True)]
-
 
 # Bounds of what a business can mean (docs/scenarios.md, "Bounds"): beyond them a value is
 # a typo, and the arithmetic (sums over years of deals, exp of lognormal draws) would
@@ -107,7 +87,7 @@ MAX_PROGRAM_COST = 10**12
 MAX_DAYS = 3650  # a sales cycle or a time to hire
 MAX_MONTHS = 1200  # a tenure, a program's length or phase-in
 MAX_OPPS = 10**6  # opportunities per month, a seller's open opportunities
-Months = _bounded(0, MAX_MONTHS)
+Months = Annotated[float, _num(ge=0, le=MAX_MONTHS)]
 
 
 def _zero_or_at_least_one(value: float) -> float:
@@ -117,17 +97,12 @@ def _zero_or_at_least_one(value: float) -> float:
     return value
 
 
-# A cost: 0, or from 1 (a cost of 1e-320 would make every ratio to it overflow) to `high`.
-def _cost(high: float) -> object:
-    return Annotated[float, Field(ge=0, le=high, allow_inf_nan=False, strict=True,
-                                  json_schema_extra={"not": {"exclusiveMinimum": 0,
-                                                             "exclusiveMaximum": 1}}),
+# A cost: 0, or from 1 (a cost of 1e-320 would make every ratio to it overflow) to its bound.
+_BELOW_ONE = {"not": {"exclusiveMinimum": 0, "exclusiveMaximum": 1}}
+HeadCost = Annotated[float, _num(ge=0, le=MAX_HEAD_COST, json_schema_extra=_BELOW_ONE),
                      AfterValidator(_zero_or_at_least_one)]
-
-
-HeadCost = _cost(MAX_HEAD_COST)
-ProgramCost = _cost(MAX_PROGRAM_COST)
-Season = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False, strict=True)]
+ProgramCost = Annotated[float, _num(ge=0, le=MAX_PROGRAM_COST, json_schema_extra=_BELOW_ONE),
+                        AfterValidator(_zero_or_at_least_one)]
 # Today's tenure: one number for every head, or a list with one per head. The tags are the
 # JSON types, so an error's location says which form was read (`tenure_months.array[1]`).
 Tenure = Annotated[
@@ -137,11 +112,8 @@ Tenure = Annotated[
 
 
 class KeyValueError(ValueError):
-    """A model-level check that is about one key of the model (`key`).
-
-    Raised by "after" validators so that the loader can point the error at that key
-    (``roles.ae.span``) rather than at the model (``roles.ae``).
-    """
+    """A model-level check about one key (`key`) of the model, so that the loader points the
+    error at that key (``roles.ae.span``) rather than at the model (``roles.ae``)."""
 
     def __init__(self, key: str, message: str) -> None:
         super().__init__(message)
@@ -165,8 +137,8 @@ MEAN = "the mean"
 class Dist(Strict):
     """A lognormal by mean and coefficient of variation; cv 0 means exactly the mean."""
 
-    mean: Positive = Field(description=MEAN)
-    cv: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False, strict=True)] = Field(
+    mean: Annotated[float, _num(gt=0)] = Field(description=MEAN)
+    cv: Annotated[float, _num(ge=0, le=10)] = Field(
         0.0, description="coefficient of variation (standard deviation / mean)")
 
     @property
@@ -178,23 +150,23 @@ class Dist(Strict):
         return math.log(self.mean) - 0.5 * self.sigma**2 if self.mean > 0 else -math.inf
 
 
-DealMean = _bounded(0, MAX_DEAL, strict_low=True)
-CycleMean = _bounded(0, MAX_DAYS, strict_low=True)
-DelayMean = _bounded(0, MAX_DAYS)
+DealMean = Annotated[float, _num(gt=0, le=MAX_DEAL)]
+CycleMean = Annotated[float, _num(gt=0, le=MAX_DAYS)]
+DelayMean = Annotated[float, _num(ge=0, le=MAX_DAYS)]
 
 
 class DealSize(Dist):
-    mean: DealMean = Field(description=MEAN)  # type: ignore[valid-type]
+    mean: DealMean = Field(description=MEAN)
 
 
 class CycleDays(Dist):
-    mean: CycleMean = Field(description=MEAN)  # type: ignore[valid-type]
+    mean: CycleMean = Field(description=MEAN)
 
 
 class Delay(Dist):
     """Like `Dist`, but zero is allowed (an instant delay)."""
 
-    mean: DelayMean = Field(description=MEAN)  # type: ignore[valid-type]
+    mean: DelayMean = Field(description=MEAN)
 
 
 def _dist(value: object) -> object:
@@ -204,9 +176,11 @@ def _dist(value: object) -> object:
     return value
 
 
-def _number_or(model: type[Dist], mean: object) -> object:
-    """`model`, also written as a plain number (its exact mean); the JSON Schema shows both."""
-    return Annotated[model, BeforeValidator(_dist, json_schema_input_type=Union[mean, model])]  # noqa: UP007
+# A distribution, also written as a plain number (its exact mean); the JSON Schema shows both.
+DealSizeIn = Annotated[DealSize, BeforeValidator(_dist, json_schema_input_type=DealMean | DealSize)]
+CycleDaysIn = Annotated[CycleDays,
+                        BeforeValidator(_dist, json_schema_input_type=CycleMean | CycleDays)]
+DelayIn = Annotated[Delay, BeforeValidator(_dist, json_schema_input_type=DelayMean | Delay)]
 
 
 class Segment(Strict):
@@ -214,16 +188,14 @@ class Segment(Strict):
 
     win_rate: Rate = Field(description="chance an opportunity is won when it closes "
                            "(× seller skill × levers)")
-    deal_size: _number_or(DealSize, DealMean) = Field(  # type: ignore[valid-type]
-        description="first-year ACV of a won deal (new ARR), lognormal")
-    cycle_days: _number_or(CycleDays, CycleMean) = Field(  # type: ignore[valid-type]
-        description="days from creation to close, lognormal")
-    accounts: _whole(1, 1_000_000_000) | None = Field(  # type: ignore[valid-type]
+    deal_size: DealSizeIn = Field(description="first-year ACV of a won deal (new ARR), lognormal")
+    cycle_days: CycleDaysIn = Field(description="days from creation to close, lognormal")
+    accounts: Annotated[int, _int(ge=1, le=1_000_000_000)] | None = Field(
         None, description="addressable accounts; creation scales by (accounts − customers) "
         "/ accounts; unset: unlimited")
-    inbound_opps_per_month: _bounded(0, MAX_OPPS) = Field(  # type: ignore[valid-type]
+    inbound_opps_per_month: Annotated[float, _num(ge=0, le=MAX_OPPS)] = Field(
         0.0, description="marketing-sourced opportunities a month, routed to sellers")
-    seasonality: list[Season] | None = Field(
+    seasonality: list[Annotated[float, _num(ge=0, le=100)]] | None = Field(
         None, json_schema_extra={"minItems": 12, "maxItems": 12},
         description="multiplier on opportunity creation by calendar month, January first; "
         "unset: all 1")
@@ -236,58 +208,53 @@ class Segment(Strict):
         return value
 
 
-# Which keys each kind of role uses (any other key set on that role is an error) and needs.
-KIND_KEYS: dict[str, frozenset[str]] = {name: kind.keys for name, kind in KINDS.items()}
-REQUIRED_KEYS: dict[str, tuple[str, ...]] = {name: kind.required for name, kind in KINDS.items()}
-
-
 class Role(Strict):
     """A headcount pool; its `kind` decides which keys it uses."""
 
     kind: RoleKind = Field(description="what the role does")
     segment: str | None = Field(None, description="the segment they work in (support "
                                 "without one covers every segment)")
-    headcount: _whole(0, 100_000) = Field(0, description="today's team")  # type: ignore[valid-type]
+    headcount: Annotated[int, _int(ge=0, le=100_000)] = Field(0, description="today's team")
     tenure_months: Tenure | None = Field(
         None, description="today's team's actual tenures in months (every seat filled): one "
         "number, or a list of one per head; unset: the stationary mix of tenures and "
         "vacancies the role's attrition and time to hire produce")
-    cost: HeadCost = Field(0.0, description="fully loaded annual cost per head, excluding "  # type: ignore[valid-type]
+    cost: HeadCost = Field(0.0, description="fully loaded annual cost per head, excluding "
                            "commission")
     commission: Rate = Field(0.0, description="share of the bookings a seller wins")
-    hire_cost: HeadCost = Field(0.0, description="one-off cost per hire (planned or "  # type: ignore[valid-type]
+    hire_cost: HeadCost = Field(0.0, description="one-off cost per hire (planned or "
                                 "backfill)")
     ramp: Annotated[list[Rate], Field(min_length=1)] = Field(
         [1.0], description="productivity by month of tenure; the last value holds")
     attrition: Rate = Field(0.0, description="departures per head per year (a hazard)")
     backfill: StrictBool = Field(True, description="a leaver's requisition reopens at once")
-    time_to_hire_days: _number_or(Delay, DelayMean) = Field(  # type: ignore[valid-type]
+    time_to_hire_days: DelayIn = Field(
         Delay(mean=0.0, cv=0.0), description="days from requisition open to start; 0: at once")
-    opps_per_month: _bounded(0, 10_000) = Field(  # type: ignore[valid-type]
+    opps_per_month: Annotated[float, _num(ge=0, le=10_000)] = Field(
         0.0, description="opportunities a month at full ramp: self-sourced (seller) or handed "
         "to sellers (sdr)")
-    max_open_opps: _whole(1, MAX_OPPS) | None = Field(  # type: ignore[valid-type]
+    max_open_opps: Annotated[int, _int(ge=1, le=MAX_OPPS)] | None = Field(
         None, description="capacity: a full seller sources nothing and gets no routed "
         "opportunities; unset: unlimited")
-    skill_sigma: _bounded(0, 2) = Field(  # type: ignore[valid-type]
+    skill_sigma: Annotated[float, _num(ge=0, le=2)] = Field(
         0.0, description="spread of skill (lognormal, mean 1); multiplies win rate")
-    territory_decay: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False, strict=True)] = Field(
+    territory_decay: Annotated[float, _num(ge=0, lt=1)] = Field(
         0.0, description="the k-th seat beyond today's team gets (1 − d)^k of the pipeline")
-    book_per_head: _bounded(0, MAX_ARR, strict_low=True) | None = Field(  # type: ignore[valid-type]
+    book_per_head: Annotated[float, _num(gt=0, le=MAX_ARR)] | None = Field(
         None, description="ARR one CSM covers before churn rises")
-    covers: _bounded(0, 100_000, strict_low=True) | None = Field(  # type: ignore[valid-type]
+    covers: Annotated[float, _num(gt=0, le=100_000)] | None = Field(
         None, description="sellers supported per head")
     effects: Effects = Field({}, description="effects on the sellers covered: lever → "
                              "multiplier, each at most its lever's bound (Levers)")
-    span: _whole(1) | None = Field(  # type: ignore[valid-type]
+    span: Annotated[int, _int(ge=1)] | None = Field(
         None, description="heads follow sellers: ceil(sellers / span)")
 
     @model_validator(mode="after")
     def _kind_keys(self) -> Role:
-        allowed = KIND_KEYS[self.kind] | {"kind"}
-        for key in sorted(self.model_fields_set - allowed):
+        kind = KINDS[self.kind]
+        for key in sorted(self.model_fields_set - kind.keys - {"kind"}):
             raise KeyValueError(key, f"key '{key}' is not used by a role of kind '{self.kind}'")
-        for key in REQUIRED_KEYS[self.kind]:
+        for key in kind.required:
             if getattr(self, key) is None:
                 raise KeyValueError(key, f"a role of kind '{self.kind}' needs '{key}'")
         if isinstance(self.tenure_months, list) and len(self.tenure_months) != self.headcount:
@@ -300,22 +267,20 @@ class Role(Strict):
 
     def tenures(self) -> list[float] | None:
         """Tenure in months of each of today's heads; None when not set (stationary start)."""
-        if self.tenure_months is None:
-            return None
         if isinstance(self.tenure_months, list):
             return list(self.tenure_months)
-        return [float(self.tenure_months)] * self.headcount
+        return None if self.tenure_months is None else [float(self.tenure_months)] * self.headcount
 
 
 class Customers(Strict):
     """Today's book of business."""
 
-    count: _whole(0, 50_000_000) = Field(0, description="customers today")  # type: ignore[valid-type]
-    arr: _bounded(0, MAX_ARR) = Field(  # type: ignore[valid-type]
+    count: Annotated[int, _int(ge=0, le=50_000_000)] = Field(0, description="customers today")
+    arr: Annotated[float, _num(ge=0, le=MAX_ARR)] = Field(
         0.0, description="their ARR, shared equally (needs count ≥ 1)")
     churn: Rate = Field(0.0, description="annual share of customers lost")
     expansion: Rate = Field(0.0, description="annual growth of retained customers' ARR")
-    overload_churn: _bounded(0, 100) = Field(  # type: ignore[valid-type]
+    overload_churn: Annotated[float, _num(ge=0, le=100)] = Field(
         0.0, description="churn multiplier slope when CSMs are over book_per_head")
 
     @model_validator(mode="after")
@@ -331,7 +296,7 @@ class Hire(Strict):
     """Requisitions opened (or planned exits) for one role in one month."""
 
     role: str = Field(description="who is hired: a role that is not a manager")
-    count: Annotated[int, Field(ge=-100_000, le=100_000, strict=True)] = Field(
+    count: Annotated[int, _int(ge=-100_000, le=100_000)] = Field(
         json_schema_extra={"not": {"const": 0}},
         description="requisitions opened; negative: planned exits, longest tenure first")
     month: Month = Field(description="when the requisitions open (or the exits happen), "
@@ -359,27 +324,25 @@ class Program(Strict):
     """Enablement, tools, anything with a cost and effects."""
 
     start: Month = Field(description="first month, within the horizon")
-    months: _whole(1, MAX_MONTHS) | None = Field(  # type: ignore[valid-type]
+    months: Annotated[int, _int(ge=1, le=MAX_MONTHS)] | None = Field(
         None, description="how many months it runs; unset: to the end")
-    cost: ProgramCost = Field(0.0, description="one-off, in the start month")  # type: ignore[valid-type]
-    monthly_cost: ProgramCost = Field(0.0, description="every month it runs")  # type: ignore[valid-type]
-    seat_cost_per_month: HeadCost = Field(  # type: ignore[valid-type]
+    cost: ProgramCost = Field(0.0, description="one-off, in the start month")
+    monthly_cost: ProgramCost = Field(0.0, description="every month it runs")
+    seat_cost_per_month: HeadCost = Field(
         0.0, description="per targeted head per month (AI tools)")
     targets: Targets | None = Field(None, description="whom it acts on")
     effects: Effects = Field({}, description="what it changes: lever → multiplier, each at most "
                                                    "its lever's bound (Levers)")
-    phase_in_months: _whole(0, MAX_MONTHS) = Field(  # type: ignore[valid-type]
+    phase_in_months: Annotated[int, _int(ge=0, le=MAX_MONTHS)] = Field(
         0, description="the effect grows linearly to full over this many months")
 
 
 class Company(Strict):
     """The company around the go-to-market team (only for company-wide ratios)."""
 
-    other_heads: Annotated[int, Field(
-        ge=0, le=10_000_000, strict=True,
-        description="Employees outside the go-to-market roles (engineering, G&A, ...); "
-                    "revenue_per_employee divides revenue by GTM heads plus these.",
-    )] = 0
+    other_heads: Annotated[int, _int(ge=0, le=10_000_000)] = Field(
+        0, description="Employees outside the go-to-market roles (engineering, G&A, ...); "
+                       "revenue_per_employee divides revenue by GTM heads plus these.")
 
 
 class Scenario(Strict):
@@ -389,10 +352,10 @@ class Scenario(Strict):
         description="names the output folder")
     description: str = Field("", description="shown in reports")
     start: Month = Field(description="first simulated month")
-    quarters: _whole(1, 40) = Field(8, description="the horizon")  # type: ignore[valid-type]
-    replications: _whole(1, 1_000_000) = Field(  # type: ignore[valid-type]
+    quarters: Annotated[int, _int(ge=1, le=40)] = Field(8, description="the horizon")
+    replications: Annotated[int, _int(ge=1, le=1_000_000)] = Field(
         1000, description="Monte Carlo runs")
-    seed: _whole(0, 2**63 - 1) = Field(0, description="random seed")  # type: ignore[valid-type]
+    seed: Annotated[int, _int(ge=0, le=2**63 - 1)] = Field(0, description="random seed")
     segments: Annotated[dict[str, Segment], Field(min_length=1)] = Field(
         description="markets sold into")
     roles: dict[str, Role] = Field({}, description="headcount pools")
@@ -450,9 +413,9 @@ def json_schema() -> dict[str, Any]:
     schema["properties"]["extends"] = {"anyOf": [{"type": "string"}, {"type": "null"}],
                                        "description": EXTENDS}
     schema["$defs"]["Role"]["allOf"] = [
-        {"if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]},
-         "then": {"propertyNames": {"enum": ["kind", *sorted(keys)]}}}
-        for kind, keys in KIND_KEYS.items()
+        {"if": {"properties": {"kind": {"const": kind.name}}, "required": ["kind"]},
+         "then": {"propertyNames": {"enum": ["kind", *sorted(kind.keys)]}}}
+        for kind in KINDS.values()
     ]
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema,
             "title": "simrev scenario",
