@@ -315,7 +315,7 @@ class Targets(Strict):
 
     role: str = Field(description="the role it acts on (without targets: every head)")
     who: Who = Field("all", description="which of its heads")
-    reselect_months: _whole(0, MAX_MONTHS) = Field(  # type: ignore[valid-type]
+    reselect_months: Annotated[int, _int(ge=0, le=MAX_MONTHS)] = Field(
         3, description="bottom_quartile: the quartile is chosen again every this many "
         "months of the program (0: once, at its start)")
 
