@@ -241,6 +241,26 @@ KIND_KEYS: dict[str, frozenset[str]] = {name: kind.keys for name, kind in KINDS.
 REQUIRED_KEYS: dict[str, tuple[str, ...]] = {name: kind.required for name, kind in KINDS.items()}
 
 
+class Follows(Strict):
+    """What a role's headcount follows: one head per `arr` of ARR or per `sellers` sellers."""
+
+    arr: _bounded(0, MAX_ARR, strict_low=True) | None = Field(  # type: ignore[valid-type]
+        None, description="one head per this much ARR (CSMs: about 2_000_000)")
+    sellers: _bounded(0, 100_000, strict_low=True) | None = Field(  # type: ignore[valid-type]
+        None, description="one head per this many sellers (coordinators, SDR ratios)")
+    shrink: StrictBool = Field(False, description="when the driver falls, open requisitions "
+                               "are cancelled and the longest-tenured heads leave; false: "
+                               "nobody is let go")
+
+    @model_validator(mode="after")
+    def _one_driver(self) -> Follows:
+        if (self.arr is None) == (self.sellers is None):
+            key = "sellers" if self.arr is not None else "arr"
+            raise KeyValueError(key, "expected exactly one driver: arr (one head per this "
+                                     "much ARR) or sellers (one head per this many sellers)")
+        return self
+
+
 class Role(Strict):
     """A headcount pool; its `kind` decides which keys it uses."""
 
@@ -280,7 +300,11 @@ class Role(Strict):
     effects: Effects = Field({}, description="effects on the sellers covered: lever → "
                              "multiplier, each at most its lever's bound (Levers)")
     span: _whole(1) | None = Field(  # type: ignore[valid-type]
-        None, description="heads follow sellers: ceil(sellers / span)")
+        None, description="heads follow sellers: ceil(sellers / span) at every moment (the "
+        "shorthand for follows: {sellers: span, shrink: true}, staffed at once)")
+    follows: Follows | None = Field(
+        None, description="headcount follows a driver, at least `headcount`: requisitions "
+        "open at month starts when the driver needs another head")
 
     @model_validator(mode="after")
     def _kind_keys(self) -> Role:
