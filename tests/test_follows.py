@@ -156,6 +156,15 @@ def test_follows_names_one_driver_on_a_role_that_may_follow(tmp_path: Path) -> N
         load_scenario(path)
 
 
+def test_a_follower_that_would_start_beyond_headcounts_bound_is_refused(tmp_path: Path) -> None:
+    """base at $1e13 of ARR would start 5 million CSMs (a run that never ends)."""
+    path = tmp_path / "s.yaml"
+    path.write_text(f"extends: {ROOT / 'scenarios' / 'base.yaml'}\n"
+                    "customers: {arr: 10_000_000_000_000}\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"roles.csm.follows.arr: .*5,000,000 heads"):
+        load_scenario(path)
+
+
 # ---- retention ------------------------------------------------------------------------
 def test_grr_and_nrr_equal_their_closed_form_on_a_book_of_churn_and_expansion() -> None:
     """No new logos, every customer the same ARR. Monthly churn p_m = 1 − (1 − c)^(1/12) and

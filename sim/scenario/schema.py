@@ -107,6 +107,7 @@ MAX_PROGRAM_COST = 10**12
 MAX_DAYS = 3650  # a sales cycle or a time to hire
 MAX_MONTHS = 1200  # a tenure, a program's length or phase-in
 MAX_OPPS = 10**6  # opportunities per month, a seller's open opportunities
+MAX_HEADCOUNT = 100_000  # one role's team today (also what a follower may need at the start)
 Months = _bounded(0, MAX_MONTHS)
 
 
@@ -267,7 +268,7 @@ class Role(Strict):
     kind: RoleKind = Field(description="what the role does")
     segment: str | None = Field(None, description="the segment they work in (support "
                                 "without one covers every segment)")
-    headcount: _whole(0, 100_000) = Field(0, description="today's team")  # type: ignore[valid-type]
+    headcount: _whole(0, MAX_HEADCOUNT) = Field(0, description="today's team")  # type: ignore[valid-type]
     tenure_months: Tenure | None = Field(
         None, description="today's team's actual tenures in months (every seat filled): one "
         "number, or a list of one per head; unset: the stationary mix of tenures and "
