@@ -91,7 +91,8 @@ def key_table(model: str, kinds: bool = False) -> str:
         default = ("required" if required else f"required for {', '.join(needs)}" if needs
                    else _default(node.get("default")))
         lines.append(f"| `{key}` | {_type(node, defs, label)} | {default} |"
-                     + (f" {_kinds(key)} |" if kinds else "") + f" {node.get('description')} |")
+                     + (f" {_kinds(key.split('.')[0])} |" if kinds else "")
+                     + f" {node.get('description')} |")
     return "\n".join(lines) + "\n"
 
 

@@ -8,6 +8,12 @@ lever and the CSM load effect), and the ARR of those retained grows by the month
 equivalent of expansion, ``(1 + expansion) ** (1/12) - 1`` (times its lever, divided by the
 CSM load when over 1). Customer i's churn draw in month k is the i-th uniform of the month-k
 stream, so the same customer sees the same draws in every scenario.
+
+**Retention (grr, nrr).** The customers on the book at a month's end are a prefix of the
+book's arrays (won deals are appended), so a trailing-twelve-month cohort is named by the
+book's size then. Every retained customer's ARR grows by the same factor in a month and none
+contracts, so the cohort's survivors held their ARR now / the growth since then: the book
+keeps, from day 0, each month end's (size, ARR, growth index) and nothing per customer.
 """
 
 from __future__ import annotations
@@ -37,6 +43,8 @@ class Book:
         self.month_revenue_extra = 0.0  # revenue this month from deals won during it
         self.new_arr: list[float] = []  # ARR of deals won since `settle`
         self.new_segment: list[int] = []  # and their segments
+        self.growth_index = 1.0  # product of every month's (1 + expansion growth) so far
+        self.marks: list[tuple[int, float, float]] = []  # (n, ARR, growth index) per mark
 
     @property
     def customers(self) -> int:
@@ -101,6 +109,7 @@ class Book:
             p_churn *= 1.0 + plan.overload_churn * (load - 1.0)
             growth /= load
         p_churn = min(1.0, p_churn)
+        self.growth_index *= 1.0 + growth
         self.month_revenue_extra = 0.0
         if n_at_start == 0:
             return 0.0, 0, 0.0
@@ -123,3 +132,18 @@ class Book:
         # rounding residue below it
         self.total_arr = max(0.0, total) if self.per_segment.any() else 0.0
         return churned_arr, count, expansion
+
+    def mark(self) -> None:
+        """Remember the book at this month's end (after `month_end`), for `retention`."""
+        self.marks.append((self.n, self.total_arr, self.growth_index))
+
+    def retention(self, months: int = 12) -> tuple[float, float, float]:
+        """The cohort on the book `months` marks ago: (its ARR then, ARR then of those still
+        on the book, its ARR now); zeros without that much history."""
+        if len(self.marks) <= months:
+            return 0.0, 0.0, 0.0
+        n, arr_then, index_then = self.marks[-1 - months]
+        alive = self.alive[:n]
+        arr_now = float(self.arr[:n][alive].sum())
+        kept_then = arr_now * index_then / self.growth_index
+        return arr_then, kept_then, arr_now

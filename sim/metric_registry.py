@@ -52,6 +52,9 @@ REGISTRY: dict[str, Metric] = {m.name: m for m in (
     _m("hires", "Hires", "count", "flow", "heads who started"),
     _m("departures", "Departures", "count", "flow", "heads who left (attrition and exits)",
        higher=False),
+    _m("requisitions_follow", "Requisitions opened by a driver", "count", "flow",
+       "requisitions a role opened because its driver (`follows`: ARR or sellers) needed "
+       "another head, at month starts; backfills and planned hires not included"),
     _m("opps_created", "Opportunities created", "count", "flow",
        "self-sourced + SDR + inbound (routed ones include the unworked)", higher=True),
     _m("opps_created_self", "Opportunities created by sellers", "count", "flow",
@@ -83,6 +86,17 @@ REGISTRY: dict[str, Metric] = {m.name: m for m in (
     _m("churned_arr", "Churned ARR", "money", "flow", "ARR of customers lost", higher=False),
     _m("net_new_arr", "Net new ARR", "money", "flow", "bookings + expansion - churned ARR",
        higher=True, headline=4),
+    _m("grr", "Gross revenue retention (TTM)", "share", "ratio",
+       "trailing twelve months at the period's end: for the customers on the book twelve "
+       "months before (their ARR then, A₀), (A₀ − the ARR then of those churned since − "
+       "contraction) / A₀, at most 100% (retained customers only expand here, so contraction "
+       "is 0); missing for a period ending in the horizon's first eleven months (the warm-up "
+       "does not simulate churn and expansion); the whole horizon's figure is the TTM at its "
+       "end", higher=True, headline=21),
+    _m("nrr", "Net revenue retention (TTM)", "share", "ratio",
+       "trailing twelve months at the period's end: the ARR now of the customers on the book "
+       "twelve months before (churned ones at 0, expansion included) / their ARR then, A₀; "
+       "missing and whole-horizon as for grr", higher=True, headline=22),
     _m("arr", "ARR at end", "money", "stock", "annual recurring revenue at the period's end",
        higher=True, headline=3, compared=3),
     _m("revenue", "Revenue (recognized)", "money", "flow", "ARR recognized daily",

@@ -39,8 +39,12 @@ FLOWS: tuple[str, ...] = (
     "ramp_days",
     "hires",
     "departures",
+    "requisitions_follow",
 )
-STOCKS: tuple[str, ...] = ("heads_total", "sellers", "open_opps", "arr", "customers")
+# retention_*: the customers on the book twelve months before (0 without that history):
+# their ARR then, the ARR then of those still on the book, and their ARR now
+STOCKS: tuple[str, ...] = ("heads_total", "sellers", "open_opps", "arr", "customers",
+                           "retention_arr_then", "retention_arr_kept", "retention_arr_now")
 
 
 class Layout:
@@ -101,6 +105,7 @@ def derive(
     m["sellers"] = r["sellers"]
     m["ramped_sellers"] = r["ramp_days"] / days
     m["hires"] = r["hires"]
+    m["requisitions_follow"] = r["requisitions_follow"]
     m["departures"] = r["departures"]
     m["opps_created"] = r["opps_created_self"] + r["opps_created_sdr"] + r["opps_created_inbound"]
     for name in ("opps_created_self", "opps_created_sdr", "opps_created_inbound",
@@ -113,6 +118,8 @@ def derive(
     for name in ("bookings", "expansion_arr", "churned_arr"):
         m[name] = r[name]
     m["net_new_arr"] = r["bookings"] + r["expansion_arr"] - r["churned_arr"]
+    m["grr"] = np.minimum(1.0, _ratio(r["retention_arr_kept"], r["retention_arr_then"]))
+    m["nrr"] = _ratio(r["retention_arr_now"], r["retention_arr_then"])
     for name in ("arr", "revenue", "customers", "customers_won", "customers_churned",
                  "cost_people", "cost_commission", "cost_hiring", "cost_programs"):
         m[name] = r[name]

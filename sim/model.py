@@ -29,7 +29,7 @@ from sim.customers import Book
 from sim.metrics import Layout
 from sim.people import Head, Roster
 from sim.pipeline import ROUTED_INBOUND, Pipeline
-from sim.plan import MONTH_DAYS, YEAR_DAYS, Plan, ProgramPlan, month_of
+from sim.plan import MONTH_DAYS, YEAR_DAYS, Plan, ProgramPlan, RolePlan, month_of
 from sim.roles import SELF
 from sim.streams import INBOUND, OppDraws, stream
 
@@ -104,6 +104,11 @@ class Model:
         self.month_programs: list[tuple[ProgramPlan, float, set]] = []
         self.month_support: list[tuple[int | None, dict[str, float], float]] = []
         self.cohorts: dict[str, set] = {}
+        # roles whose headcount follows a driver, their open requisitions (oldest first) and
+        # requisitions cancelled before they filled (follows.shrink)
+        self.followers = [r for r in self.rosters.values() if r.role.follows is not None]
+        self.pending: dict[str, list[Head]] = {r.role.name: [] for r in self.followers}
+        self.cancelled: set[Head] = set()
         self.manager_days = {r.name: 0.0 for r in self.managers}
         self.manager_mark = self.env.now
         self.arr_at_start = self.book.total_arr
@@ -118,24 +123,39 @@ class Model:
         self.seat_states: list[tuple[Roster, int, Head | None, bool, float]] = []
         for roster in self.rosters.values():
             role = roster.role
+            seats = self._start_seats(role)
             if role.tenures_days is None:
-                for seat in range(role.headcount):
+                for seat in range(seats):
                     vacant, age, remaining = steady.seat_start(plan, role, seat, rep)
                     head = roster.new_head(seat, plan.seed, rep)
                     if vacant:
-                        self._at(first_day + remaining, self._hire, head)
+                        self._hire_at(first_day + remaining, head)
                     else:
                         self._start_head(head, first_day, first_day - age)
                     self.seat_states.append((roster, seat, None if vacant else head, vacant, age))
                 continue
-            for seat, tenure_days in enumerate(role.tenures_days):
+            tenures = list(role.tenures_days)  # a follower's extra seats: the mean tenure
+            tenures += [sum(tenures) / len(tenures) if tenures else 0.0] * (seats - len(tenures))
+            for seat, tenure_days in enumerate(tenures):
                 head = roster.new_head(seat, plan.seed, rep)
                 hired = -tenure_days
                 if hired <= first_day:
                     self._start_head(head, first_day, hired)
                     self.seat_states.append((roster, seat, head, False, first_day - hired))
                 else:
-                    self._at(hired, self._hire, head)
+                    self._hire_at(hired, head)
+
+    def _start_seats(self, role: RolePlan) -> int:
+        """Today's seats: `headcount`, or for a follower at least what its driver needs at
+        the start (today's book, `customers.arr`, or today's sellers, their headcount)."""
+        follow = role.follows
+        if follow is None:
+            return role.headcount
+        if follow.driver == "arr":
+            value = self.plan.customers_arr
+        else:
+            value = sum(r.headcount for r in self.plan.roles if r.kind.sells)
+        return max(role.headcount, follow.need(value))
 
     def _start_head(self, head: Head, first_day: float, hired: float) -> None:
         self._activate(head, first_day)
@@ -229,10 +249,19 @@ class Model:
                 if count < 0:
                     self._planned(role_name, count, start)
             heads = [h for roster in self.rosters.values() for h in roster.active]
+        shrinking = [r for r in self.followers if r.role.follows.shrink
+                     and (month >= 0 or r.role.tenures_days is None)]
+        if shrinking:  # followers let go before this month's cohorts and seats are set
+            for roster in shrinking:
+                self._follow(roster, start, grow=False)
+            heads = [h for roster in self.rosters.values() for h in roster.active]
         self._set_levers(month, start, heads)
         for role_name, count in moves:  # requisitions read this month's time_to_hire lever
             if count > 0:
                 self._planned(role_name, count, start)
+        for roster in self.followers:
+            if month >= 0 or roster.role.tenures_days is None:
+                self._follow(roster, start, grow=True)
         calendar = plan.calendar_month(month)
         for seg in plan.segments:
             self.segment_factor[seg.index] = (
@@ -281,6 +310,8 @@ class Model:
 
     def _end_month(self, month: int, start: float, end: float) -> None:
         self.book.settle()
+        if month == -1:
+            self.book.mark()  # day 0: the first cohort of trailing-twelve-month retention
         if month < 0:
             self._managers_to(end)
             self.manager_days = dict.fromkeys(self.manager_days, 0.0)
@@ -310,6 +341,9 @@ class Model:
         raw[ix["expansion_arr"]][month] = expansion
         raw[ix["arr"]][month] = book.total_arr
         raw[ix["customers"]][month] = book.customers
+        book.mark()
+        (raw[ix["retention_arr_then"]][month], raw[ix["retention_arr_kept"]][month],
+         raw[ix["retention_arr_now"]][month]) = book.retention(12)
 
     def _people_costs(self, month: int, start: float, end: float) -> None:
         """Loaded cost accrues daily for every head employed, ramping or not."""
@@ -431,6 +465,37 @@ class Model:
         return lever
 
     # ---- people -------------------------------------------------------------------
+    def _driver_need(self, role: RolePlan) -> int:
+        """Heads a follower's driver needs now (at least `headcount`)."""
+        follow = role.follows
+        if follow.driver == "arr":
+            value = self.book.total_arr
+        else:
+            value = sum(len(s) for s in self.sellers)
+        return max(role.headcount, follow.need(value))
+
+    def _follow(self, roster: Roster, day: float, grow: bool) -> None:
+        """A month start: open requisitions up to what the driver needs (heads + open
+        requisitions; `grow`), or with `shrink` cancel open requisitions (latest first), then
+        let the longest-tenured heads go, down to it (not `grow`)."""
+        role = roster.role
+        need = self._driver_need(role)
+        have = len(roster.taken)
+        if grow and have < need:
+            self._record("requisitions_follow", day, need - have)
+            for _ in range(need - have):
+                self._requisition(roster, roster.free_seat(), day)
+        elif not grow and have > need:
+            pending = self.pending[role.name]
+            extra = have - need
+            while extra and pending:
+                head = pending.pop()
+                self.cancelled.add(head)
+                roster.release(head.seat)
+                extra -= 1
+            for head in roster.longest_tenure(extra):
+                self._leave(head, day, backfill=False)
+
     def _planned(self, role_name: str, count: int, day: float) -> None:
         roster = self.rosters[role_name]
         if count > 0:
@@ -446,7 +511,14 @@ class Model:
         wait = roster.role.time_to_hire.at(head.tth_z) * self._time_to_hire_lever(
             roster.role.name
         )
-        self._at(day + wait, self._hire, head)
+        self._hire_at(day + wait, head)
+
+    def _hire_at(self, day: float, head: Head) -> None:
+        """`head` starts on `day` (a requisition open until then)."""
+        pending = self.pending.get(head.role.name)
+        if pending is not None:
+            pending.append(head)
+        self._at(day, self._hire, head)
 
     def _activate(self, head: Head, day: float) -> None:
         roster = self.rosters[head.role.name]
@@ -457,6 +529,12 @@ class Model:
         bisect.insort(roster.active, head, key=SEAT)  # seats are unique among the active
 
     def _hire(self, head: Head) -> None:
+        if head in self.cancelled:  # a follower's requisition cancelled while open
+            self.cancelled.discard(head)
+            return
+        pending = self.pending.get(head.role.name)
+        if pending is not None:
+            pending.remove(head)  # every follower's hire was scheduled by _hire_at
         day = self.env.now
         self._activate(head, day)
         self._record("hires", day, 1)
@@ -481,7 +559,12 @@ class Model:
 
     def _departure(self, head: Head) -> None:
         if head.active:
-            self._leave(head, self.env.now, backfill=head.role.backfill)
+            backfill = head.role.backfill
+            if backfill and head.role.follows is not None:
+                # a follower's seat reopens only while the driver still needs it
+                roster = self.rosters[head.role.name]
+                backfill = len(roster.taken) - 1 < self._driver_need(head.role)
+            self._leave(head, self.env.now, backfill=backfill)
 
     def _leave(self, head: Head, day: float, backfill: bool) -> None:
         roster = self.rosters[head.role.name]

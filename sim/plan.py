@@ -81,6 +81,19 @@ class SegmentPlan:
 
 
 @dataclass(frozen=True)
+class Follow:
+    """A role's headcount driver: one head per `per` of ARR (`driver` "arr") or of sellers."""
+
+    driver: str  # "arr" or "sellers"
+    per: float
+    shrink: bool  # heads leave (requisitions are cancelled first) when the driver falls
+
+    def need(self, value: float) -> int:
+        """Heads the driver's `value` needs: ceil(value / per), a rounding residue ignored."""
+        return max(0, math.ceil(value / self.per - 1e-9))
+
+
+@dataclass(frozen=True)
 class RolePlan:
     name: str
     ident: int
@@ -103,6 +116,7 @@ class RolePlan:
     covers: float
     effects: dict[str, float]
     span: int
+    follows: Follow | None = None  # headcount follows a driver (at least `headcount`)
 
 
 @dataclass(frozen=True)
@@ -178,6 +192,10 @@ def _role_plan(name: str, role: Role, segment_index: dict[str, int]) -> RolePlan
         covers=role.covers or 0.0,
         effects=dict(role.effects),
         span=role.span or 1,
+        follows=(None if role.follows is None else Follow(
+            "arr" if role.follows.arr is not None else "sellers",
+            role.follows.arr if role.follows.arr is not None else role.follows.sellers,
+            role.follows.shrink)),
     )
 
 

@@ -44,14 +44,14 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
                               "skill_sigma", "territory_decay"},
          required=("segment",), sources=SELF, sells=True, simulated=True, hireable=True,
          covers_book=False, supports=False, head_levers=PERSON_LEVERS | SELLING_LEVERS),
-    Kind("sdr", _PEOPLE | {"segment", "opps_per_month"},
+    Kind("sdr", _PEOPLE | {"segment", "opps_per_month", "follows"},
          required=("segment",), sources=SDR, sells=False, simulated=True, hireable=True,
          covers_book=False, supports=False,
          head_levers=PERSON_LEVERS | {"pipeline", "selling_time"}),
-    Kind("csm", _PEOPLE | {"book_per_head"},
+    Kind("csm", _PEOPLE | {"book_per_head", "follows"},
          required=("book_per_head",), sources=None, sells=False, simulated=True,
          hireable=True, covers_book=True, supports=False, head_levers=PERSON_LEVERS),
-    Kind("support", _PEOPLE | {"segment", "covers", "effects"},
+    Kind("support", _PEOPLE | {"segment", "covers", "effects", "follows"},
          required=("covers",), sources=None, sells=False, simulated=True, hireable=True,
          covers_book=False, supports=True, head_levers=PERSON_LEVERS),
     Kind("manager", frozenset({"span", "cost"}),
@@ -69,7 +69,12 @@ def docs_table() -> str:
             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for k in KINDS.values():
         source = {SELF: "its own", SDR: "hands them to sellers", None: ""}[k.sources]
-        heads = "fixed, with attrition and backfill" if k.simulated else "ceil(sellers / span)"
+        if not k.simulated:
+            heads = "ceil(sellers / span), at once"
+        elif "follows" in k.keys:
+            heads = "fixed, or following a driver (`follows`); attrition and backfill"
+        else:
+            heads = "fixed, with attrition and backfill"
         levers = ", ".join(sorted(k.head_levers)) or "none"
         rows.append(f"| `{k.name}` | {source} | {yes(k.sells)} | {heads} | {yes(k.hireable)} | "
                     f"{yes(k.covers_book)} | {yes(k.supports)} | {levers} |")

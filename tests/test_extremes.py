@@ -70,7 +70,8 @@ def test_values_at_their_bounds_simulate_to_finite_outputs() -> None:
         "segments.mid.accounts=1000000000", "roles.ae.cost=1e9", "roles.ae.hire_cost=1e9",
         "roles.ae.tenure_months=1200", "roles.ae.time_to_hire_days=3650",
         "roles.ae.max_open_opps=1000000", "customers.arr=1e13",
-        "roles.csm.book_per_head=1e13", "customers.overload_churn=100", "quarters=2",
+        "roles.csm.book_per_head=1e13", "roles.csm.follows.arr=1e13",
+        "customers.overload_churn=100", "quarters=2",
     ], replications=4)
     result = run(scenario)
     for frame in (result.monthly, result.quarterly, result.replications):

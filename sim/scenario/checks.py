@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
 from sim.roles import BOOK_LEVERS, KINDS, SDR, SUPPORT_LEVERS
-from sim.scenario.schema import Scenario, parse_month
+from sim.scenario.schema import MAX_HEADCOUNT, Scenario, parse_month
 
 
 class Problem(NamedTuple):
@@ -110,6 +110,23 @@ def problems(scenario: Scenario) -> Iterator[Problem]:
         if role.segment is not None and role.segment not in scenario.segments:
             yield Problem(("roles", name, "segment"), role.segment,
                           one_of("segments", scenario.segments, role.segment))
+
+    # A follower's team today (what its driver needs at the start) is bounded like headcount.
+    for name, role in roles.items():
+        if role.follows is None:
+            continue
+        driver = "arr" if role.follows.arr is not None else "sellers"
+        per = role.follows.arr if role.follows.arr is not None else role.follows.sellers
+        value = (scenario.customers.arr if driver == "arr" else
+                 sum(r.headcount for r in roles.values() if KINDS[r.kind].sells))
+        if value / per > MAX_HEADCOUNT:
+            what = (f"today's ARR of {value:,.0f}" if driver == "arr"
+                    else f"today's {value:,} sellers")
+            yield Problem(
+                ("roles", name, "follows", driver), per,
+                f"{what} would need {value / per:,.0f} heads; expected a ratio that needs "
+                f"at most {MAX_HEADCOUNT:,} at the start (headcount's bound)",
+            )
 
     # Routed pipeline (inbound, SDR-sourced) needs sellers in the segment to route to.
     for seg_name, seg in scenario.segments.items():

@@ -87,6 +87,7 @@ MAX_PROGRAM_COST = 10**12
 MAX_DAYS = 3650  # a sales cycle or a time to hire
 MAX_MONTHS = 1200  # a tenure, a program's length or phase-in
 MAX_OPPS = 10**6  # opportunities per month, a seller's open opportunities
+MAX_HEADCOUNT = 100_000  # one role's team today (also what a follower may need at the start)
 Months = Annotated[float, _num(ge=0, le=MAX_MONTHS)]
 
 
@@ -208,13 +209,34 @@ class Segment(Strict):
         return value
 
 
+class Follows(Strict):
+    """What a role's headcount follows: one head per `arr` of ARR or per `sellers` sellers."""
+
+    arr: Annotated[float, _num(gt=0, le=MAX_ARR)] | None = Field(
+        None, description="one head per this much ARR (CSMs: about 2_000_000)")
+    sellers: Annotated[float, _num(gt=0, le=100_000)] | None = Field(
+        None, description="one head per this many sellers (coordinators, SDR ratios)")
+    shrink: StrictBool = Field(False, description="when the driver falls, open requisitions "
+                               "are cancelled and the longest-tenured heads leave; false: "
+                               "nobody is let go")
+
+    @model_validator(mode="after")
+    def _one_driver(self) -> Follows:
+        if (self.arr is None) == (self.sellers is None):
+            key = "sellers" if self.arr is not None else "arr"
+            raise KeyValueError(key, "expected exactly one driver: arr (one head per this "
+                                     "much ARR) or sellers (one head per this many sellers)")
+        return self
+
+
 class Role(Strict):
     """A headcount pool; its `kind` decides which keys it uses."""
 
     kind: RoleKind = Field(description="what the role does")
     segment: str | None = Field(None, description="the segment they work in (support "
                                 "without one covers every segment)")
-    headcount: Annotated[int, _int(ge=0, le=100_000)] = Field(0, description="today's team")
+    headcount: Annotated[int, _int(ge=0, le=MAX_HEADCOUNT)] = Field(
+        0, description="today's team")
     tenure_months: Tenure | None = Field(
         None, description="today's team's actual tenures in months (every seat filled): one "
         "number, or a list of one per head; unset: the stationary mix of tenures and "
@@ -247,7 +269,11 @@ class Role(Strict):
     effects: Effects = Field({}, description="effects on the sellers covered: lever → "
                              "multiplier, each at most its lever's bound (Levers)")
     span: Annotated[int, _int(ge=1)] | None = Field(
-        None, description="heads follow sellers: ceil(sellers / span)")
+        None, description="heads follow sellers: ceil(sellers / span) at every moment (the "
+        "shorthand for follows: {sellers: span, shrink: true}, staffed at once)")
+    follows: Follows | None = Field(
+        None, description="headcount follows a driver, at least `headcount`: requisitions "
+        "open at month starts when the driver needs another head")
 
     @model_validator(mode="after")
     def _kind_keys(self) -> Role:
