@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import main
+from sim.runner import SCHEDULER_TIMEOUT_ENV
 from tests.test_scenario_errors import BASE, CASES
 
 OPTION_CASES = [
@@ -78,7 +79,9 @@ def test_file_cases_through_the_cli(tmp_path: Path, text, overrides, key_path, v
 
 @pytest.mark.parametrize("args, needle", [c[1:] for c in OPTION_CASES],
                          ids=[c[0] for c in OPTION_CASES])
-def test_option_cases_through_the_cli(tmp_path: Path, args: list[str], needle: str) -> None:
+def test_option_cases_through_the_cli(tmp_path: Path, args: list[str], needle: str,
+                                      monkeypatch) -> None:
+    monkeypatch.setenv(SCHEDULER_TIMEOUT_ENV, "0.5")  # an unreachable scheduler: no 10 s wait
     path = tmp_path / "base.yaml"
     path.write_text(BASE, encoding="utf-8")
     out = tmp_path / "out"

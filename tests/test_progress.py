@@ -36,11 +36,11 @@ def run_on_a_terminal(args: list[str]) -> tuple[int, str]:
 
 def test_progress_bar_on_a_terminal_and_not_with_quiet(tmp_path: Path) -> None:
     path = tmp_path / "slow.yaml"
-    path.write_text(yaml.safe_dump(scenario_dict(name="slow", replications=400, quarters=4)))
+    path.write_text(yaml.safe_dump(scenario_dict(name="slow", replications=50, quarters=4)))
     code, shown = run_on_a_terminal(["run", str(path), "--out", str(tmp_path / "out"),
                                      "--workers", "1"])
     assert code == 0, shown
-    assert "rep/s" in shown and "/400" in shown  # done/total and rate
+    assert "rep/s" in shown and "/50" in shown  # done/total and rate
     code, quiet = run_on_a_terminal(["run", str(path), "--out", str(tmp_path / "out"),
                                      "--workers", "1", "--quiet"])
     assert code == 0 and quiet.strip() == "", quiet
@@ -48,7 +48,7 @@ def test_progress_bar_on_a_terminal_and_not_with_quiet(tmp_path: Path) -> None:
 
 def test_no_progress_bar_when_not_a_terminal(tmp_path: Path) -> None:
     path = tmp_path / "slow.yaml"
-    path.write_text(yaml.safe_dump(scenario_dict(name="slow", replications=400, quarters=4)))
+    path.write_text(yaml.safe_dump(scenario_dict(name="slow", replications=50, quarters=4)))
     done = subprocess.run([sys.executable, "-m", "cli", "run", str(path), "--out",
                            str(tmp_path / "out"), "--workers", "1"],
                           capture_output=True, text=True, check=False)

@@ -36,7 +36,7 @@ def test_plans_add_the_same_two_year_budget_within_5_percent() -> None:
     """Everything a plan buys: its hires and their recruiting, the managers and CSMs they
     pull in, programs and seats, over the two-year horizon; commission aside (it is paid on
     what a plan sells, not budgeted). Read from a real paired run."""
-    scenarios = [load(ROOT / "scenarios" / f"{name}.yaml", replications=40)
+    scenarios = [load(ROOT / "scenarios" / f"{name}.yaml", replications=20)
                  for name in ("base", *PLANS)]
     totals = [result.totals for result in run_compared(scenarios, workers=1)]
     budget = [(t.cost_total - t.cost_commission).mean() for t in totals]
