@@ -136,7 +136,7 @@ def test_workers_die_with_a_killed_parent(tmp_path, workers_to_reap) -> None:
     process = start_run(tmp_path / "out")
     workers_to_reap += wait_under_way(process)
     process.kill()
-    process.communicate()
+    process.wait(timeout=EXIT_WITHIN)  # not communicate: a live worker holds the pipes
     assert wait_gone(workers_to_reap) == []
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import pty
+import select
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import yaml
@@ -86,3 +89,35 @@ def test_no_bar_when_disabled_however_long() -> None:
     clock.now += 60
     reporter(400)
     assert reporter.bar is None and reporter.done == 400
+
+
+def test_an_interrupt_on_a_terminal_replaces_the_bar_with_one_line(tmp_path: Path) -> None:
+    """No blank line: after the bar is erased, the message is all that is printed."""
+    from cli import INTERRUPTED
+    from tests.test_interrupts import alive, children
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cli", "run", "scenarios/base.yaml", "--workers", "2",
+         "--replications", "100000", "--out", str(tmp_path / "out")],
+        stdin=follower, stdout=follower, stderr=follower, close_fds=True,
+        env={**os.environ, PROGRESS_AFTER_ENV: "0"})
+    os.close(follower)
+    output, workers, deadline = b"", [], time.monotonic() + 60
+    while not (b"rep/s" in output and len(workers) >= 2) and time.monotonic() < deadline:
+        if select.select([leader], [], [], 0.05)[0]:
+            output += os.read(leader, 65536)
+        workers = children(process.pid)
+    process.send_signal(signal.SIGINT)
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(leader)
+    assert process.wait(timeout=20) == 130
+    assert output.rsplit(b"\x1b[2K", 1)[1] == INTERRUPTED.encode() + b"\r\n", output[-200:]
+    assert alive(workers) == []
