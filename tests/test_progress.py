@@ -99,7 +99,7 @@ def test_an_interrupt_on_a_terminal_replaces_the_bar_with_one_line(tmp_path: Pat
     leader, follower = pty.openpty()
     process = subprocess.Popen(
         [sys.executable, "-m", "cli", "run", "scenarios/base.yaml", "--workers", "2",
-         "--replications", "100000", "--out", str(tmp_path / "out")],
+         "--replications", "100000", "--out", str(tmp_path / "out"), "--allow-long"],
         stdin=follower, stdout=follower, stderr=follower, close_fds=True,
         env={**os.environ, PROGRESS_AFTER_ENV: "0"})
     os.close(follower)
