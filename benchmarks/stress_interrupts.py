@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 from cli import INTERRUPTED
+from tests.test_interrupts import children, process_state
 
 SCENARIO = "scenarios/base.yaml"
 
@@ -50,15 +51,6 @@ def digest(folder: Path) -> str | None:
     return sha.hexdigest()
 
 
-def stat_of(pid: int) -> tuple[str, int] | None:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return fields[0], int(fields[1])
-
-
 def running_with(marker: str) -> list[int]:
     """Live processes whose command line mentions `marker` (the trial's output folder)."""
     found = []
@@ -70,19 +62,9 @@ def running_with(marker: str) -> list[int]:
                 text = cmdline.read().decode("utf-8", "replace")
         except OSError:
             continue
-        state = stat_of(int(entry))
+        state = process_state(int(entry))
         if marker in text and state is not None and state[0] != "Z":
             found.append(int(entry))
-    return found
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            state = stat_of(int(entry))
-            if state is not None and state[0] != "Z" and state[1] == pid:
-                found.append(int(entry))
     return found
 
 

@@ -17,13 +17,8 @@ from cli.main import PROGRESS_AFTER_ENV, ProgressReporter
 from tests.factories import scenario_dict
 
 
-def run_on_a_terminal(args: list[str]) -> tuple[int, str]:
-    """Run the CLI on a pseudo-terminal; the bar may show at once (how soon is tested below)."""
-    leader, follower = pty.openpty()
-    env = {**os.environ, PROGRESS_AFTER_ENV: "0"}
-    process = subprocess.Popen([sys.executable, "-m", "cli", *args], stdin=follower,
-                               stdout=follower, stderr=follower, close_fds=True, env=env)
-    os.close(follower)
+def read_to_end(leader: int) -> bytes:
+    """Everything the pseudo-terminal's other side writes until it closes; closes it."""
     output = b""
     while True:
         try:
@@ -34,7 +29,17 @@ def run_on_a_terminal(args: list[str]) -> tuple[int, str]:
             break
         output += chunk
     os.close(leader)
-    return process.wait(timeout=120), output.decode("utf-8", "replace")
+    return output
+
+
+def run_on_a_terminal(args: list[str]) -> tuple[int, str]:
+    """Run the CLI on a pseudo-terminal; the bar may show at once (how soon is tested below)."""
+    leader, follower = pty.openpty()
+    env = {**os.environ, PROGRESS_AFTER_ENV: "0"}
+    process = subprocess.Popen([sys.executable, "-m", "cli", *args], stdin=follower,
+                               stdout=follower, stderr=follower, close_fds=True, env=env)
+    os.close(follower)
+    return process.wait(timeout=120), read_to_end(leader).decode("utf-8", "replace")
 
 
 def test_progress_bar_on_a_terminal_and_not_with_quiet(tmp_path: Path) -> None:
@@ -109,15 +114,7 @@ def test_an_interrupt_on_a_terminal_replaces_the_bar_with_one_line(tmp_path: Pat
             output += os.read(leader, 65536)
         workers = children(process.pid)
     process.send_signal(signal.SIGINT)
-    while True:
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        output += chunk
-    os.close(leader)
+    output += read_to_end(leader)
     assert process.wait(timeout=20) == 130
     assert output.rsplit(b"\x1b[2K", 1)[1] == INTERRUPTED.encode() + b"\r\n", output[-200:]
     assert alive(workers) == []
