@@ -59,6 +59,11 @@ def simulate_chunk(plan: Plan, first: int, count: int) -> Chunk:
     return Chunk(first, np.stack(raws), sellers)
 
 
+def chunk_workers(workers: int, replications: int) -> int:
+    """Worker processes a local run of `replications` starts: no more than its chunks."""
+    return min(workers, max(1, -(-replications // CHUNK)))
+
+
 def chunks(replications: int, size: int = CHUNK) -> list[tuple[int, int]]:
     return [(first, min(size, replications - first)) for first in range(0, replications, size)]
 
@@ -439,8 +444,7 @@ def estimate_bytes(plan: Plan, replications: int, workers: int | None = 1) -> in
     # estimate of people exceeds the count, so at least half that many, see simulate_chunk)
     garbage = PERSON_BYTES * GC_AFTER_PEOPLE if sellers < GC_AFTER_PEOPLE else 0
     chunk = min(CHUNK, replications) * (raw + sellers * CHUNK_ROW_BYTES)
-    processes = 1 if workers is None else workers  # 0: nothing simulates here (Dask)
-    processes = min(processes, max(1, -(-replications // CHUNK)))
+    processes = chunk_workers(1 if workers is None else workers, replications)  # Dask: 0
     return int(parent + processes * (model + garbage + chunk))
 
 
@@ -476,7 +480,7 @@ def estimate_seconds(plan: Plan, replications: int, workers: int | None = 1) -> 
         SECONDS_PER_OPPORTUNITY * expected_opportunities(plan)
         + SECONDS_PER_HEAD_MONTH * people * months
     ) * max(1.0, people / LARGE_TEAM) ** 0.42
-    parallel = min(max(1, workers or 1), default_workers(), max(1, -(-replications // CHUNK)))
+    parallel = min(chunk_workers(max(1, workers or 1), replications), default_workers())
     return per_replication * replications / parallel
 
 
