@@ -582,7 +582,9 @@ def _parse_key_path(text: str) -> PathT | None:
 
 def _apply_set(raw: dict[Any, Any], origins: Origins, override: str, top: str,
                option: str = "--set") -> None:
-    """Apply one `KEY.PATH=VALUE`; errors name `option` (`--set`, or `--vary` in a sweep)."""
+    """Apply one `KEY.PATH=VALUE`: the value read as YAML, set by a walk down the data that
+    adds the mappings it lacks; each key must be one the schema allows there, each index in
+    its list. Errors name `option` (`--set`, or `--vary` in a sweep)."""
     example = EXAMPLES[option]
     if not isinstance(override, str):
         raise ScenarioError(top, "", override, f"{option}: not text; {example}")
@@ -594,53 +596,40 @@ def _apply_set(raw: dict[Any, Any], origins: Origins, override: str, top: str,
         raise ScenarioError(top, key_text.strip(), override,
                             f"{option}: not a key path; {example} or {option} roles.ae.ramp[2]=0.5")
 
-    def fail(at: PathT, why: str, value: object = value_text) -> NoReturn:
-        raise ScenarioError(top, format_path(at), value, f"{option}: {why}")
+    def fail(at: PathT, why: str) -> NoReturn:
+        raise ScenarioError(top, format_path(at), value_text, f"{option}: {why}")
 
     try:
         value, _ = _parse_yaml(value_text, f"{option} {override}")
     except ScenarioError as exc:
         fail(path, f"the value is not valid YAML ({exc.expected}); quote it")
-    node: dict[str, Any] | None = SCHEMA
-    container: Any = raw
-    created: PathT | None = None  # the first key this override creates
+    node, data, created = SCHEMA, raw, None  # created: the first mapping this override adds
     for i, part in enumerate(path):
         here, at = format_path(path[:i]), path[: i + 1]
-        form = _form(node, container)
-        if form.get("type") == "object":
-            if not isinstance(container, dict):
-                fail(path[:i], f"{here or 'the scenario'} is not a mapping", container)
-            if isinstance(part, int):
-                fail(at, f"{here} is a mapping, not a list")
-            problem = _unknown_key(form, container, part, False)
-            if problem:
-                fail(at, problem)
-        elif form.get("type") == "array":
-            if not isinstance(part, int):
-                fail(at, f"{here} is a list; expected an index like {path[i - 1]}[0]")
-            if container is None:  # a list the scenario does not set: no items to override
-                fail(at, f"{here} is not in the scenario; set the whole list, e.g. "
-                         f"--set {here}=[...]")
-            if not isinstance(container, list):
-                fail(path[:i], f"{here} is not a list here", container)
-            if not -len(container) <= part < len(container):
-                fail(at, f"index {part} is out of range; {here} has {len(container)} values")
+        if isinstance(data, dict):
+            problem = (f"{here} is a mapping, not a list" if isinstance(part, int)
+                       else _unknown_key(node, data, part, False))
+        elif isinstance(data, list):
+            problem = (f"{here} is a list; expected an index like {path[i - 1]}[0]"
+                       if not isinstance(part, int) else None if -len(data) <= part < len(data)
+                       else f"index {part} is out of range; {here} has {len(data)} values")
+        elif data is None:  # a list the scenario does not set: no items to override
+            problem = f"{here} is not in the scenario; set the whole list, e.g. --set {here}=[...]"
         else:
-            fail(at, f"{here} holds a single value; it has no key '{part}'")
-        node = _child(form, part)
+            problem = f"{here} holds a single value; it has no key '{part}'"
+        if problem:
+            fail(at, problem)
+        node = _child(node, part)
         if i == len(path) - 1:
-            container[part] = value
+            data[part] = value
             break
-        nxt = _lookup(container, (part,))
-        if nxt is MISSING or nxt is None:
-            kind = _form(node, [] if isinstance(path[i + 1], int) else {}).get("type")
-            nxt = {} if kind == "object" else None
-            if kind == "object":
-                container[part] = nxt
-                created = created or at
+        nxt = _lookup(data, (part,))
+        if (nxt is MISSING or nxt is None) and not isinstance(path[i + 1], int):
+            nxt = data[part] = {}
+            created = created or at
         elif isinstance(nxt, (int, float)) and "mean" in _form(node, {}).get("properties", {}):
-            nxt = container[part] = {"mean": nxt}  # `deal_size: 40000` is {mean: 40000}
-        container = nxt
+            nxt = data[part] = {"mean": nxt}  # `deal_size: 40000` is {mean: 40000}
+        data = None if nxt is MISSING else nxt
     target = created or path
     _drop_under(origins, target)
     origins[target] = Origin(top, None, f"{option} {override}")
