@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,8 +15,9 @@ from click.testing import CliRunner
 
 from cli.main import main
 from sim import api
+from sim.safe_yaml import MAX_FILE_BYTES
 from sim.scenario import ScenarioError, load_scenario
-from sim.scenario.loader import MAX_EXTENDS, MAX_FILE_BYTES
+from sim.scenario.loader import MAX_EXTENDS
 from tests.test_scenario_errors import BASE, line_of, sub
 
 SECRET = "s3cr3t-Token_value"
@@ -339,3 +342,12 @@ def test_the_api_raises_scenario_error_for_bad_input(tmp_path: Path, call) -> No
     with pytest.raises(ScenarioError) as info:
         call(path)
     assert "\n" not in str(info.value)
+
+
+def test_safe_yaml_imports_first_in_a_fresh_interpreter() -> None:
+    """sim.safe_yaml imports sim.scenario.errors, whose package imports the loader, which
+    reads files through sim.safe_yaml: importing sim.safe_yaml first must still work."""
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-c", "import sim.safe_yaml"], cwd=root,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr

@@ -1,59 +1,36 @@
-"""Read a scenario: YAML with line numbers, `extends`, `--set`, validation, cross-checks.
+"""Read a scenario: `extends`, `--set`, validation, cross-checks, and writing one back.
 
 Every problem ends in one `ScenarioError`: the file (and line where known), the key path
 (``roles.ae.ramp[2]``), the bad value and what was expected; nothing else escapes. Bounds and
-types in messages are read from the JSON Schema (`schema.model_schema`). A file that does not
-parse as a YAML mapping may be any file on the machine (`extends: /etc/shadow`), so its error
-names the path, the line and what was expected, never its contents (`NOT_SHOWN`); once a file
-is a YAML mapping, an error quotes the bad value.
+types in messages are read from the JSON Schema (`schema.model_schema`). Each file is read by
+`sim.safe_yaml` (regular files of at most 1 MiB, line numbers, no contents of a file that is
+not a scenario in errors); once a file is a YAML mapping, an error quotes the bad value.
 """
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import json
 import os
 import re
-import stat
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple, NoReturn
 
 import yaml
 from pydantic import ValidationError
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from sim import safe_yaml  # a module, not names: sim.safe_yaml imports sim.scenario.errors
 from sim.roles import KINDS
 from sim.scenario.checks import bad_text, did_you_mean, problems
-from sim.scenario.errors import MISSING, NOT_SHOWN, ScenarioError, Unquoted, format_path
+from sim.scenario.errors import MISSING, ScenarioError, Unquoted, format_path
 from sim.scenario.schema import MONTH_PATTERN, NAME_PATTERN, KeyValueError, Scenario, model_schema
 
 PathT = tuple[Any, ...]
-MAP_TAG, SEQ_TAG, MERGE_TAG, INT_TAG, FLOAT_TAG = (
-    f"tag:yaml.org,2002:{t}" for t in ("map", "seq", "merge", "int", "float"))
-# YAML 1.1 (PyYAML) reads `1e5` and `1.5e5` as strings; read them as numbers, as YAML 1.2 does.
-EXPONENT_FLOAT = re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$")
-MAX_NODES = 1_000_000  # guards against alias bombs
-# A real scenario is a few KB (the shipped ones are under 4 KB); 1 MiB is hundreds of times
-# that, and refusing more keeps `/dev/zero` or a 50 MB file from eating memory and minutes.
-MAX_FILE_BYTES = 1 << 20
 # Files in one `extends` chain (the scenario and its ancestors); real chains are 2-3 deep.
 MAX_EXTENDS = 20
-# YAML 1.1 reads `010` as octal 8 and `1:30` as base-60 90: a planner never means either.
-OCTAL = re.compile(r"^[-+]?0[0-7_]+$")
-SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
-# What a path that is not a regular file is, by its file type.
-FILE_TYPES = {stat.S_IFDIR: "a directory", stat.S_IFCHR: "a character device",
-              stat.S_IFBLK: "a block device", stat.S_IFIFO: "a named pipe (FIFO)",
-              stat.S_IFSOCK: "a socket"}
-TOP_EXPECTED = "expected a mapping of scenario keys (name, start, segments, roles, ...)"
 TOP_KEYS = frozenset(Scenario.model_fields) | {"extends"}
-# An unknown top-level key is named only if it looks like a key someone typed; a file that
-# is a mapping by accident (`root:*:19000:0:::` in /etc/shadow) is not quoted.
-NAME_LIKE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-NOT_A_KEY = f"a key that is not a scenario key (not shown); {TOP_EXPECTED}"
 EXAMPLES = {"--set": "expected --set KEY.PATH=VALUE, e.g. --set roles.ae.headcount=25",
             "--vary": "expected --vary KEY.PATH=V1,V2,..., e.g. --vary roles.ae.headcount=20,22,25"}
 SCHEMA = model_schema()
@@ -67,9 +44,6 @@ LABELS = {
     ("Hire", "role"): "the name of a role",
     ("Targets", "role"): "the name of a role",
 }
-# What YAML made of a plain scalar, by its type, in words.
-READ_AS = {bool: "the boolean", int: "the number", float: "the number",
-           datetime.datetime: "the timestamp", datetime.date: "the date"}
 
 
 class Origin(NamedTuple):
@@ -83,261 +57,14 @@ class Origin(NamedTuple):
 Origins = dict[PathT, Origin]
 
 
-# YAML with duplicate-key detection and line numbers -----------------------------------------------
-
-
-class _Loader(yaml.SafeLoader):
-    """PyYAML's safe loader, reading `1e5`-style numbers as floats."""
-
-
-_Loader.add_implicit_resolver(FLOAT_TAG, EXPONENT_FLOAT, list("-+0123456789"))
-
-
-class _Builder:
-    """Builds Python data from a composed YAML node tree, recording each key path's line.
-
-    PyYAML's own constructor silently keeps the last of duplicate keys and forgets where
-    values came from; this walks the nodes with their paths, and leaves the values (tags,
-    anchors, merge keys) to PyYAML.
-    """
-
-    def __init__(self, loader: _Loader, file: str, document: bool = False) -> None:
-        self.loader, self.file, self.document = loader, file, document
-        self.origins: Origins = {}
-        self.active: set[int] = set()
-        self.budget = MAX_NODES
-
-    def fail(self, path: PathT, value: object, expected: str, node: Node) -> NoReturn:
-        shown = format_path(path)
-        if self.document and path and path[0] not in TOP_KEYS:
-            # not (yet) known to be a scenario: name the key, not what the file holds
-            shown, value = format_path(path[:1]) + ("..." if len(path) > 1 else ""), NOT_SHOWN
-            expected = _without_content(expected)
-        raise ScenarioError(self.file, shown, value, expected, node.start_mark.line + 1)
-
-    def build(self, node: Node, path: PathT) -> Any:
-        self.budget -= 1
-        if self.budget < 0:
-            self.fail(path, "(too many values)", "expected a scenario of reasonable size", node)
-        if id(node) in self.active:
-            self.fail(path, "(alias)", "a YAML alias refers to itself; expected data", node)
-        self.active.add(id(node))
-        try:
-            if isinstance(node, MappingNode) and node.tag == MAP_TAG:
-                return self._mapping(node, path)
-            if isinstance(node, SequenceNode) and node.tag == SEQ_TAG:
-                return [self._at((*path, i), item, item) for i, item in enumerate(node.value)]
-            return self._construct(node, path)
-        finally:
-            self.active.discard(id(node))
-
-    def _at(self, path: PathT, line_node: Node, node: Node) -> Any:
-        """The value of `node` at `path`, which is recorded as set on `line_node`'s line."""
-        self.origins[path] = Origin(self.file, line_node.start_mark.line + 1)
-        return self.build(node, path)
-
-    def _construct(self, node: Node, path: PathT) -> Any:
-        if isinstance(node, ScalarNode) and node.tag in (INT_TAG, FLOAT_TAG):
-            self._refuse_yaml11_number(node, path)
-        try:
-            return self.loader.construct_object(node, deep=True)
-        except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
-            reason = getattr(exc, "problem", None) or str(exc)
-            value = node.value if isinstance(node, ScalarNode) else f"({node.tag})"
-            self.fail(
-                path, value, f"cannot read this value ({reason}); expected plain YAML data", node
-            )
-
-    def _refuse_yaml11_number(self, node: ScalarNode, path: PathT) -> None:
-        """Refuse YAML 1.1's octal (`010` = 8) and base-60 (`1:30` = 90) numbers."""
-        text = node.value.replace("_", "")
-        if OCTAL.match(node.value) and text.lstrip("+-") != "0":
-            self.fail(path, node.value, "YAML 1.1 reads a number with a leading zero as octal "
-                      f"({int(text, 8)}); expected {text.lstrip('+-').lstrip('0') or '0'} "
-                      "without the leading zero, or quotes for text", node)
-        if SEXAGESIMAL.match(node.value):
-            self.fail(path, node.value, "YAML 1.1 reads a:b as a base-60 number "
-                      f"({self.loader.construct_object(node)}); expected a plain number, or "
-                      "quotes for text", node)
-
-    def _key(self, key_node: Node, path: PathT) -> str:
-        if not isinstance(key_node, ScalarNode):
-            self.fail(path, "(complex key)", "expected a plain key (a name)", key_node)
-        key = self._construct(key_node, path)
-        if not isinstance(key, str):
-            text = key_node.value
-            self.fail((*path, text), text, f"this key reads as {_read_as(key)} in YAML; "
-                      f"expected a name (text): write it in quotes, '{text}'", key_node)
-        if self.document and not path and key not in TOP_KEYS and not NAME_LIKE.match(key):
-            self.fail((), NOT_SHOWN, NOT_A_KEY, key_node)
-        return key
-
-    def _mapping(self, node: MappingNode, path: PathT) -> dict[Any, Any]:
-        seen: dict[Any, int] = {}
-        for key_node, value_node in node.value:
-            if key_node.tag == MERGE_TAG:
-                continue
-            key = self._key(key_node, path)
-            if key in seen:
-                self.fail(
-                    (*path, key), self.build(value_node, (*path, key)),
-                    f"duplicate key '{key}' (first set on line {seen[key]}); expected each "
-                    "key once (YAML would silently keep the last)",
-                    key_node,
-                )
-            seen[key] = key_node.start_mark.line + 1
-        try:  # YAML merge keys (`<<: *defaults`) first; the mapping's own keys override them
-            self.loader.flatten_mapping(node)
-        except yaml.MarkedYAMLError as exc:
-            self.fail(path, f"({exc.problem})", "a YAML merge key (<<) needs a mapping", node)
-        result: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = self._key(key_node, path)
-            if key in result:  # an own key overrides a merged-in value
-                _drop_under(self.origins, (*path, key))
-            result[key] = self._at((*path, key), key_node, value_node)
-        return result
-
-
-def _read_as(value: object) -> str:
-    """What YAML made of a plain scalar, in words: `the boolean true`, `the date ...`."""
-    if value is None:
-        return "null (nothing)"
-    if type(value) not in READ_AS:
-        return f"a value of type {type(value).__name__}"
-    text = value.isoformat() if isinstance(value, datetime.date) else str(value).lower()
-    return f"{READ_AS[type(value)]} {text}"
-
-
-def _without_content(problem: str) -> str:
-    """A YAML parser message with anything quoted from the file (an alias, a tag, a
-    directive) left out; single characters and token names (`'<scalar>'`) are kept."""
-
-    def keep(match: re.Match[str]) -> str:
-        inner = match.group(0)[1:-1]
-        return match.group(0) if len(inner) <= 2 or inner.startswith("<") else "'...'"
-
-    return re.sub(r"'[^']*'|\"[^\"]*\"", keep, problem)
-
-
-def _parse_yaml(text: str, file: str, document: bool = False) -> tuple[Any, Origins]:
-    """Parse one YAML document; (None, {}) when it holds nothing.
-
-    `document`: `text` is a whole file, which must hold a mapping; an error about a file
-    that does not parse as one never shows its contents.
-    """
-    loader = None
-    try:
-        loader = _Loader(text)
-        node = loader.get_single_node()
-        if node is None:
-            return None, {}
-        if document and not isinstance(node, MappingNode):
-            what = "a list" if isinstance(node, SequenceNode) else "a single value"
-            raise ScenarioError(file, "", NOT_SHOWN, f"the top level is {what}; {TOP_EXPECTED}",
-                                node.start_mark.line + 1)
-        builder = _Builder(loader, file, document)
-        data = builder._at((), node, node)
-        return data, builder.origins
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "cannot parse"
-        if exc.context and exc.problem:
-            started = exc.context_mark
-            far = started is not None and mark is not None and started.line != mark.line
-            problem += f" ({exc.context}{f' started on line {started.line + 1}' if far else ''})"
-        raise ScenarioError(
-            file, "", NOT_SHOWN if document else "",
-            f"invalid YAML: {_without_content(problem)}; expected a scenario file in YAML",
-            mark.line + 1 if mark is not None else None,
-        ) from None
-    except yaml.reader.ReaderError as exc:
-        char = exc.character if isinstance(exc.character, int) else ord(exc.character)
-        raise ScenarioError(
-            file, "", f"U+{char:04X}", "invalid YAML: a control character YAML does not allow",
-            text.count("\n", 0, exc.position) + 1,
-        ) from None
-    except yaml.YAMLError:
-        raise ScenarioError(file, "", NOT_SHOWN, "invalid YAML") from None
-    except RecursionError:
-        raise ScenarioError(file, "", "(deep nesting)", "invalid YAML: nested too deeply") from None
-    finally:
-        if loader is not None:
-            loader.dispose()
-
-
 # Files and `extends` ------------------------------------------------------------------------------
 
-Blame = Callable[[str], ScenarioError]  # the error for a file that cannot be read, by why
 
-
-def _real(path: Path) -> Path:
-    """The path with symlinks resolved (to recognise a file seen before), where possible."""
-    try:
-        return path.resolve()
-    except (OSError, ValueError, RuntimeError):
-        return path
-
-
-def _read(path: Path, file: str, blame: Blame, reached: str) -> tuple[dict[Any, Any], Origins]:
-    """A regular file of at most `MAX_FILE_BYTES`, UTF-8, that holds a YAML mapping; devices,
-    pipes and directories are refused before reading (or opening), and no more than the cap
-    is read. What cannot be read is blamed on `blame` (the file, or the `extends` that
-    `reached` it: `" (extended by child.yaml:1)"`), what does not parse on the file."""
-    where = os.path.abspath(path)
-    limit = f"at most {MAX_FILE_BYTES // (1 << 20)} MiB (a scenario is a few KB)"
-    data = b""
-    try:
-        mode = os.stat(path).st_mode
-        if stat.S_ISREG(mode):
-            # O_NONBLOCK: a FIFO swapped in after the stat must not block the open.
-            with open(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as f:
-                info = os.fstat(f.fileno())
-                mode = info.st_mode
-                if stat.S_ISREG(mode) and info.st_size > MAX_FILE_BYTES:
-                    raise blame(f"{where} holds {info.st_size:,} bytes; expected a scenario "
-                                f"file of {limit}")
-                data = f.read(MAX_FILE_BYTES + 1) if stat.S_ISREG(mode) else b""
-    except FileNotFoundError:
-        raise blame(f"no such file ({where}); expected a scenario YAML file") from None
-    except IsADirectoryError:
-        mode = stat.S_IFDIR
-    except PermissionError:
-        raise blame(f"cannot read {where} (permission denied); expected a readable scenario "
-                    "file") from None
-    except OSError as exc:
-        raise blame(f"cannot read {where} ({exc.strerror or exc}); expected a scenario YAML "
-                    "file") from None
-    except ValueError as exc:  # e.g. a NUL byte in the path
-        raise blame(f"not a usable path ({exc}); expected a scenario YAML file") from None
-    if not stat.S_ISREG(mode):
-        what = FILE_TYPES.get(stat.S_IFMT(mode), "a special file")
-        raise blame(f"{where} is {what}{'' if stat.S_ISDIR(mode) else ', not a regular file'}; "
-                    "expected a scenario YAML file")
-    if len(data) > MAX_FILE_BYTES:
-        raise blame(f"{where} holds more than {MAX_FILE_BYTES:,} bytes; expected a scenario "
-                    f"file of {limit}")
-    try:
-        parsed, origins = _parse_yaml(data.decode("utf-8-sig"), file, document=True)
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(file, "", NOT_SHOWN, "the file is not UTF-8 text; expected a UTF-8 "
-                            f"YAML file{reached}", exc.object[: exc.start].count(b"\n") + 1
-                            ) from None
-    except ScenarioError as exc:
-        if exc.key_path or not reached:
-            raise
-        raise ScenarioError(exc.file, exc.key_path, exc.value, exc.expected + reached,
-                            exc.line) from None
-    if parsed is None:
-        raise ScenarioError(file, "", Unquoted("empty"),
-                            f"the file holds no YAML data; {TOP_EXPECTED}{reached}")
-    return parsed, origins
-
-
-def _load_chain(path: Path, file: str, chain: list[tuple[Path, str]], blame: Blame,
-                reached: str = "") -> tuple[dict[Any, Any], Origins]:
+def _load_chain(path: Path, file: str, chain: list[tuple[Path, str]],
+                blame: safe_yaml.Blame, reached: str = "") -> tuple[dict[Any, Any], Origins]:
     """The file merged over the files it `extends`, with the origin of each key path."""
-    data, origins = _read(path, file, blame, reached)
+    data, lines = safe_yaml.read_mapping(path, file, TOP_KEYS, blame, reached)
+    origins = {p: Origin(file, line) for p, line in lines.items()}
     parent_ref = data.pop("extends", None)
     line = origins.get(("extends",), Origin(file)).line
     _drop_under(origins, ("extends",))
@@ -348,7 +75,7 @@ def _load_chain(path: Path, file: str, chain: list[tuple[Path, str]], blame: Bla
         raise here("expected the path of another scenario file, relative to this one")
     parent_path = path.parent / parent_ref
     parent_file = os.path.normpath(os.path.join(os.path.dirname(file), parent_ref))
-    key = _real(parent_path)
+    key = safe_yaml.real_path(parent_path)
     if key in (p for p, _ in chain):
         names = " -> ".join([f for _, f in chain] + [parent_file])
         raise here(f"extends cycle: {names}; expected a chain of files that ends in one "
@@ -545,8 +272,8 @@ def _from_validation(exc: ValidationError, raw: dict[Any, Any], origins: Origins
             # An unknown top-level key may mean the file is not a scenario at all (`extends:
             # ~/.config/gh/hosts.yml`): name the key, never its value.
             value = Unquoted("value not shown")
-            if not (isinstance(path[0], str) and NAME_LIKE.match(path[0])):
-                path, message = (), NOT_A_KEY
+            if not (isinstance(path[0], str) and safe_yaml.NAME_LIKE.match(path[0])):
+                path, message = (), safe_yaml.NOT_A_KEY
         return _error_at(path, value, message or f"unknown key '{path[-1]}'", origins, top)
     if kind in ("value_error", "assertion_error"):
         error = ctx.get("error")
@@ -600,7 +327,7 @@ def _apply_set(raw: dict[Any, Any], origins: Origins, override: str, top: str,
         raise ScenarioError(top, format_path(at), value_text, f"{option}: {why}")
 
     try:
-        value, _ = _parse_yaml(value_text, f"{option} {override}")
+        value, _ = safe_yaml.parse(value_text, f"{option} {override}")
     except ScenarioError as exc:
         fail(path, f"the value is not valid YAML ({exc.expected}); quote it")
     node, data, created = SCHEMA, raw, None  # created: the first mapping this override adds
@@ -649,7 +376,7 @@ def _resolve(path: str | Path, overrides: Sequence[str] | None,
                             'texts, e.g. ["roles.ae.headcount=25"]')
     top = Path(file)
     blame = partial(ScenarioError, file, "", os.path.abspath(file))
-    raw, origins = _load_chain(top, file, [(_real(top), file)], blame)
+    raw, origins = _load_chain(top, file, [(safe_yaml.real_path(top), file)], blame)
     origins.setdefault((), Origin(file))
     for override in [overrides] if isinstance(overrides, str) else overrides or ():
         _apply_set(raw, origins, override, file)
@@ -689,7 +416,7 @@ def validate_raw(raw: dict[Any, Any], origins: Origins | None = None, file: str 
     origins = origins if origins is not None else {}
     top = file or None
     if not isinstance(raw, dict):
-        raise ScenarioError(top, "", raw, TOP_EXPECTED)
+        raise ScenarioError(top, "", raw, safe_yaml.TOP_EXPECTED)
     problem = bad_text(raw)
     if problem is not None:
         raise _error_at(problem.path, problem.value, problem.expected, origins, top)
@@ -706,15 +433,6 @@ def validate_raw(raw: dict[Any, Any], origins: Origins | None = None, file: str 
 
 
 # Writing ------------------------------------------------------------------------------------------
-
-
-class _Dumper(yaml.SafeDumper):
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
-# Quote strings such as "1e5" that `_Loader` would read back as numbers.
-_Dumper.add_implicit_resolver(FLOAT_TAG, EXPONENT_FLOAT, list("-+0123456789"))
 
 
 def _plain(value: Any) -> Any:
@@ -737,7 +455,7 @@ def scenario_to_yaml(scenario: Scenario) -> str:
     for name, role in scenario.roles.items():
         used = KINDS[role.kind].keys | {"kind"}
         data["roles"][name] = {k: v for k, v in data["roles"][name].items() if k in used}
-    return yaml.dump(_plain(data), Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+    return yaml.dump(_plain(data), Dumper=safe_yaml.Dumper, sort_keys=False, allow_unicode=True,
                      default_flow_style=None, width=100)
 
 
