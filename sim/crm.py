@@ -249,7 +249,8 @@ def _open_table(path: str | os.PathLike[str], what: str) -> tuple[pd.DataFrame, 
 
 
 def _match_columns(table: pd.DataFrame, file: str, aliases: Mapping[str, tuple[str, ...]],
-                   required: tuple[str, ...], overrides: Mapping[str, str]) -> dict[str, str]:
+                   required: tuple[str, ...], overrides: Mapping[str, str],
+                   option: str | None = "--columns") -> dict[str, str]:
     """{field: column}: `overrides` first (exact name, else the one equal ignoring case and
     spaces), then the first alias present among the columns not yet taken."""
     columns = list(table.columns)
@@ -286,12 +287,14 @@ def _match_columns(table: pd.DataFrame, file: str, aliases: Mapping[str, tuple[s
         score = {c: max(difflib.SequenceMatcher(None, _norm(c), a).ratio() for a in spellings)
                  for c in free}
         best = max(score, key=score.__getitem__, default=None)
-        hint = (f"; did you mean --columns {first}={_short(best, 30)}?"
-                if best is not None and score[best] >= 0.6 else "")
+        hint = ""
+        if best is not None and score[best] >= 0.6:
+            hint = (f"; did you mean {option} {first}={_short(best, 30)}?" if option
+                    else f"; did you mean {_short(best, 30)!r}?")
         raise CrmError(file, ", ".join(missing), None,
                        f"no column for {' and '.join(missing)}; {found}{hint}; expected a "
-                       f"column named like {_listing(aliases[first][:4])} or --columns "
-                       f"{first}=COLUMN")
+                       f"column named like {_listing(aliases[first][:4])}"
+                       + (f" or {option} {first}=COLUMN" if option else ""))
     return chosen
 
 
@@ -504,7 +507,7 @@ def read_roster(path: str | os.PathLike[str]) -> pd.DataFrame:
     A roster is kept by hand and small, so a bad row is an error naming it, not a count:
     a row without a seller or start date, a leave before the start, a seller listed twice."""
     table, file, _ = _open_table(path, "a seller roster")
-    chosen = _match_columns(table, file, ROSTER_ALIASES, ("seller", "start"), {})
+    chosen = _match_columns(table, file, ROSTER_ALIASES, ("seller", "start"), {}, None)
     text = {name: _cells(table, chosen, name) for name in ROSTER_FIELDS}
     start = _dates(text["start"], chosen["start"], file)
     leave = (_dates(text["leave"], chosen["leave"], file) if "leave" in chosen
