@@ -61,7 +61,7 @@ ROSTER_ALIASES: dict[str, tuple[str, ...]] = {
 # The stages read as won and lost when no --won/--lost is given (compared like column names).
 DEFAULT_WON = ("Closed Won", "closedwon", "Won")
 DEFAULT_LOST = ("Closed Lost", "closedlost", "Lost")
-# An export of 100,000 opportunities is about 15 MB; 256 MiB or 2,000,000 rows is far beyond
+# An export of 100,000 opportunities is about 8 MB; 256 MiB or 2,000,000 rows is far beyond
 # any CRM's opportunity table and keeps a wrong file (a log, a dump) from eating memory.
 MAX_EXPORT_BYTES = 256 << 20
 MAX_ROWS = 2_000_000

@@ -514,3 +514,15 @@ def test_a_roster_without_a_start_column_is_one_line(tmp_path) -> None:
     assert str(caught.value).startswith(
         f"{path}: start: no column for start; columns found: 'seller', 'team'; expected a "
         "column named like 'start', 'Start Date', 'Hire Date', 'Hired'")
+
+
+def test_docs_list_every_spelling_and_reason() -> None:
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "crm.md").read_text("utf-8")
+    rows = {line.split("|")[1].strip().strip("`"): line for line in doc.splitlines()
+            if line.startswith("| `")}
+    for aliases in (crm.ALIASES, crm.ROSTER_ALIASES):
+        for name, spellings in aliases.items():
+            assert ", ".join(spellings) in rows[name], name
+    for reason in crm.REASONS:
+        assert reason.split()[-1] in doc
+    assert f"{crm.MAX_EXPORT_BYTES >> 20} MiB and {crm.MAX_ROWS:,} rows" in doc
