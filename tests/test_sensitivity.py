@@ -197,9 +197,16 @@ def test_paired_sensitivity_finds_what_decides_the_difference() -> None:
     plan = fabricated("plan", plan_totals,
                       pd.DataFrame({"replication": reps, B: shared, A: own}))
     idle = fabricated("idle", base_totals.copy(), None)
-    frame = paired_sensitivity([base, plan, idle])
+    # states the shared assumption as a plain number (2.5 = 5 x its mean): only its own is
+    # drawn, yet the base's draws of the shared one decide the difference
+    fixed = fabricated("fixed", 2.5 + plan_totals - 5 * shared[:, None],
+                       pd.DataFrame({"replication": reps, A: own}))
+    frame = paired_sensitivity([base, plan, idle, fixed])
     assert list(frame.columns) == ["scenario", *COLUMNS]
-    assert set(frame.scenario) == {"plan", "idle"}  # idle has the base's draws
+    assert list(dict.fromkeys(frame.scenario)) == ["plan", "idle", "fixed"]
+    first = by_assumption(frame[frame.scenario == "fixed"], "arr").sort_values("rank")
+    assert list(first.index) == [B, A]
+    assert abs(first.loc[B, "swing"] + 5 * 0.8) < 4 * first.loc[B, "swing_se"]
     arr = by_assumption(frame[frame.scenario == "plan"], "arr")
     assert arr.loc[A, "rank"] == 1
     assert abs(arr.loc[A, "swing"] - 2 * 0.8) < 4 * arr.loc[A, "swing_se"]
