@@ -13,6 +13,7 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 
+from sim.compare import in_words
 from sim.metric_registry import COMPARED, fmt, label, unit
 from sim.results import RunResult
 from sim.sensitivity import SHOWN_METRIC, SHOWN_ROWS, draw_text, run_sensitivity
@@ -203,7 +204,7 @@ def drivers_table(frame: pd.DataFrame, metric: str, title: str | None = None,
                   rows: int = SHOWN_ROWS) -> Table:
     """The top `rows` assumptions of a sensitivity frame for `metric` (a frame with a
     `scenario` column, from a comparison, gets one section per plan)."""
-    what = label(metric)
+    what = in_words(metric)
     out = Table(title=title or (
         f"What drives {what}: its P50 among the replications whose draw of an assumption was "
         f"in the lowest and in the highest fifth; noise 2 standard errors (top {rows}, all "
@@ -228,7 +229,7 @@ def drivers_table(frame: pd.DataFrame, metric: str, title: str | None = None,
 
 def compare_drivers_table(frame: pd.DataFrame, base: str) -> Table:
     """Per plan, the assumptions that decide its difference from the base in `SHOWN_METRIC`."""
-    what = label(SHOWN_METRIC)
+    what = in_words(SHOWN_METRIC)
     return drivers_table(frame, SHOWN_METRIC, title=(
         f"What decides Δ {what} (plan − {base}, replication by replication): its P50 among "
         f"the replications whose draw of an assumption was in the lowest and in the highest "

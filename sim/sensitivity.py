@@ -200,10 +200,11 @@ def run_sensitivity(result: RunResult, metrics: Sequence[str] | None = None,
                        resamples=resamples)
 
 
-def _joint_draws(base: RunResult, plan: RunResult) -> pd.DataFrame | None:
-    """The draws that bear on a plan's difference from the base: the plan's, and the
-    base's for assumptions the plan does not state (a shared one is drawn alike)."""
-    frames = [_by_replication(r.draws) for r in (plan, base) if _has_draws(r)]
+def joint_draws(results: Sequence[RunResult]) -> pd.DataFrame | None:
+    """The draws that bear on a difference between `results` (e.g. a plan and the base):
+    every assumption any of them states, each from the first result that states it (under
+    common random numbers a shared one is drawn alike). None when none has ranges."""
+    frames = [_by_replication(r.draws) for r in results if _has_draws(r)]
     if not frames:
         return None
     joint = frames[0]
@@ -223,7 +224,7 @@ def paired_sensitivity(results: list[RunResult], metrics: Sequence[str] | None =
     metrics = list(COMPARED if metrics is None else metrics)
     frames = []
     for plan in results[1:]:
-        draws = _joint_draws(base, plan)
+        draws = joint_draws([plan, base])
         if draws is None:
             continue
         diff = plan.totals[metrics] - base.totals[metrics]
@@ -240,15 +241,16 @@ def flip_point(diff: Sequence[float] | pd.Series, draws: pd.DataFrame, *, seed: 
 
     `diff` is one value per replication (in the order of `draws`' rows, or a Series indexed
     by replication), positive where the recommended plan wins, e.g. its objective minus the
-    runner-up's. The most influential assumption on it (largest |swing|) is binned by its
-    draws (equal counts: at most `MAX_BINS` bins of at least `PER_BIN` replications); when
+    runner-up's; `draws` e.g. `joint_draws([best, runner_up, base])`. The most influential
+    assumption on it (largest |swing|) is binned by its draws (equal counts: at most
+    `MAX_BINS` bins of at least `PER_BIN` replications); when
     the mean of `diff` in the bin at one end has a 95% interval wholly on the other side of
     zero from the overall mean, the drawn value where the binned means cross zero
     (interpolated between bin centres, the mean draw of each bin) is returned, with
     "below" for the low end and "above" for the high end. None when no assumption was
     drawn, the overall mean is zero, or the conditional mean never clearly crosses zero.
     """
-    draws = _by_replication(draws)
+    draws = _by_replication(draws).rename_axis("replication")
     if isinstance(diff, pd.Series):
         values = diff.reindex(draws.index).to_numpy(float)
     else:

@@ -26,6 +26,7 @@ from sim.sensitivity import (
     COLUMNS,
     assumption_label,
     flip_point,
+    joint_draws,
     paired_sensitivity,
     sensitivity,
 )
@@ -160,6 +161,7 @@ def test_flip_point_finds_a_known_crossing_below() -> None:
 def test_flip_point_finds_a_known_crossing_above() -> None:
     diff, draws, tolerance = crossing(2000, seed=5, slope=-2.0, at=1.13)
     flip = flip_point(pd.Series(diff, index=draws.replication), draws.iloc[::-1])
+    assert flip_point(diff, draws.drop(columns="replication")) == flip  # by the index
     assert flip is not None and flip.direction == "above"
     assert abs(flip.value - 1.13) < tolerance, (flip.value, tolerance)
 
@@ -201,6 +203,8 @@ def test_paired_sensitivity_finds_what_decides_the_difference() -> None:
     # drawn, yet the base's draws of the shared one decide the difference
     fixed = fabricated("fixed", 2.5 + plan_totals - 5 * shared[:, None],
                        pd.DataFrame({"replication": reps, A: own}))
+    assert list(joint_draws([fixed, base]).columns) == ["replication", A, B]
+    assert joint_draws([idle]) is None
     frame = paired_sensitivity([base, plan, idle, fixed])
     assert list(frame.columns) == ["scenario", *COLUMNS]
     assert list(dict.fromkeys(frame.scenario)) == ["plan", "idle", "fixed"]

@@ -13,6 +13,7 @@ import re
 import pandas as pd
 
 from sim import __version__
+from sim.compare import in_words
 from sim.metric_registry import COMPARED, label, unit
 from sim.report.figures import (
     box_plot,
@@ -253,7 +254,7 @@ def _drivers_run(result: RunResult, frame: pd.DataFrame) -> str:
             continue
         first = first or metric
         centre = float(result.totals[metric].median())
-        charts.append(_tornado(part, f"What drives {label(metric)}", centre, metric))
+        charts.append(_tornado(part, f"What drives {in_words(metric)}", centre, metric))
     table = "" if first is None else (
         f"<h3>{_esc(label(first))}</h3>" + _drivers_table(frame[frame.metric == first], first))
     return ('<h2 id="drivers">What drives the answer</h2>'
