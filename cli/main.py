@@ -20,7 +20,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from cli import INTERRUPTED
 from cli.options import debug_option, run_options, scenario_options
-from cli.tables import compare_table, increments_table, leaders, print_run
+from cli.tables import (
+    compare_drivers_table,
+    compare_table,
+    increments_table,
+    leaders,
+    print_run,
+)
 from sim import __version__, api
 from sim.compare import compare as paired_table
 from sim.compare import increments as paired_increments
@@ -35,6 +41,7 @@ from sim.plan import compile_plan
 from sim.runner import RunFailed, check_memory, default_workers
 from sim.scenario import Scenario, ScenarioError, scenario_to_yaml
 from sim.scenario.schema import schema_json
+from sim.sensitivity import paired_sensitivity
 
 EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 1, 2, 130
 
@@ -356,23 +363,26 @@ def compare(scenarios: tuple[str, ...], vary: str | None, xlsx: bool,
         reporter.close()
     table = paired_table(results)
     increments = paired_increments(results)
-    report = render_compare_report(results, table, increments, sweep)
-    folder = write_compare(results, table, increments, out_dir, report, xlsx)
+    drivers = paired_sensitivity(results)
+    report = render_compare_report(results, table, increments, sweep, drivers)
+    folder = write_compare(results, table, increments, out_dir, report, xlsx, drivers)
     if not quiet:
         console = stdout_console()
         console.print(compare_table(table, base.replications, base.seed))
         if len(results) > 1:
             console.print(increments_table(increments))
+        if drivers is not None:
+            console.print(compare_drivers_table(drivers, base.name))
         for line in leaders(table):
             console.print(line)
         console.print(f"Results written to {folder}/")
 
 
-def render_compare_report(results, table, increments, sweep) -> str:
+def render_compare_report(results, table, increments, sweep, sensitivity=None) -> str:
     """The HTML report of a comparison."""
     from sim.report import render_compare
 
-    return render_compare(results, table, increments, sweep)
+    return render_compare(results, table, increments, sweep, sensitivity)
 
 
 @main.command()

@@ -13,8 +13,10 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 
+from sim.compare import in_words
 from sim.metric_registry import COMPARED, fmt, label, unit
 from sim.results import RunResult
+from sim.sensitivity import SHOWN_METRIC, SHOWN_ROWS, draw_text, run_sensitivity
 
 QUARTER_COLUMNS = ("bookings", "arr", "revenue_per_head", "heads_total", "cost_total",
                    "win_rate", "opps_unworked", "opps_lost_to_capacity")
@@ -112,6 +114,9 @@ def print_run(console: Console, result: RunResult, folder: str) -> None:
     for table in quarterly_tables(result, console.width):
         console.print(table)
     console.print(rep_table(result))
+    drivers = run_sensitivity(result, [SHOWN_METRIC])
+    if drivers is not None:
+        console.print(drivers_table(drivers, SHOWN_METRIC))
     h = result.summary["headline"]
     per_employee = ""
     if "revenue_per_employee" in h:
@@ -180,3 +185,52 @@ def leaders(table: pd.DataFrame) -> list[str]:
         else:
             lines.append(f"{what}: {best.scenario} leads; {best.verdict}.")
     return lines
+
+
+DRIVER_HEADERS = ("rank", "assumption", "lowest fifth drawn", "highest fifth drawn",
+                  "P50, lowest fifth", "P50, highest fifth", "swing (± noise)")
+
+
+def _driver_cells(row: pd.Series, metric: str) -> list[str]:
+    kind = unit(metric)
+    sign = "+" if row.swing > 0 else ""
+    noise = fmt(2 * row.swing_se, kind)
+    return [str(int(row["rank"])), row.label, f"≤ {draw_text(row.low_fifth_to)}",
+            f"≥ {draw_text(row.high_fifth_from)}", fmt(row.low_p50, kind),
+            fmt(row.high_p50, kind), f"{sign}{fmt(row.swing, kind)} (±{noise})"]
+
+
+def drivers_table(frame: pd.DataFrame, metric: str, title: str | None = None,
+                  rows: int = SHOWN_ROWS) -> Table:
+    """The top `rows` assumptions of a sensitivity frame for `metric` (a frame with a
+    `scenario` column, from a comparison, gets one section per plan)."""
+    what = in_words(metric)
+    out = Table(title=title or (
+        f"What drives {what}: its P50 among the replications whose draw of an assumption was "
+        f"in the lowest and in the highest fifth; noise 2 standard errors (top {rows}, all "
+        "in sensitivity.csv)"), title_justify="left")
+    plans = "scenario" in frame.columns
+    headers = (("plan",) if plans else ()) + DRIVER_HEADERS
+    groups = list(frame.groupby("scenario", sort=False)) if plans else [("", frame)]
+    cells = []
+    for name, group in groups:
+        part = group[group.metric == metric].head(rows)
+        for i, (_, row) in enumerate(part.iterrows()):
+            first = [name if i == 0 else ""] if plans else []
+            cells.append((first + _driver_cells(row, metric), i == len(part) - 1))
+    for n, name in enumerate(headers):
+        text = name in ("plan", "assumption")
+        out.add_column(name, justify="left" if text else "right",
+                       width=None if text else _width(name, [c[n] for c, _ in cells]))
+    for row_cells, end in cells:
+        out.add_row(*row_cells, end_section=end and plans)
+    return out
+
+
+def compare_drivers_table(frame: pd.DataFrame, base: str) -> Table:
+    """Per plan, the assumptions that decide its difference from the base in `SHOWN_METRIC`."""
+    what = in_words(SHOWN_METRIC)
+    return drivers_table(frame, SHOWN_METRIC, title=(
+        f"What decides Δ {what} (plan − {base}, replication by replication): its P50 among "
+        f"the replications whose draw of an assumption was in the lowest and in the highest "
+        f"fifth; noise 2 standard errors (top {SHOWN_ROWS} per plan, all in sensitivity.csv)"))

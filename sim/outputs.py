@@ -399,16 +399,20 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 
 def fill_run(result: RunResult, folder: Path, xlsx: bool = False) -> None:
-    """Every file of a run into `folder`."""
+    """Every file of a run into `folder` (`sensitivity.csv` only when it has ranges)."""
     from sim.report import render_run
+    from sim.sensitivity import run_sensitivity
 
+    sensitivity = run_sensitivity(result)
     write_json(result.summary, folder / "summary.json")
     (folder / "scenario.yaml").write_text(scenario_to_yaml(result.scenario), encoding="utf-8")
     write_csv(result.monthly, folder / "monthly.csv")
     write_csv(result.quarterly, folder / "quarterly.csv")
     result.replications.to_parquet(folder / "replications.parquet", index=False)
     write_csv(result.reps, folder / "reps.csv")
-    (folder / "report.html").write_text(render_run(result), encoding="utf-8")
+    if sensitivity is not None:
+        write_csv(sensitivity, folder / "sensitivity.csv")
+    (folder / "report.html").write_text(render_run(result, sensitivity), encoding="utf-8")
     if xlsx:
         from sim.xlsx import write_xlsx
 
@@ -437,12 +441,19 @@ def write_compare(
     out_parent: str | Path,
     report_html: str | None = None,
     xlsx: bool = False,
+    sensitivity: pd.DataFrame | None = None,
 ) -> Path:
-    """Write `out_parent/compare-<names>/` atomically; returns the folder."""
+    """Write `out_parent/compare-<names>/` atomically; returns the folder.
+
+    `sensitivity` (`sim.sensitivity.paired_sensitivity`, None without ranges) goes to
+    `sensitivity.csv`.
+    """
 
     def fill(folder: Path) -> None:
         write_csv(table, folder / "compare.csv")
         write_csv(increments, folder / "increments.csv")
+        if sensitivity is not None:
+            write_csv(sensitivity, folder / "sensitivity.csv")
         if report_html is not None:
             (folder / "report.html").write_text(report_html, encoding="utf-8")
         if xlsx:

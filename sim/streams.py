@@ -24,6 +24,9 @@ INBOUND_PIPELINE = 6  # a segment's open inbound opportunities at the warm-up's 
 BLOCK = 128  # opportunities drawn per refill
 WORD = 1 << 32
 
+# Analysis streams: never drawn by a replication, so they change no simulated number.
+BOOTSTRAP = 64  # resampling replications for a sensitivity table's noise (sim/sensitivity.py)
+
 
 def name_id(name: str) -> int:
     """A stable integer identity for a name (never Python's per-process `hash`)."""

@@ -336,3 +336,58 @@ def sweep_chart(title: str, key: str, values: Sequence[str], p10: Sequence[float
             body.append(f'<text class="point-label" x="{xv:.1f}" y="{y(value) - 8:.1f}" '
                         f'text-anchor="middle" font-size="10">{_esc(fmt(value, kind))}</text>')
     return _svg("sweep-chart", title, body, WIDTH, base + 42, subtitle)
+
+
+# name, low-fifth outcome, high-fifth outcome, low-fifth draws text, high-fifth draws text
+TornadoRow = tuple[str, float, float, str, str]
+LOW_COLOR, HIGH_COLOR = "#1f77b4", "#ff7f0e"
+
+
+def tornado_chart(title: str, rows: Sequence[TornadoRow], centre: float,
+                  kind: str = "money", subtitle: str = "") -> str:
+    """One row per assumption, largest effect first: a bar from `centre` (the outcome's
+    P50 over all replications) to its P50 among the lowest fifth of the assumption's draws,
+    and one to its P50 among the highest fifth."""
+    longest = max((len(r[0]) for r in rows), default=4)
+    label_w = min(190, max(60, 6.4 * longest + 10))
+    names = [r[0] if len(r[0]) * 6.4 + 10 <= label_w else r[0][:27] + "…" for r in rows]
+    x0, x1 = LEFT - 60 + label_w, WIDTH - RIGHT - 40
+    values = [v for _, a, b, _, _ in rows for v in (a, b) if finite(v)]
+    values += [centre] if finite(centre) else []
+    ticks = nice_ticks(min(values, default=0.0), max(values, default=1.0), 4)
+    x = _scale(ticks[0], ticks[-1], x0, x1)
+    mid = centre if finite(centre) else ticks[0]
+    row_h, top = 26, TOP + 8
+    bottom = top + row_h * max(1, len(rows))
+    body = []
+    for tick, text in zip(ticks, tick_labels(ticks, kind), strict=True):
+        body.append(f'<line class="grid" stroke="#e3e3e3" x1="{x(tick):.1f}" '
+                    f'x2="{x(tick):.1f}" y1="{top:.1f}" y2="{bottom:.1f}"/>'
+                    f'<text x="{x(tick):.1f}" y="{bottom + 14:.1f}" text-anchor="middle" '
+                    f'font-size="10">{_esc(text)}</text>')
+    for i, ((name, low, high, low_draw, high_draw), short) in enumerate(
+            zip(rows, names, strict=True)):
+        cy = top + row_h * (i + 0.5)
+        body.append(f'<text x="{x0 - 8:.1f}" y="{cy + 4:.1f}" text-anchor="end" '
+                    f'font-size="11">{_esc(short)}<title>{_esc(name)}</title></text>')
+        if not (finite(low) and finite(high)):
+            body.append(f'<text x="{x0:.1f}" y="{cy + 4:.1f}" font-size="10" fill="#888">'
+                        'no estimate</text>')
+            continue
+        tip = (f"{name}: P50 {fmt(low, kind)} when drawn at or below {low_draw}, "
+               f"{fmt(high, kind)} when drawn at or above {high_draw}")
+        bars = []
+        for end, c, cls in ((low, LOW_COLOR, "low"), (high, HIGH_COLOR, "high")):
+            a, b = sorted((x(mid), x(end)))
+            bars.append(f'<rect class="{cls}" x="{a:.1f}" y="{cy - 8:.1f}" '
+                        f'width="{max(1.0, b - a):.1f}" height="16" fill="{c}" '
+                        f'fill-opacity="0.55" stroke="{c}"/>')
+        body.append(f'<g class="tornado-row"><title>{_esc(tip)}</title>' + "".join(bars)
+                    + "</g>")
+    body.append(f'<line class="centre" stroke="#666" stroke-dasharray="4 3" '
+                f'x1="{x(mid):.1f}" x2="{x(mid):.1f}" y1="{top - 4:.1f}" '
+                f'y2="{bottom:.1f}"/>')
+    legend, used = _legend(["lowest fifth of draws", "highest fifth of draws"], bottom + 34,
+                           WIDTH, [LOW_COLOR, HIGH_COLOR])
+    body += legend
+    return _svg("tornado", title, body, WIDTH, bottom + 30 + used, subtitle)

@@ -13,10 +13,21 @@ import re
 import pandas as pd
 
 from sim import __version__
+from sim.compare import in_words
 from sim.metric_registry import COMPARED, label, unit
-from sim.report.figures import box_plot, color, diff_chart, fan_chart, finite, fmt, sweep_chart
+from sim.report.figures import (
+    box_plot,
+    color,
+    diff_chart,
+    fan_chart,
+    finite,
+    fmt,
+    sweep_chart,
+    tornado_chart,
+)
 from sim.results import RunResult
 from sim.scenario import scenario_to_yaml
+from sim.sensitivity import SHOWN_METRIC, draw_text, paired_sensitivity, run_sensitivity
 
 # The fan charts by quarter: metric, title, what the value is.
 FANS: tuple[tuple[str, str, str], ...] = (
@@ -29,6 +40,10 @@ FANS: tuple[tuple[str, str, str], ...] = (
      "self-sourced, not created: the seller was full (sum over the quarter)"),
 )
 SWEPT: tuple[str, ...] = ("revenue_per_head", "bookings", "arr")
+# What drives the answer: tornado charts of a run, the metric of its table first; a
+# comparison draws one per plan for the first of them, as a paired difference.
+DRIVEN: tuple[str, ...] = (SHOWN_METRIC, "bookings", "cost_total")
+DRIVERS_SHOWN = 10  # assumptions per tornado and table
 
 STYLE = """
 :root{color-scheme:light}
@@ -200,9 +215,84 @@ def _fans(results: list[RunResult], metrics: tuple[tuple[str, str, str], ...]) -
     return '<div class="charts">' + "".join(charts) + "</div>"
 
 
-def render_run(result: RunResult) -> str:
-    """The report of one scenario's run: a complete HTML page."""
+DRIVERS_NOTE = ("Each ranged assumption was drawn once per replication. Bars: the P50 of the "
+                "outcome among the replications whose draw was in the lowest fifth (blue) and "
+                "the highest fifth (orange), from the P50 over all replications (dashed). "
+                "Swing: highest fifth minus lowest; noise: 2 × its bootstrap standard error — "
+                "a swing smaller than that is not an effect the run can tell apart.")
+
+
+def _drivers_table(part: pd.DataFrame, metric: str) -> str:
+    """The top rows of a sensitivity frame for one metric, as a table."""
+    rows = []
+    for _, r in part.head(DRIVERS_SHOWN).iterrows():
+        clear = finite(r.swing_se) and abs(r.swing) > 2 * r.swing_se
+        rows.append([str(int(r["rank"])), r.label, f"≤ {draw_text(r.low_fifth_to)}",
+                     f"≥ {draw_text(r.high_fifth_from)}", value(metric, r.low_p50),
+                     value(metric, r.high_p50), signed(metric, r.swing),
+                     "±" + value(metric, 2 * r.swing_se),
+                     "yes" if clear else "no (within noise)"])
+    return _table(["rank", "assumption", "lowest fifth drawn", "highest fifth drawn",
+                   "P50, lowest fifth", "P50, highest fifth", "swing", "noise",
+                   "clear of noise"], rows, "drivers", text_columns=2)
+
+
+def _tornado(part: pd.DataFrame, title: str, centre: float, metric: str) -> str:
+    rows = [(r.label, r.low_p50, r.high_p50, draw_text(r.low_fifth_to),
+             draw_text(r.high_fifth_from)) for _, r in part.head(DRIVERS_SHOWN).iterrows()]
+    return tornado_chart(title, rows, centre, unit(metric),
+                         subtitle="P50 in the lowest and highest fifth of each assumption's "
+                                  "draws")
+
+
+def _drivers_run(result: RunResult, frame: pd.DataFrame) -> str:
+    """A run's "What drives the answer" section: tornadoes and the first one's table."""
+    charts, first = [], None
+    for metric in DRIVEN:
+        part = frame[frame.metric == metric]
+        if part.empty:
+            continue
+        first = first or metric
+        centre = float(result.totals[metric].median())
+        charts.append(_tornado(part, f"What drives {in_words(metric)}", centre, metric))
+    table = "" if first is None else (
+        f"<h3>{_esc(label(first))}</h3>" + _drivers_table(frame[frame.metric == first], first))
+    return ('<h2 id="drivers">What drives the answer</h2>'
+            f'<p class="note">{_esc(DRIVERS_NOTE)} Every headline metric is in '
+            "sensitivity.csv.</p>"
+            '<div class="charts">' + "".join(charts) + "</div>" + table)
+
+
+def _drivers_compare(results: list[RunResult], frame: pd.DataFrame) -> str:
+    """A comparison's section: per plan, what decides its difference from the base."""
+    base = results[0]
+    metric = DRIVEN[0]
+    charts, tables = [], []
+    for plan in results[1:]:
+        part = frame[(frame.scenario == plan.name) & (frame.metric == metric)]
+        if part.empty:
+            continue
+        centre = float((plan.totals[metric] - base.totals[metric]).median())
+        charts.append(_tornado(part, f"{plan.name}: what decides Δ {label(metric)}", centre,
+                               metric))
+        tables.append(f"<h3>{_esc(plan.name)}: Δ {_esc(label(metric))} vs "
+                      f"{_esc(base.name)}</h3>" + _drivers_table(part, metric))
+    return ('<h2 id="drivers">What decides whether a plan beats the base</h2>'
+            f'<p class="note">The outcome is the paired difference plan − base, replication by '
+            f"replication. {_esc(DRIVERS_NOTE)} Every compared metric is in "
+            "sensitivity.csv.</p>"
+            '<div class="charts">' + "".join(charts) + "</div>" + "".join(tables))
+
+
+def render_run(result: RunResult, sensitivity: pd.DataFrame | None = None) -> str:
+    """The report of one scenario's run: a complete HTML page.
+
+    `sensitivity` is the run's `sim.sensitivity.run_sensitivity` frame (computed here when
+    not given); a run with ranges gets a "What drives the answer" section.
+    """
     s = result.scenario
+    if sensitivity is None:
+        sensitivity = run_sensitivity(result)
     summary = result.summary
     headline = summary["headline"]
     rows = [[f"{_esc(label(m))}<span class=\"key\">{_esc(m)}</span>",
@@ -214,13 +304,16 @@ def render_run(result: RunResult) -> str:
         f'<p class="meta">{int(summary.get("replications") or 0):,} replications · seed '
         f"{_esc(summary.get('seed'))} · {_esc(summary.get('quarters'))} quarters from "
         f"{_esc(summary.get('start'))} · simrev {_esc(__version__)}</p></header>",
-        _nav([("headline", "Headline"), ("quarters", "By quarter"),
-              ("reps", "Rep distribution"), ("assumptions", "Assumptions")]),
+        _nav([("headline", "Headline"),
+              *([("drivers", "What drives the answer")] if sensitivity is not None else []),
+              ("quarters", "By quarter"), ("reps", "Rep distribution"),
+              ("assumptions", "Assumptions")]),
         '<h2 id="headline">Headline (whole horizon)</h2>',
         '<p class="note">Flows summed over the horizon, stocks at its end, ratios from those; '
         "P10/P50/P90 across replications.</p>",
         _table(["metric", "mean", "P10", "P50", "P90"], rows, "headline", row_attrs=attrs,
                escape=False),
+        _drivers_run(result, sensitivity) if sensitivity is not None else "",
         '<h2 id="quarters">By quarter</h2>', _fans([result], FANS),
         '<h2 id="reps">Rep distribution by hire cohort</h2>', _rep_section(result, 0, ""),
         '<h2 id="assumptions">Assumptions (the resolved scenario)</h2>', _assumptions(result),
@@ -339,12 +432,17 @@ def _sweep_section(results: list[RunResult], key: str, values: list[str]) -> str
 
 
 def render_compare(results: list[RunResult], table: pd.DataFrame, increments: pd.DataFrame,
-                   sweep: tuple[str, list[str]] | None = None) -> str:
+                   sweep: tuple[str, list[str]] | None = None,
+                   sensitivity: pd.DataFrame | None = None) -> str:
     """The report of a paired comparison (the first result is the base): a complete page.
 
     `table` and `increments` come from `sim.compare.compare` / `increments`; `sweep` is
-    (key path, values) when the last len(values) results are variants of the base.
+    (key path, values) when the last len(values) results are variants of the base;
+    `sensitivity` is `sim.sensitivity.paired_sensitivity`'s frame (computed here when not
+    given): with ranges, a section says what decides each plan's difference.
     """
+    if sensitivity is None:
+        sensitivity = paired_sensitivity(results)
     base = results[0]
     summary = base.summary
     names = ", ".join(r.name for r in results)
@@ -354,7 +452,10 @@ def render_compare(results: list[RunResult], table: pd.DataFrame, increments: pd
                  _esc(fmt(r.arr_per_extra_dollar, "ratio"))]
                 for i, (_, r) in enumerate(increments.iterrows())]
     nav = [("headline", "Comparison"), ("differences", "Paired differences"),
-           ("increments", "Increments"), ("quarters", "By quarter")]
+           ("increments", "Increments")]
+    if sensitivity is not None:
+        nav.append(("drivers", "What decides"))
+    nav.append(("quarters", "By quarter"))
     if sweep is not None:
         nav.append(("sweep", "Sweep"))
     nav += [("reps", "Rep distribution"), ("assumptions", "Assumptions")]
@@ -376,6 +477,7 @@ def render_compare(results: list[RunResult], table: pd.DataFrame, increments: pd
         '<h2 id="increments">What the extra money buys</h2>',
         _table(["scenario", "incremental cost", "incremental ARR", "ARR per extra $"], inc_rows,
                "increments", escape=False),
+        _drivers_compare(results, sensitivity) if sensitivity is not None else "",
         '<h2 id="quarters">By quarter</h2>', _fans(results, FANS[:2]),
     ]
     if sweep is not None:
