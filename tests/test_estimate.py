@@ -139,3 +139,17 @@ def test_between_clips_to_the_bounds() -> None:
     e = estimate.Estimate(0.1, 0.08, 50)
     assert e.between() == pytest.approx((0.0, 0.26))
     assert e.between(1, high=0.15) == pytest.approx((0.02, 0.15))
+
+
+def test_seller_spread_is_net_of_poisson_noise() -> None:
+    # Identical sellers at a low rate: their raw rates differ by Poisson noise alone.
+    truth = replace(Truth(), rate=1.5, rate_cv=0.0, months=12, attrition=0.0, sellers=60)
+    frame, roster, cut = synthetic_cut(truth, SEED)
+    fit = estimate.creation_rates(frame, cut, roster)
+    raw = fit.sellers["rate"]
+    assert raw.std() / raw.mean() > 0.2
+    assert fit.spread_cv.value <= 2 * fit.spread_cv.se + 1e-9
+    spread = replace(truth, rate_cv=0.5)
+    frame, roster, cut = synthetic_cut(spread, SEED)
+    fit = estimate.creation_rates(frame, cut, roster)
+    assert abs(fit.spread_cv.value - 0.5) <= 2 * fit.spread_cv.se, fit.spread_cv
