@@ -84,8 +84,13 @@ class Cut:
     no_close_date: int  # won/lost rows without a usable close date (not used for timing)
 
 
-def cut(frame: pd.DataFrame, as_of: object) -> Cut:
-    """Keep rows created by `as_of`; a close after it is treated as still open."""
+def cut(frame: pd.DataFrame | Cut, as_of: object) -> Cut:
+    """Keep rows created by `as_of`; a close after it is treated as still open.
+
+    A `Cut` passes through unchanged (so `fit` cuts once for every estimator).
+    """
+    if isinstance(frame, Cut):
+        return frame
     as_of = pd.Timestamp(as_of)
     created = frame["created"]
     known = created.notna() & (created <= as_of)
@@ -155,7 +160,7 @@ def _roster_window(roster: pd.DataFrame, since: pd.Timestamp,
                          "role": r["role"].to_numpy() if "role" in r else ""})
 
 
-def creation_rates(frame: pd.DataFrame, as_of: object, roster: pd.DataFrame | None = None,
+def creation_rates(frame: pd.DataFrame | Cut, as_of: object, roster: pd.DataFrame | None = None,
                    seed: int = SEED) -> RateFit:
     """Opportunities created per seller per month, the pooled rate and the seller spread.
 
@@ -328,7 +333,7 @@ def _outcome_stats(ages: np.ndarray, counts: np.ndarray, h: int
     return win, 1.0 - dec_h, drop.astype(float), growth
 
 
-def outcomes(frame: pd.DataFrame, as_of: object, seed: int = SEED) -> OutcomeFit:
+def outcomes(frame: pd.DataFrame | Cut, as_of: object, seed: int = SEED) -> OutcomeFit:
     """Cumulative incidence of won and lost by age (Aalen-Johansen), censored at the cut.
 
     Read at the horizon (the oldest age with at least `MIN_AT_RISK` opportunities at risk):
@@ -471,7 +476,7 @@ def _km_mean(ages: np.ndarray, counts: np.ndarray, h: int) -> np.ndarray:
         return (jump @ ages[: h + 1].astype(float)) / dec[..., -1]
 
 
-def cycle(frame: pd.DataFrame, as_of: object, seed: int = SEED) -> CycleFit:
+def cycle(frame: pd.DataFrame | Cut, as_of: object, seed: int = SEED) -> CycleFit:
     """The age at decision: a censoring-corrected empirical distribution and a lognormal.
 
     The empirical one is the Aalen-Johansen decision incidence up to the horizon, normalised
@@ -548,29 +553,34 @@ class DealSizeFit:
     warnings: tuple[str, ...] = ()
 
 
-def _size_stats(code: np.ndarray, log_x: np.ndarray, wins_w: np.ndarray, size_w: np.ndarray,
-                k: int) -> tuple[np.ndarray, ...]:
-    """Shares, lognormal means and CVs by product, and the mix's mean and CV (one replicate)."""
-    wins = np.bincount(code, weights=wins_w, minlength=k)
-    share = wins / wins.sum()
-    sized = size_w > 0
-    cs, ls, ws = code[sized], log_x[sized], size_w[sized]
-    n = np.bincount(cs, weights=ws, minlength=k)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mu = np.bincount(cs, weights=ws * ls, minlength=k) / n
-        var = (np.bincount(cs, weights=ws * ls * ls, minlength=k) / n - mu**2) * n / (n - 1)
+def _size_stats(onehot: np.ndarray, log_x: np.ndarray, positive: np.ndarray,
+                weights: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Shares, lognormal means and CVs by product, and the mix's mean and CV.
+
+    `weights` is (replicates, wins); `onehot` (wins, products). Returns arrays with the
+    replicates as first axis.
+    """
+    wins = weights @ onehot
+    share = wins / wins.sum(axis=1, keepdims=True)
+    ws = weights * positive
+    n = ws @ onehot
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        mu = (ws * log_x) @ onehot / n
+        var = ((ws * log_x * log_x) @ onehot / n - mu**2) * n / (n - 1)
         var = np.maximum(var, 0.0)
         mean = np.exp(mu + var / 2)
         second = np.exp(2 * mu + 2 * var)
         use = np.isfinite(mean)
-        mix_mean = share[use] @ mean[use] / share[use].sum()
-        mix_second = share[use] @ second[use] / share[use].sum()
-        mix_cv = math.sqrt(max(mix_second - mix_mean**2, 0.0)) / mix_mean
+        s_use = np.where(use, share, 0.0)
+        total = s_use.sum(axis=1)
+        mix_mean = np.where(use, s_use * mean, 0.0).sum(axis=1) / total
+        mix_second = np.where(use, s_use * second, 0.0).sum(axis=1) / total
+        mix_cv = np.sqrt(np.maximum(mix_second - mix_mean**2, 0.0)) / mix_mean
         cv = np.sqrt(np.expm1(var))
-    return share, mean, cv, np.array(mix_mean), np.array(mix_cv)
+    return share, mean, cv, mix_mean, mix_cv
 
 
-def deal_size(frame: pd.DataFrame, as_of: object, seed: int = SEED) -> DealSizeFit:
+def deal_size(frame: pd.DataFrame | Cut, as_of: object, seed: int = SEED) -> DealSizeFit:
     """Lognormal mean and CV of won amounts by product and for their mix of wins.
 
     Per product: the lognormal ML fit (mean and variance of log amounts); the product's
@@ -591,14 +601,15 @@ def deal_size(frame: pd.DataFrame, as_of: object, seed: int = SEED) -> DealSizeF
         nan = _est(math.nan, math.nan, int(positive.sum()))
         return DealSizeFit(nan, nan, pd.DataFrame(), int((~positive).sum()),
                            ("fewer than two won deals with an amount",))
-    ones = np.ones(len(wins))
-    share, mean, cv, mix_mean, mix_cv = _size_stats(code, log_x, ones, positive * ones, k)
+    onehot = np.zeros((len(wins), k))
+    onehot[np.arange(len(wins)), code] = 1.0
+    share, mean, cv, mix_mean, mix_cv = (x[0] for x in _size_stats(
+        onehot, log_x, positive, np.ones((1, len(wins)))))
     rng = _rng(seed)
-    reps = []
-    for _ in range(BOOTSTRAP):
-        w = rng.poisson(1.0, len(wins)).astype(float)
-        reps.append(_size_stats(code, log_x, w, w * positive, k))
-    b = [np.array([r[i] for r in reps]) for i in range(5)]
+    chunks = [_size_stats(onehot, log_x, positive,
+                          rng.poisson(1.0, (size, len(wins))).astype(float))
+              for size in np.diff(np.r_[0:BOOTSTRAP:50, BOOTSTRAP])]
+    b = [np.concatenate([ch[i] for ch in chunks]) for i in range(5)]
     se = [np.array([_bootstrap_se(col) for col in b[i].T]) for i in range(3)]
     n_wins = np.bincount(code, minlength=k)
     sized = np.bincount(code[positive], minlength=k)
@@ -634,7 +645,7 @@ class AttritionFit:
     notes: tuple[str, ...] = ()
 
 
-def attrition(frame: pd.DataFrame, as_of: object,
+def attrition(frame: pd.DataFrame | Cut, as_of: object,
               roster: pd.DataFrame | None = None) -> AttritionFit:
     """Exits per exposure-year within the window, with a Poisson standard error.
 
@@ -707,8 +718,7 @@ def fit(frame: pd.DataFrame, as_of: object, roster: pd.DataFrame | None = None,
         seed: int = SEED) -> Fit:
     """Run every estimator on the frame as it was knowable at `as_of`."""
     c = cut(frame, as_of)
-    parts = (creation_rates(frame, as_of, roster, seed), outcomes(frame, as_of, seed),
-             cycle(frame, as_of, seed), deal_size(frame, as_of, seed),
-             attrition(frame, as_of, roster))
+    parts = (creation_rates(c, as_of, roster, seed), outcomes(c, as_of, seed),
+             cycle(c, as_of, seed), deal_size(c, as_of, seed), attrition(c, as_of, roster))
     warnings = tuple(w for p in parts for w in getattr(p, "warnings", ()))
     return Fit(c.as_of, c.since, len(c.frame), c.after_cut, *parts, warnings=warnings)
