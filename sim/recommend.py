@@ -19,15 +19,16 @@ order around the plan's mean extra cost C̄ (the delta method):
 exactly, and the 95% interval of the paired mean of z between two plans is the
 delta-method interval of the difference of their ratios. A plan that costs no more than the
 base on average (C̄ ≤ 0) has no ratio: if it beats the base (adds ARR) it needs no extra
-budget and ranks ahead of every plan that does, by its ARR gain; if it does not, it ranks
-behind them all.
+budget and ranks ahead of every plan that does, by its ARR gain; if it does not, it is
+not a candidate.
 
 The probability that each plan is best is the share of replications in which its
 per-replication value (z_r, the ARR gain for plans that cost no more, or the metric) is
-the best of the compared plans (the base excluded), an exact tie sharing the replication.
-The best plan and another that beats the base are a **tie** when the 95% interval of the
-paired mean difference of their per-replication values includes 0 (identical copies
-always are): the sentence then names them all and says so.
+the best of those of the plans that beat the base (the base and the other plans are not
+counted and get 0), an exact tie sharing the replication. The best plan and another that
+beats the base are a **tie** when the 95% interval of the paired mean difference of their
+per-replication values includes 0 (identical copies always are): the sentence then names
+them all and says so. docs/model.md (Recommendation) says the same for readers.
 """
 
 from __future__ import annotations
