@@ -350,6 +350,10 @@ def compare(scenarios: tuple[str, ...], vary: str | None, objective: str, align:
     if vary is not None:
         key_path, values, variants = api.sweep(scenarios[0], vary, overrides,
                                                replications=replications, seed=seed)
+        if key_path in ("start", "quarters"):
+            raise ScenarioError(None, "--vary", vary,
+                                "expected a key other than start and quarters: a comparison "
+                                "runs every plan on the base's horizon")
         loaded += variants
         paths += [scenarios[0]] * len(variants)
         files += [f"{scenarios[0]} (--vary {key_path}={value})" for value in values]

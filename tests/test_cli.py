@@ -219,3 +219,7 @@ def test_compare_refuses_another_horizon_unless_align(small: Path, tmp_path: Pat
                                     "within the horizon, 2027-01 to 2027-03")
     assert "(with --align: the base's horizon, start 2027-01 and 1 quarter" in result.stderr
     assert not (tmp_path / "out2").exists()
+    for align in ((), ("--align",)):  # a sweep of the horizon is never comparable
+        swept = invoke("compare", small, "--vary", "quarters=1,2", *align, "--out", out)
+        assert swept.exit_code == 2 and swept.stderr.count("\n") == 1
+        assert "--vary" in swept.stderr and "start and quarters" in swept.stderr
