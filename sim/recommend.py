@@ -84,7 +84,7 @@ class Recommendation:
 
     objective: str
     sentence: str
-    choice: str | None  # the plan to fund; None: keep the base
+    choice: str | None  # the plan to fund (in a tie, the best mean of them); None: keep base
     tied: tuple[str, ...]  # the plans called a tie (the choice first), or empty
     ranking: pd.DataFrame  # one row per plan (the base excluded); see `recommend`
 
@@ -241,7 +241,7 @@ def recommend(results: Sequence[RunResult], objective: str = DEFAULT_OBJECTIVE,
     ranking.loc[tied, "tie"] = len(tied) > 1
     row = ranking.loc[best]
     if len(tied) > 1:
-        sentence = _tie_sentence(ranking, tied, scores, objective, criterion)
+        sentence = _tie_sentence(ranking, tied, objective, criterion)
     else:
         sentence = _fund_sentence(row, objective, criterion, horizon, n_plans,
                                   len(candidates))
@@ -295,8 +295,8 @@ def _fund_sentence(row: pd.Series, objective: str, criterion: str, horizon: str,
     return ", ".join(parts)
 
 
-def _tie_sentence(ranking: pd.DataFrame, tied: list[int], scores: np.ndarray,
-                  objective: str, criterion: str) -> str:
+def _tie_sentence(ranking: pd.DataFrame, tied: list[int], objective: str,
+                  criterion: str) -> str:
     names = [f"`{ranking.scenario[i]}`" for i in tied]
     listed = " and ".join(names) if len(names) == 2 else (
         ", ".join(names[:-1]) + " and " + names[-1])
