@@ -386,7 +386,8 @@ def compare(scenarios: tuple[str, ...], vary: str | None, objective: str, align:
         for line in leaders(table):
             console.print(line)
         console.print(f"Results written to {folder}/")
-        console.print(f"Recommendation: {advice.sentence}", markup=False, highlight=False)
+        console.print(f"Recommendation: {advice.sentence}", markup=False, highlight=False,
+                      soft_wrap=True)
 
 
 def render_compare_report(results, table, increments, sweep, recommendation=None) -> str:
