@@ -38,6 +38,7 @@ from sim.outputs import (
     write_run,
 )
 from sim.plan import compile_plan
+from sim.recommend import DEFAULT_OBJECTIVE, check_objective, recommend
 from sim.runner import RunFailed, check_memory, default_workers
 from sim.scenario import Scenario, ScenarioError, scenario_to_yaml
 from sim.scenario.schema import schema_json
@@ -320,33 +321,51 @@ def unique_names(scenarios: list[Scenario]) -> list[Scenario]:
 @click.argument("scenarios", nargs=-1, required=True, metavar="BASE.yaml [OTHER.yaml]...")
 @click.option("--vary", default=None, metavar="KEY.PATH=V1,V2,...",
               help="Add one variant of BASE per value, e.g. --vary roles.ae.headcount=20,25,30.")
+@click.option("--objective", default=DEFAULT_OBJECTIVE, show_default=True, metavar="METRIC",
+              help="What the recommendation ranks plans by: ARR per extra dollar, or a "
+                   "metric with a direction, e.g. bookings (docs/metrics.md).")
+@click.option("--align", is_flag=True,
+              help="Run every plan on BASE's start and quarters (a plan with another "
+                   "horizon is refused otherwise).")
 @click.option("--xlsx", is_flag=True, help="Also write summary.xlsx for spreadsheets.")
 @scenario_options
 @run_options
 @debug_option
-def compare(scenarios: tuple[str, ...], vary: str | None, xlsx: bool,
-            overrides: tuple[str, ...], replications: int | None, seed: int | None, out: str,
-            workers: int | None, scheduler: str | None, quiet: bool, allow_long: bool,
-            debug: bool) -> None:
-    """Simulate scenarios with common random numbers; report paired differences vs BASE.
+def compare(scenarios: tuple[str, ...], vary: str | None, objective: str, align: bool,
+            xlsx: bool, overrides: tuple[str, ...], replications: int | None,
+            seed: int | None, out: str, workers: int | None, scheduler: str | None,
+            quiet: bool, allow_long: bool, debug: bool) -> None:
+    """Simulate scenarios with common random numbers; report paired differences vs BASE;
+    end with one recommendation.
 
     Every scenario runs with BASE's seed and replications, so replication r of each sees
-    the same random draws and a difference measures the plan, not the noise.
+    the same random draws and a difference measures the plan, not the noise. Plans must
+    have BASE's start and quarters (or --align). The last line recommends the plan with
+    the most ARR per extra dollar (or --objective METRIC), or says to keep BASE.
 
     \b
     Example:
       simrev compare scenarios/base.yaml scenarios/hire5.yaml scenarios/support.yaml
       simrev compare scenarios/base.yaml --vary roles.ae.headcount=20,22,25,30
+      simrev compare scenarios/base.yaml scenarios/hire5.yaml --objective bookings
     """
+    check_objective(objective)
     loaded = load_all(scenarios, overrides, replications, seed)
     paths = list(scenarios)
+    files = list(scenarios)
     sweep = None
     if vary is not None:
         key_path, values, variants = api.sweep(scenarios[0], vary, overrides,
                                                replications=replications, seed=seed)
+        if key_path in ("start", "quarters"):
+            raise ScenarioError(None, "--vary", vary,
+                                "expected a key other than start and quarters: a comparison "
+                                "runs every plan on the base's horizon")
         loaded += variants
         paths += [scenarios[0]] * len(variants)
+        files += [f"{scenarios[0]} (--vary {key_path}={value})" for value in values]
         sweep = (key_path, values)
+    loaded = api.comparable(loaded, files, align=align)
     loaded = unique_names(loaded)
     out_dir = check_out_dir(out)
     check_replaceable(out_dir, compare_folder_name([s.name for s in loaded]), "compare")
@@ -364,8 +383,10 @@ def compare(scenarios: tuple[str, ...], vary: str | None, xlsx: bool,
     table = paired_table(results)
     increments = paired_increments(results)
     drivers = paired_sensitivity(results)
-    report = render_compare_report(results, table, increments, sweep, drivers)
-    folder = write_compare(results, table, increments, out_dir, report, xlsx, drivers)
+    advice = recommend(results, objective)
+    report = render_compare_report(results, table, increments, sweep, drivers, advice)
+    folder = write_compare(results, table, increments, out_dir, report, xlsx, drivers,
+                           advice)
     if not quiet:
         console = stdout_console()
         console.print(compare_table(table, base.replications, base.seed))
@@ -376,13 +397,16 @@ def compare(scenarios: tuple[str, ...], vary: str | None, xlsx: bool,
         for line in leaders(table):
             console.print(line)
         console.print(f"Results written to {folder}/")
+        console.print(f"Recommendation: {advice.sentence}", markup=False, highlight=False,
+                      soft_wrap=True)
 
 
-def render_compare_report(results, table, increments, sweep, sensitivity=None) -> str:
+def render_compare_report(results, table, increments, sweep, sensitivity=None,
+                          recommendation=None) -> str:
     """The HTML report of a comparison."""
     from sim.report import render_compare
 
-    return render_compare(results, table, increments, sweep, sensitivity)
+    return render_compare(results, table, increments, sweep, sensitivity, recommendation)
 
 
 @main.command()

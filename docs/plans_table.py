@@ -19,8 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sim.api import load, run_compared  # noqa: E402
-from sim.compare import compare, increments  # noqa: E402
+from sim.compare import compare, in_words, increments  # noqa: E402
 from sim.metric_registry import money  # noqa: E402
+from sim.recommend import recommend  # noqa: E402
 
 PLANS = ("base", "hire5", "enablement", "support", "ai_assist")
 COLUMNS = (
@@ -56,9 +57,7 @@ def paired_table(results) -> str:
     table = compare(results)
     extra = increments(results).set_index("scenario")
     metrics = ("revenue_per_head", "bookings", "arr")
-    names = {"revenue_per_head": "GTM revenue per head"}
-    header = ("| plan | " + " | ".join(f"Δ {names.get(m, m.replace('_', ' '))} (95% CI)"
-                                       for m in metrics)
+    header = ("| plan | " + " | ".join(f"Δ {in_words(m)} (95% CI)" for m in metrics)
               + " | beats base on ARR | extra cost | ARR per extra $ |")
     rule = "|---" * (len(metrics) + 4) + "|"
     rows = []
@@ -72,7 +71,8 @@ def paired_table(results) -> str:
                     f"{extra.loc[name, 'arr_per_extra_dollar']:.2f} |")
     note = ("Paired differences from `base` under common random numbers (whole horizon; ARR at "
             "the end); written by `python docs/plans_table.py`.")
-    return "\n".join([note, "", header, rule, *rows])
+    advice = f"Recommendation: {recommend(results).sentence}"
+    return "\n".join([note, "", header, rule, *rows, "", advice])
 
 
 def replace_block(text: str, start: str, end: str, body: str) -> str:

@@ -110,6 +110,53 @@ def run(
     return build_result(scenario, plan, raw, sellers)
 
 
+def _horizon_text(scenario: Scenario) -> str:
+    quarters = scenario.quarters
+    return f"start {scenario.start} and {quarters} quarter{'s' * (quarters != 1)}"
+
+
+def comparable(
+    scenarios: Sequence[Scenario],
+    files: Sequence[str] | None = None,
+    *,
+    align: bool = False,
+    how: str = "--align",
+) -> list[Scenario]:
+    """The scenarios of a comparison on one horizon: the base's `start` and `quarters`.
+
+    A plan whose horizon differs from the base's (the first) is refused with a
+    `ScenarioError` naming both files and values, unless `align`: then it is validated
+    again on the base's start and quarters. Dated entries (hiring months, program starts)
+    keep their calendar month; one that falls outside the base's horizon is the usual
+    validation error, naming `how` (the option that asked for it). `files` name the
+    scenarios in messages (default: their names).
+    """
+    names = list(files) if files is not None else [f"scenario {s.name!r}" for s in scenarios]
+    base, base_file = scenarios[0], names[0]
+    out = [base]
+    for scenario, file in zip(scenarios[1:], names[1:], strict=True):
+        if (scenario.start, scenario.quarters) == (base.start, base.quarters):
+            out.append(scenario)
+            continue
+        if not align:
+            key = "start" if scenario.start != base.start else "quarters"
+            raise ScenarioError(
+                file, key, getattr(scenario, key),
+                f"expected the base's horizon to compare plans: {base_file} has "
+                f"{_horizon_text(base)}, this plan {_horizon_text(scenario)}; "
+                f"{how} runs every plan on the base's start and quarters")
+        raw = scenario.model_dump(exclude_unset=True)
+        raw.update(start=base.start, quarters=base.quarters)
+        try:
+            out.append(validate_raw(raw, file=file))
+        except ScenarioError as error:
+            raise ScenarioError(
+                error.file, error.key_path, error.value,
+                f"{error.expected} (with {how}: the base's horizon, {_horizon_text(base)}, "
+                f"from {base_file})", error.line) from None
+    return out
+
+
 def run_compared(
     scenarios: Sequence[Scenario],
     *,
@@ -117,17 +164,23 @@ def run_compared(
     progress: Callable[[int], None] | None = None,
     scheduler: str | None = None,
     allow_long: bool = False,
+    align: bool = False,
 ) -> list[RunResult]:
     """Simulate scenarios for a paired comparison: the first is the base.
 
     Every scenario runs with the base's seed and replication count, so they share their
-    random streams (common random numbers).
+    random streams (common random numbers). A plan with another `start` or `quarters` than
+    the base is refused (`ScenarioError`) unless `align`, which runs it on the base's
+    horizon (see `comparable`).
     """
     if isinstance(scenarios, (str, bytes)) or not isinstance(scenarios, Sequence) or not scenarios:
         raise _bad("scenarios", scenarios, "expected a non-empty list of Scenario, the base first")
     for i, scenario in enumerate(scenarios):
         _check_scenario(scenario, f"scenarios[{i}]")
     _check_run_options(workers, progress, scheduler)
+    if not isinstance(align, bool):
+        raise _bad("align", align, "expected True or False")
+    scenarios = comparable(scenarios, align=align, how="align=True")
     base = scenarios[0]
     aligned = [
         s.model_copy(update={"seed": base.seed, "replications": base.replications})

@@ -30,6 +30,8 @@ from pathlib import Path
 import pandas as pd
 
 from sim import __version__
+from sim.metric_registry import label
+from sim.recommend import Recommendation
 from sim.results import RunResult
 from sim.scenario import ScenarioError, scenario_to_yaml
 
@@ -434,6 +436,16 @@ def compare_folder_name(names: list[str]) -> str:
     return name
 
 
+def with_labels(table: pd.DataFrame) -> pd.DataFrame:
+    """`table` with each metric's label (from the registry) after its `metric` key."""
+    if "metric" not in table or "label" in table:
+        return table
+    table = table.copy()
+    table.insert(list(table.columns).index("metric") + 1, "label",
+                 [label(str(m)) for m in table["metric"]])
+    return table
+
+
 def write_compare(
     results: list[RunResult],
     table: pd.DataFrame,
@@ -442,18 +454,24 @@ def write_compare(
     report_html: str | None = None,
     xlsx: bool = False,
     sensitivity: pd.DataFrame | None = None,
+    recommendation: Recommendation | None = None,
 ) -> Path:
     """Write `out_parent/compare-<names>/` atomically; returns the folder.
 
     `sensitivity` (`sim.sensitivity.paired_sensitivity`, None without ranges) goes to
-    `sensitivity.csv`.
+    `sensitivity.csv`. With a `recommendation`, its sentence goes to
+    `recommendation.txt` and its ranking (one row per plan) to `recommendation.csv`.
     """
 
     def fill(folder: Path) -> None:
-        write_csv(table, folder / "compare.csv")
+        write_csv(with_labels(table), folder / "compare.csv")
         write_csv(increments, folder / "increments.csv")
         if sensitivity is not None:
             write_csv(sensitivity, folder / "sensitivity.csv")
+        if recommendation is not None:
+            (folder / "recommendation.txt").write_text(recommendation.sentence + "\n",
+                                                       encoding="utf-8")
+            write_csv(recommendation.ranking, folder / "recommendation.csv")
         if report_html is not None:
             (folder / "report.html").write_text(report_html, encoding="utf-8")
         if xlsx:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from html import escape as html_escape
 from pathlib import Path
 
 import pandas as pd
@@ -148,3 +149,77 @@ def test_xlsx_flag_writes_the_workbook(small: Path, tmp_path: Path) -> None:
     folder = tmp_path / "compare-small-small-2"
     assert {"compare.csv", "increments.csv", "report.html", "summary.xlsx"} <= {
         p.name for p in folder.iterdir()}
+
+
+def test_compare_ends_with_one_recommendation_and_writes_it(small: Path, tmp_path: Path) -> None:
+    hire = write(tmp_path / "hire.yaml", scenario_dict(
+        **{**SMALL, "name": "hire"}, hiring=[{"role": "ae", "count": 2, "month": "2027-01"}]))
+    longer = ("--set", "quarters=2", "--replications", "30", "--workers", "1")
+    result = invoke("compare", small, hire, hire, "--out", tmp_path / "out", *longer)
+    assert result.exit_code == 0, result.stderr
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("Recommendation: Tie between `hire` and `hire-2` on ARR per extra "
+                           "dollar"), last
+    folder = tmp_path / "out" / "compare-small-hire-hire-2"
+    sentence = (folder / "recommendation.txt").read_text(encoding="utf-8")
+    assert sentence == last.removeprefix("Recommendation: ") + "\n"
+    ranking = pd.read_csv(folder / "recommendation.csv")
+    assert list(ranking.scenario) == ["hire", "hire-2"] and list(ranking.p_best) == [0.5, 0.5]
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert page.index('id="recommendation"') < page.index('id="headline"')
+    assert html_escape(sentence.strip()) in page
+    table = pd.read_csv(folder / "compare.csv")  # verdicts and labels in words
+    assert list(table.columns[:3]) == ["scenario", "metric", "label"]
+    assert "ARR at end" in set(table.label)
+    verdicts = " ".join(table.verdict)
+    assert "cost_total" not in verdicts and "revenue_per_head" not in verdicts
+    by_bookings = invoke("compare", small, hire, "--out", tmp_path / "out", *longer,
+                         "--objective", "bookings")
+    assert by_bookings.exit_code == 0, by_bookings.stderr
+    assert by_bookings.output.strip().splitlines()[-1].startswith(
+        "Recommendation: Fund `hire`: +$")
+    assert "(criterion: bookings)" in by_bookings.output
+
+
+def test_compare_refuses_an_unknown_objective(small: Path, tmp_path: Path) -> None:
+    for bad in ("heads_ae", "revenue"[:3]):
+        result = invoke("compare", small, small, "--out", tmp_path / "out", "--objective", bad)
+        assert result.exit_code == 2 and result.stderr.count("\n") == 1
+        assert "--objective" in result.stderr and "arr_per_extra_dollar" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_compare_refuses_another_horizon_unless_align(small: Path, tmp_path: Path) -> None:
+    longer = write(tmp_path / "longer.yaml", scenario_dict(
+        **{**SMALL, "name": "longer", "quarters": 2},
+        hiring=[{"role": "ae", "count": 2, "month": "2027-02"}]))
+    later = write(tmp_path / "later.yaml", scenario_dict(**{**SMALL, "name": "later",
+                                                           "start": "2027-04"}))
+    out = tmp_path / "out"
+    for other, key, value, theirs in ((longer, "quarters", "2", "start 2027-01 and 2 quarters"),
+                                      (later, "start", "'2027-04'", "start 2027-04 and 1 quarter")):
+        refused = invoke("compare", small, other, "--out", out, "--workers", "1")
+        assert refused.exit_code == 2 and refused.stderr.count("\n") == 1, refused.stderr
+        assert refused.stderr.startswith(f"{other}: {key}: {value}: expected the base's horizon")
+        assert f"{small} has start 2027-01 and 1 quarter, this plan {theirs}" in refused.stderr
+        assert "--align" in refused.stderr and "Traceback" not in refused.stderr
+        assert not out.exists()  # refused before simulating: nothing written
+    aligned = invoke("compare", small, longer, later, "--align", "--out", out, "--workers", "1",
+                     "--quiet")
+    assert aligned.exit_code == 0, aligned.stderr
+    table = pd.read_csv(out / "compare-small-longer-later" / "compare.csv")
+    assert set(table.scenario) == {"small", "longer", "later"}
+    # a dated entry outside the base's horizon is the usual error, naming --align
+    outside = write(tmp_path / "outside.yaml", scenario_dict(
+        **{**SMALL, "name": "outside", "quarters": 2},
+        hiring=[{"role": "ae", "count": 2, "month": "2027-05"}]))
+    result = invoke("compare", small, outside, "--align", "--out", tmp_path / "out2")
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"{outside}: hiring[0].month: '2027-05': expected a month "
+                                    "within the horizon, 2027-01 to 2027-03")
+    assert "(with --align: the base's horizon, start 2027-01 and 1 quarter" in result.stderr
+    assert not (tmp_path / "out2").exists()
+    for align in ((), ("--align",)):  # a sweep of the horizon is never comparable
+        swept = invoke("compare", small, "--vary", "quarters=1,2", *align, "--out", out)
+        assert swept.exit_code == 2 and swept.stderr.count("\n") == 1
+        assert "--vary" in swept.stderr and "start and quarters" in swept.stderr

@@ -101,3 +101,24 @@ def test_vary_rejects_a_malformed_spec(tmp_path) -> None:
 
     with pytest.raises(ScenarioError, match="--vary"):
         sweep(tmp_path / "x.yaml", "roles.ae.headcount")
+
+
+def test_another_horizon_is_refused_unless_aligned() -> None:
+    import pytest
+
+    from sim.scenario import ScenarioError
+
+    base = scenario(replications=12, quarters=1)
+    longer = scenario(replications=12, quarters=2, name="longer",
+                      hiring=[{"role": "ae", "count": 1, "month": "2027-02"}])
+    with pytest.raises(ScenarioError, match="expected the base's horizon") as refused:
+        run_compared([base, longer])
+    assert str(refused.value).startswith("scenario 'longer': quarters: 2:")
+    assert "align=True" in str(refused.value)
+    results = run_compared([base, longer], align=True)
+    assert results[1].scenario.quarters == 1 and results[1].scenario.start == base.start
+    assert set(results[1].quarterly.period) == {"Q1"}
+    late = scenario(replications=12, quarters=2, name="late",
+                    hiring=[{"role": "ae", "count": 1, "month": "2027-05"}])
+    with pytest.raises(ScenarioError, match=r"hiring\[0\]\.month.*with align=True"):
+        run_compared([base, late], align=True)

@@ -217,6 +217,19 @@ def test_compare_page_holds_the_paired_differences(compare_page, results) -> Non
     assert "incremental cost" in compare_page and 'class="increments"' in compare_page
 
 
+def test_compare_page_opens_with_the_recommendation(results) -> None:
+    from sim.recommend import recommend
+
+    runs = results[0][:2]
+    advice = recommend(runs)
+    page = render_compare(runs, compare(runs), increments(runs), recommendation=advice)
+    assert_self_contained(page)
+    assert 'href="#recommendation"' in page
+    assert page.index('id="recommendation"') < page.index('id="headline"')
+    assert f'<p class="recommend">{html.escape(advice.sentence)}</p>' in page
+    assert "ARR per extra dollar" in page and "best in" in page
+
+
 def test_compare_page_with_a_sweep_draws_the_curve(sweep_page, results) -> None:
     runs, (key, values) = results
     assert_self_contained(sweep_page)

@@ -14,7 +14,8 @@ import pandas as pd
 
 from sim import __version__
 from sim.compare import in_words
-from sim.metric_registry import COMPARED, label, unit
+from sim.metric_registry import COMPARED, REGISTRY, label, unit
+from sim.recommend import ARR_PER_EXTRA_DOLLAR, Recommendation, label_for
 from sim.report.figures import (
     box_plot,
     color,
@@ -75,6 +76,8 @@ td.group .key{margin-left:0}
 pre{background:#f6f6f6;padding:10px;font-size:12px;overflow:auto;max-height:460px}
 details summary{cursor:pointer;font-weight:600;margin:8px 0}
 .note{font-size:12px;color:#555}
+.recommend{font-size:16px;background:#f3f8f3;border-left:4px solid #1a7f37;padding:10px 14px;
+margin:14px 0}
 footer{color:#666;font-size:12px;margin-top:36px;border-top:1px solid #ddd;padding-top:8px}
 @media print{pre{max-height:none}.charts svg{border:none}nav{display:none}}
 """
@@ -431,15 +434,49 @@ def _sweep_section(results: list[RunResult], key: str, values: list[str]) -> str
             '<div class="charts">' + "".join(charts) + "</div>" + table)
 
 
+def _recommendation(results: list[RunResult], recommendation: Recommendation) -> str:
+    """The sentence, then each plan's criterion, gain over the base and chance of being best."""
+    index = {r.name: i for i, r in reversed(list(enumerate(results)))}
+    objective = recommendation.objective
+    gain_metric = "arr" if objective == ARR_PER_EXTRA_DOLLAR else objective
+    value_unit = "ratio" if objective == ARR_PER_EXTRA_DOLLAR else unit(objective)
+    rows = []
+    for _, r in recommendation.ranking.iterrows():
+        rows.append([_swatch(index.get(r.scenario, 1)) + _esc(r.scenario),
+                     _esc(fmt(r.value, value_unit, 2 if value_unit == "money" else None)),
+                     _esc(f"{signed(gain_metric, r.gain)} ({value(gain_metric, r.gain_ci_low)}"
+                          f" to {value(gain_metric, r.gain_ci_high)})"),
+                     _esc(signed("cost_total", r.extra_cost)),
+                     "yes" if r.beats_base else "no",
+                     _esc(fmt(r.p_best, "share", 0))])
+    criterion = label_for(objective)
+    gain = "ARR" if gain_metric == "arr" else label(gain_metric)
+    if objective == ARR_PER_EXTRA_DOLLAR:
+        how = ("the paired mean gain in ARR at the end over the paired mean extra total cost, "
+               "which ranks plans at equal budget")
+    else:
+        how = f"{'higher' if REGISTRY[objective].higher_is_better else 'lower'} is better"
+    return (f'<p class="recommend">{_esc(recommendation.sentence)}</p>'
+            + _table(["plan", criterion, f"{gain} vs base (95% CI)", "extra cost",
+                      "beats base", "best in"], rows, "recommendation", escape=False)
+            + f'<p class="note">Criterion: {_esc(criterion)}, {how}. <i>Beats base</i>: the '
+            "95% CI of the gain excludes 0 on the good side; <i>best in</i>: the share of "
+            "replications in which the plan is the best of those that beat the base. Plans "
+            "whose paired difference's 95% CI includes 0 are called a tie (see "
+            "docs/model.md, Recommendation).</p>")
+
+
 def render_compare(results: list[RunResult], table: pd.DataFrame, increments: pd.DataFrame,
                    sweep: tuple[str, list[str]] | None = None,
-                   sensitivity: pd.DataFrame | None = None) -> str:
+                   sensitivity: pd.DataFrame | None = None,
+                   recommendation: Recommendation | None = None) -> str:
     """The report of a paired comparison (the first result is the base): a complete page.
 
     `table` and `increments` come from `sim.compare.compare` / `increments`; `sweep` is
     (key path, values) when the last len(values) results are variants of the base;
     `sensitivity` is `sim.sensitivity.paired_sensitivity`'s frame (computed here when not
     given): with ranges, a section says what decides each plan's difference.
+    `recommendation` (from `sim.recommend.recommend`) opens the page when given.
     """
     if sensitivity is None:
         sensitivity = paired_sensitivity(results)
@@ -451,8 +488,9 @@ def render_compare(results: list[RunResult], table: pd.DataFrame, increments: pd
                  _esc(signed("arr", r.incremental_arr)),
                  _esc(fmt(r.arr_per_extra_dollar, "ratio"))]
                 for i, (_, r) in enumerate(increments.iterrows())]
-    nav = [("headline", "Comparison"), ("differences", "Paired differences"),
-           ("increments", "Increments")]
+    nav = [("recommendation", "Recommendation")] if recommendation is not None else []
+    nav += [("headline", "Comparison"), ("differences", "Paired differences"),
+            ("increments", "Increments")]
     if sensitivity is not None:
         nav.append(("drivers", "What decides"))
     nav.append(("quarters", "By quarter"))
@@ -467,6 +505,8 @@ def render_compare(results: list[RunResult], table: pd.DataFrame, increments: pd
         f'<p class="meta">{int(summary.get("replications") or 0):,} replications · seed '
         f"{_esc(summary.get('seed'))} · simrev {_esc(__version__)}</p></header>",
         _nav(nav),
+        *(['<h2 id="recommendation">Recommendation</h2>',
+           _recommendation(results, recommendation)] if recommendation is not None else []),
         '<h2 id="headline">Headline comparison (whole horizon)</h2>',
         _compare_table(results, table),
         '<h2 id="differences">Paired differences from the base</h2>',
