@@ -22,6 +22,7 @@ import html
 import json
 import math
 import tempfile
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -622,7 +623,9 @@ def fit_export(export: Export, roster: pd.DataFrame | None = None, *,
     and the report (nothing is written). Too little data is a `CrmError`."""
     check_name(name)
     file = source or "simrev"
-    fit = est.fit(export.opportunities, export.as_of, roster, seed)
+    with np.errstate(all="ignore"), warnings.catch_warnings():  # tiny data: NaN, said so
+        warnings.simplefilter("ignore", RuntimeWarning)
+        fit = est.fit(export.opportunities, export.as_of, roster, seed)
     sellers = active_sellers(fit, export, roster)
     hire = time_to_hire(roster, fit.as_of)
     notes = list(export.notes) + list(fit.rates.notes) + list(fit.attrition.notes)
