@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from cli import INTERRUPTED
-from cli.options import debug_option, run_options, scenario_options
+from cli.options import debug_option, export_options, run_options, scenario_options
 from cli.tables import (
     compare_drivers_table,
     compare_table,
@@ -407,6 +407,54 @@ def render_compare_report(results, table, increments, sweep, sensitivity=None,
     from sim.report import render_compare
 
     return render_compare(results, table, increments, sweep, sensitivity, recommendation)
+
+
+@main.command()
+@click.argument("export", metavar="EXPORT.csv")
+@click.option("--as-of", "as_of", required=True, metavar="YYYY-MM-DD",
+              help="The cut: only what was known on this day is used; the scenario starts "
+                   "the month after.")
+@click.option("--out", required=True, metavar="DIR",
+              help="The folder to write (whole; replaced only if simrev fit wrote it); its "
+                   "name is [a-z0-9_-]+.")
+@click.option("--name", default="crm", show_default=True, metavar="NAME",
+              help="The scenario's name: DIR/NAME.yaml and DIR/NAME-state.csv.")
+@export_options
+@click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+@debug_option
+def fit(export: str, as_of: str, out: str, name: str, columns: str | None, won: str | None,
+        lost: str | None, roster: str | None, quiet: bool, debug: bool) -> None:
+    """Fit a scenario to a CRM opportunity export (CSV or xlsx) as known on --as-of.
+
+    Writes DIR/NAME.yaml (a scenario starting the month after --as-of, each value commented
+    with its estimate, standard error and sample size), DIR/NAME-state.csv (the open
+    opportunities and sellers at the cut) and DIR/fit.txt, DIR/fit.html (what was estimated
+    from how much data, rows not used, warnings). docs/fit.md has the details.
+
+    \b
+    Example:
+      simrev fit opportunities.csv --as-of 2024-06-30 --out fitted --won "Closed Won"
+      simrev run fitted/crm.yaml
+    """
+    from sim.crm import read_export, read_roster
+    from sim.fit import check_fit_dir, check_name, fit_export, write_fit
+
+    check_name(name)
+    check_fit_dir(out)  # refuse before reading, not after
+    table = read_export(export, as_of=as_of, columns=columns, won=won, lost=lost)
+    people = read_roster(roster) if roster is not None else None
+    fitted = fit_export(table, people, name=name, source=os.path.basename(export))
+    folder = write_fit(fitted, out)
+    if not quiet:
+        headcount = fitted.scenario["roles"]["ae"]["headcount"]
+        click.echo(f"Fitted {len(table.opportunities):,} opportunities and {headcount} "
+                   f"sellers as of {fitted.fit.as_of:%Y-%m-%d}; {len(fitted.warnings)} "
+                   f"warning(s) in fit.txt.")
+        for line in fitted.warnings:
+            click.echo(f"  warning: {one_line(line)}")
+        click.echo(f"Written to {folder}/: {name}.yaml, {fitted.state_file}, fit.txt, "
+                   f"fit.html")
+        click.echo(f"Next: simrev run {folder / (name + '.yaml')}")
 
 
 @main.command()

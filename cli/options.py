@@ -45,3 +45,24 @@ def run_options(command: Callable) -> Callable:
 def debug_option(command: Callable) -> Callable:
     return click.option("--debug", is_flag=True,
                         help="Show the traceback of an internal error.")(command)
+
+
+def export_options(command: Callable) -> Callable:
+    """--columns, --won, --lost and --roster: how a CRM export is read (fit, backtest)."""
+    for option in reversed([
+        click.option("--columns", default=None, metavar="FIELD=COLUMN,...",
+                     help="Map fields to the export's columns where their names are not "
+                          "recognised, e.g. --columns owner=Rep,created=CreatedDate (fields: "
+                          "id, owner, created, closed, stage, amount, product, source)."),
+        click.option("--won", default=None, metavar="STAGE[,STAGE]",
+                     help="Stages that mean won (default: Closed Won, closedwon, Won)."),
+        click.option("--lost", default=None, metavar="STAGE[,STAGE]",
+                     help="Stages that mean lost (default: Closed Lost, closedlost, Lost); "
+                          "every other stage is open."),
+        click.option("--roster", default=None, metavar="ROSTER.csv",
+                     help="Sellers with start and leave dates (and role), CSV or xlsx: "
+                          "tenure, attrition and time to hire; without it they are inferred "
+                          "from each seller's first and last opportunity."),
+    ]):
+        command = option(command)
+    return command

@@ -4,7 +4,7 @@ Everything goes into a temporary folder beside the target, marked as simrev's (a
 `.simrev-output` file), which then takes the target's place in one atomic exchange
 (`renameat2(RENAME_EXCHANGE)` on Linux): at every instant `DIR/<name>` holds either the
 previous results or the new ones, whole. simrev replaces only a folder it wrote itself, of
-the same kind (run or comparison) and name; anything else at `DIR/<name>` is refused with
+the same kind (run, comparison or fit) and name; anything else at `DIR/<name>` is refused with
 a ScenarioError before anything is written. Temporary folders left by a killed run are
 swept (or, for previous results moved aside, put back) by the next write into the folder.
 """
@@ -37,7 +37,7 @@ from sim.scenario import ScenarioError, scenario_to_yaml
 
 TEMP_PREFIX = ".simrev-tmp-"
 MARKER = ".simrev-output"  # in every folder simrev writes: {"written_by": "simrev", ...}
-KINDS = {"run": "a run", "compare": "a comparison"}
+KINDS = {"run": "a run", "compare": "a comparison", "fit": "a fit"}
 MARKER_MAX_BYTES = 4096
 STALE_AFTER_S = 24 * 3600  # a temporary folder this old is a dead run's, whatever its pid
 SAFE_NAME = re.compile(r"^[a-z0-9_-]+$")
@@ -223,7 +223,7 @@ def write_atomically(out_parent: str | Path, name: str, fill: Callable[[Path], N
                      kind: str = "run") -> Path:
     """Create `out_parent/name` by `fill(temporary folder)` and an atomic swap; returns it.
 
-    `kind` ("run" or "compare") is stamped in the folder's `.simrev-output`; an existing
+    `kind` ("run", "compare" or "fit") is stamped in the folder's `.simrev-output`; an existing
     `out_parent/name` is replaced only if it carries the same stamp, else a ScenarioError
     is raised and nothing is written.
     """
