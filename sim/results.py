@@ -35,6 +35,7 @@ class RunResult:
     reps: pd.DataFrame
     summary: dict = field(default_factory=dict)
     totals: pd.DataFrame | None = None
+    draws: pd.DataFrame | None = None  # one row per replication (column "replication"), one column per ranged assumption named by its key path, e.g. "programs.ai_assist.effects.selling_time": the value drawn
 
     @property
     def name(self) -> str:

@@ -20,6 +20,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PrivateAttr,
     SerializerFunctionWrapHandler,
     StrictBool,
     Tag,
@@ -391,6 +392,14 @@ class Scenario(Strict):
                                          "cost and effects")
     company: Company | None = Field(
         None, description="the rest of the company, for revenue_per_employee")
+    # Ranged assumptions (sim.ranges.Range, in file order): the fields hold each at its
+    # nominal value; set by the loader, kept by `model_copy`, not part of the key schema.
+    _ranges: tuple[Any, ...] = PrivateAttr(())
+
+    @property
+    def ranges(self) -> tuple[Any, ...]:
+        """The ranged assumptions (`sim.ranges.Range`), in file order; () when none."""
+        return self._ranges
 
     @model_serializer(mode="wrap")
     def _without_absent_company(self, handler: SerializerFunctionWrapHandler) -> dict:
