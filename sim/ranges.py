@@ -268,6 +268,6 @@ def _check_ends(raw: dict[Any, Any], found: list[Range],
             except ScenarioError as error:
                 if _at(error, r):
                     raise fail(where, _text(value), error.expected) from None
+                with_end = f"with {format_path(where)} = {_text(value)}"
                 raise ScenarioError(error.file, error.key_path, error.value,
-                                    f"{error.expected} (with {format_path(where)} = {value:g})",
-                                    error.line) from None
+                                    f"{error.expected} ({with_end})", error.line) from None
