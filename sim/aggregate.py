@@ -12,6 +12,7 @@ from sim.metric_registry import HEADLINE
 from sim.metrics import Layout, derive, periodize, stats
 from sim.model import layout_for
 from sim.plan import MONTH_DAYS, Plan, month_of
+from sim.ranges import draws_frame
 from sim.results import RunResult
 from sim.scenario import Scenario, scenario_hash
 from sim.scenario.schema import parse_month
@@ -197,6 +198,7 @@ def build_result(scenario: Scenario, plan: Plan, raw: np.ndarray,
         totals=pd.DataFrame({name: total[name] for name in layout.outputs}).rename_axis(
             "replication"
         ),
+        draws=draws_frame(plan.seed, int(raw.shape[0]), plan.ranges),
     )
 
 

@@ -272,5 +272,7 @@ def sweep(
 
 
 def _model_key(scenario: Scenario) -> Any:
-    """What is simulated: the scenario without its labels, seed and replications."""
-    return repr(scenario.model_dump(mode="json", exclude=LABEL_KEYS))
+    """What is simulated: the scenario (and its ranges) without its labels, seed and
+    replications."""
+    return repr((scenario.model_dump(mode="json", exclude=LABEL_KEYS),
+                 [(r.key, r.written()) for r in scenario.ranges]))

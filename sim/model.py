@@ -30,6 +30,7 @@ from sim.metrics import Layout
 from sim.people import Head, Roster
 from sim.pipeline import ROUTED_INBOUND, Pipeline
 from sim.plan import MONTH_DAYS, YEAR_DAYS, Plan, ProgramPlan, RolePlan, month_of
+from sim.ranges import drawn_plan
 from sim.roles import SELF
 from sim.streams import INBOUND, OppDraws, stream
 
@@ -71,6 +72,7 @@ class Model:
     """Simulates one replication of a plan; `run()` returns its raw metrics."""
 
     def __init__(self, plan: Plan, replication: int, layout: Layout | None = None) -> None:
+        plan = drawn_plan(plan, replication)  # this replication's draws of ranged assumptions
         self.plan = plan
         self.replication = replication
         self.layout = layout or layout_for(plan)

@@ -411,6 +411,8 @@ def fill_run(result: RunResult, folder: Path, xlsx: bool = False) -> None:
     write_csv(result.monthly, folder / "monthly.csv")
     write_csv(result.quarterly, folder / "quarterly.csv")
     result.replications.to_parquet(folder / "replications.parquet", index=False)
+    if result.draws is not None:
+        result.draws.to_parquet(folder / "draws.parquet", index=False)
     write_csv(result.reps, folder / "reps.csv")
     if sensitivity is not None:
         write_csv(sensitivity, folder / "sensitivity.csv")

@@ -155,6 +155,10 @@ class Plan:
     programs: tuple[ProgramPlan, ...] = ()
     other_heads: int | None = None  # company heads outside go-to-market (company.other_heads)
     open_pipeline: bool = True  # draw the stationary open pipeline at the warm-up's start
+    # ranged assumptions (sim.ranges.Range) and the scenario to compile each replication's
+    # draws into (sim.ranges.drawn_plan); () and None without ranges
+    ranges: tuple = ()
+    source: Scenario | None = None
 
     @property
     def warm_days(self) -> float:
@@ -258,6 +262,8 @@ def compile_plan(scenario: Scenario) -> Plan:
         hiring=hiring,
         programs=programs,
         other_heads=scenario.company.other_heads if scenario.company else None,
+        ranges=scenario.ranges,
+        source=scenario if scenario.ranges else None,
     )
 
 

@@ -313,3 +313,11 @@ class Dumper(yaml.SafeDumper):
 
 
 Dumper.add_implicit_resolver(FLOAT_TAG, EXPONENT_FLOAT, list("-+0123456789"))
+
+
+class FlowMap(dict):
+    """A mapping `Dumper` writes on one line (`{between: [1.05, 1.2], likely: 1.12}`)."""
+
+
+Dumper.add_representer(FlowMap, lambda dumper, data: dumper.represent_mapping(
+    MAP_TAG, data, flow_style=True))

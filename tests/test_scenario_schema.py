@@ -61,6 +61,12 @@ def test_the_json_schema_refuses_what_the_loader_refuses() -> None:
                    "'long' is not valid", "0.5 should not be valid", "'2027-13' does not match",
                    "'winrate' is not one of", "0 should not be valid"):
         assert needle in messages, needle
+    # a range may stand for a number, not for a whole number
+    data = {"extends": "base.yaml", "roles": {"ae": {"cost": {"between": [1, 2]},
+                                                       "headcount": {"between": [1, 2]}}},
+            "segments": {"mid": {"win_rate": {"between": [0.1, 0.2], "likely": 0.15},
+                                 "deal_size": {"between": [1, 2]}}}}
+    assert [e.json_path for e in validator().iter_errors(data)] == ["$.roles.ae.headcount"]
     # an extending file may set any part of a section
     assert list(validator().iter_errors({"extends": "base.yaml", "roles": {"ae": {"cost": 1}}})) \
         == []
@@ -74,7 +80,8 @@ def test_the_json_schema_shows_every_form_a_yaml_file_may_use() -> None:
     assert {"$ref": "#/$defs/DealSize"} in forms
     tenure = schema["$defs"]["Role"]["properties"]["tenure_months"]  # unset: stationary start
     assert [f.get("type") for f in tenure["anyOf"]] == [None, "null"]
-    assert [f["type"] for f in tenure["anyOf"][0]["oneOf"]] == ["number", "array"]
+    assert [f.get("type") for f in tenure["anyOf"][0]["oneOf"]] == ["number", "array", None]
+    assert tenure["anyOf"][0]["oneOf"][2] == {"$ref": "#/$defs/Range"}  # or a range
     assert schema["properties"]["start"]["pattern"] == "^[0-9]{4}-(0[1-9]|1[0-2])$"
     assert "extends" in schema["properties"]
 

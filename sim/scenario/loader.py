@@ -21,7 +21,7 @@ from typing import Any, NamedTuple, NoReturn
 import yaml
 from pydantic import ValidationError
 
-from sim import safe_yaml  # a module, not names: sim.safe_yaml imports sim.scenario.errors
+from sim import ranges, safe_yaml  # modules, not names: sim.safe_yaml imports sim.scenario.errors
 from sim.roles import KINDS
 from sim.scenario.checks import bad_text, did_you_mean, problems
 from sim.scenario.errors import MISSING, ScenarioError, Unquoted, format_path
@@ -87,11 +87,12 @@ def _load_chain(path: Path, file: str, chain: list[tuple[Path, str]],
                                  f" (extended by {file}{'' if line is None else f':{line}'})")
 
     def merge(left: dict[Any, Any], right: dict[Any, Any], path: PathT) -> dict[Any, Any]:
-        """Deep-merge: mappings merge key by key, anything else replaces."""
+        """Deep-merge: mappings merge key by key, anything else (a range too) replaces."""
         out = dict(left)
         for key, value in right.items():
             child = (*path, key)
-            if isinstance(value, dict) and isinstance(out.get(key), dict):
+            if (isinstance(value, dict) and isinstance(out.get(key), dict)
+                    and not ranges.is_range(value) and not ranges.is_range(out[key])):
                 out[key] = merge(out[key], value, child)
                 if child in origins:
                     merged[child] = origins[child]
@@ -420,6 +421,18 @@ def validate_raw(raw: dict[Any, Any], origins: Origins | None = None, file: str 
     problem = bad_text(raw)
     if problem is not None:
         raise _error_at(problem.path, problem.value, problem.expected, origins, top)
+    fail = partial(_error_at, origins=origins, top=top)
+    raw, found = ranges.extract(raw, fail)  # ranges at their nominal values (sim.ranges)
+    if not found:
+        return _validate(raw, origins, top)
+    scenario = ranges.validate_ends(raw, found, partial(_validate, origins=origins, top=top),
+                                    fail)
+    scenario._ranges = found
+    return scenario
+
+
+def _validate(raw: dict[Any, Any], origins: Origins, top: str | None) -> Scenario:
+    """The schema and the cross-checks of a scenario without ranges."""
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
@@ -449,18 +462,25 @@ def _plain(value: Any) -> Any:
 def scenario_to_yaml(scenario: Scenario) -> str:
     """The fully resolved scenario as YAML: every key with its value or default, in schema
     order (a role shows the keys its kind uses; keys left unset, such as `accounts`, are
-    omitted); mappings and lists of plain values in flow style. Loads back to an equal
-    scenario."""
+    omitted); ranges as written; mappings and lists of plain values in flow style. Loads back
+    to an equal scenario (ranges included)."""
     data = scenario.model_dump(mode="python")
     for name, role in scenario.roles.items():
         used = KINDS[role.kind].keys | {"kind"}
         data["roles"][name] = {k: v for k, v in data["roles"][name].items() if k in used}
-    return yaml.dump(_plain(data), Dumper=safe_yaml.Dumper, sort_keys=False, allow_unicode=True,
+    data = _plain(data)
+    for r in scenario.ranges:  # as written, on one line
+        ranges.set_at(data, r.path, safe_yaml.FlowMap(_plain(r.written())))
+    return yaml.dump(data, Dumper=safe_yaml.Dumper, sort_keys=False, allow_unicode=True,
                      default_flow_style=None, width=100)
 
 
 def scenario_hash(scenario: Scenario) -> str:
-    """SHA-256 (hex) of the resolved scenario as canonical JSON (sorted keys, no spaces)."""
-    payload = json.dumps(scenario.model_dump(mode="json"), sort_keys=True,
+    """SHA-256 (hex) of the resolved scenario as canonical JSON (sorted keys, no spaces),
+    with its ranges as written under `ranges` (only when it has any)."""
+    data = scenario.model_dump(mode="json")
+    if scenario.ranges:
+        data["ranges"] = {r.key: r.written() for r in scenario.ranges}
+    payload = json.dumps(data, sort_keys=True,
                          separators=(",", ":"), ensure_ascii=True, allow_nan=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()

@@ -20,6 +20,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PrivateAttr,
     SerializerFunctionWrapHandler,
     StrictBool,
     Tag,
@@ -391,6 +392,14 @@ class Scenario(Strict):
                                          "cost and effects")
     company: Company | None = Field(
         None, description="the rest of the company, for revenue_per_employee")
+    # Ranged assumptions (sim.ranges.Range, in file order): the fields hold each at its
+    # nominal value; set by the loader, kept by `model_copy`, not part of the key schema.
+    _ranges: tuple[Any, ...] = PrivateAttr(())
+
+    @property
+    def ranges(self) -> tuple[Any, ...]:
+        """The ranged assumptions (`sim.ranges.Range`), in file order; () when none."""
+        return self._ranges
 
     @model_serializer(mode="wrap")
     def _without_absent_company(self, handler: SerializerFunctionWrapHandler) -> dict:
@@ -426,12 +435,45 @@ def model_schema() -> dict[str, Any]:
     return Scenario.model_json_schema(schema_generator=_NoFieldTitles)
 
 
+RANGE_SCHEMA: dict[str, Any] = {
+    "type": "object", "title": "Range",
+    "description": "an assumption drawn once per replication: uniform between the ends, or "
+                   "triangular with mode `likely` (docs/scenarios.md, Ranges)",
+    "properties": {"between": {"type": "array", "items": {"type": "number"}, "minItems": 2,
+                               "maxItems": 2, "description": "[low, high]"},
+                   "likely": {"type": "number", "description": "the most likely value"}},
+    "required": ["between"], "additionalProperties": False,
+}
+RANGE_REF = {"$ref": "#/$defs/Range"}
+UNIONS = ("anyOf", "oneOf")
+LABEL_WORDS = ("description", "default", "title")
+
+
+def _ranged(node: Any, in_union: bool = False) -> Any:
+    """The schema with a range allowed wherever a (not only whole) number is: added to a
+    union that has a number form, or as `if: object, then: Range, else: number` (editor
+    schema only; the loader checks ranges itself, sim.ranges)."""
+    if isinstance(node, list):
+        return [_ranged(item, in_union) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _ranged(value, key in UNIONS) for key, value in node.items()}
+    for union in UNIONS:
+        if any(isinstance(m, dict) and m.get("type") == "number" for m in out.get(union, [])):
+            out[union] = [*out[union], RANGE_REF]
+    if out.get("type") == "number" and not in_union:
+        # if/else rather than anyOf, so that a bad number is still told its own bound
+        labels = {k: out.pop(k) for k in LABEL_WORDS if k in out}
+        return {"if": {"type": "object"}, "then": RANGE_REF, "else": out, **labels}
+    return out
+
+
 def json_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a scenario file, for editors: the model's schema
     plus `extends` and the keys each kind of role uses. A file that extends another may set
     any part of a section, so only the top-level keys of a file without `extends` are
-    required. Cross-checks (a role's segment exists, dates in the horizon) are not in it:
-    `simrev validate` runs them."""
+    required; a range may stand wherever a number may. Cross-checks (a role's segment
+    exists, dates in the horizon) are not in it: `simrev validate` runs them."""
     schema = model_schema()
     for model in schema["$defs"].values():
         model.pop("required", None)
@@ -443,6 +485,8 @@ def json_schema() -> dict[str, Any]:
          "then": {"propertyNames": {"enum": ["kind", *sorted(kind.keys)]}}}
         for kind in KINDS.values()
     ]
+    schema = _ranged(schema)
+    schema["$defs"]["Range"] = RANGE_SCHEMA
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema,
             "title": "simrev scenario",
             "if": {"required": ["extends"]}, "else": {"required": required}}
