@@ -20,10 +20,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from cli import INTERRUPTED
 from cli.options import debug_option, run_options, scenario_options
-from cli.tables import compare_table, increments_table, leaders, print_run
+from cli.tables import compare_table, hire_table, increments_table, leaders, print_run
 from sim import __version__, api
 from sim.compare import compare as paired_table
 from sim.compare import increments as paired_increments
+from sim.hire_sweep import check_options, hire_curve, hire_sweep, payback_lines
 from sim.outputs import (
     check_out_dir,
     check_replaceable,
@@ -313,11 +314,18 @@ def unique_names(scenarios: list[Scenario]) -> list[Scenario]:
 @click.argument("scenarios", nargs=-1, required=True, metavar="BASE.yaml [OTHER.yaml]...")
 @click.option("--vary", default=None, metavar="KEY.PATH=V1,V2,...",
               help="Add one variant of BASE per value, e.g. --vary roles.ae.headcount=20,25,30.")
+@click.option("--hire", "hires", multiple=True, metavar="ROLE=N1,N2,...",
+              help="Add one variant of BASE per count of ROLE hired through requisitions, "
+                   "e.g. --hire ae=0,3,5,8 (repeatable: the cross product of the counts).")
+@click.option("--at", default=None, metavar="YYYY-MM,...",
+              help="Months the --hire requisitions open, one variant each (default: the "
+                   "first month).")
 @click.option("--xlsx", is_flag=True, help="Also write summary.xlsx for spreadsheets.")
 @scenario_options
 @run_options
 @debug_option
-def compare(scenarios: tuple[str, ...], vary: str | None, xlsx: bool,
+def compare(scenarios: tuple[str, ...], vary: str | None, hires: tuple[str, ...],
+            at: str | None, xlsx: bool,
             overrides: tuple[str, ...], replications: int | None, seed: int | None, out: str,
             workers: int | None, scheduler: str | None, quiet: bool, allow_long: bool,
             debug: bool) -> None:
@@ -330,7 +338,9 @@ def compare(scenarios: tuple[str, ...], vary: str | None, xlsx: bool,
     Example:
       simrev compare scenarios/base.yaml scenarios/hire5.yaml scenarios/support.yaml
       simrev compare scenarios/base.yaml --vary roles.ae.headcount=20,22,25,30
+      simrev compare scenarios/base.yaml --hire ae=0,3,5,8 --at 2027-01,2027-04
     """
+    check_options(hires, at, vary)
     loaded = load_all(scenarios, overrides, replications, seed)
     paths = list(scenarios)
     sweep = None
@@ -340,6 +350,10 @@ def compare(scenarios: tuple[str, ...], vary: str | None, xlsx: bool,
         loaded += variants
         paths += [scenarios[0]] * len(variants)
         sweep = (key_path, values)
+    hired = hire_sweep(loaded[0], hires, at, scenarios[0]) if hires else None
+    if hired is not None:
+        loaded += [v.scenario for v in hired.variants]
+        paths += [scenarios[0]] * len(hired.variants)
     loaded = unique_names(loaded)
     out_dir = check_out_dir(out)
     check_replaceable(out_dir, compare_folder_name([s.name for s in loaded]), "compare")
@@ -356,23 +370,28 @@ def compare(scenarios: tuple[str, ...], vary: str | None, xlsx: bool,
         reporter.close()
     table = paired_table(results)
     increments = paired_increments(results)
-    report = render_compare_report(results, table, increments, sweep)
+    report = render_compare_report(results, table, increments, sweep, hired)
     folder = write_compare(results, table, increments, out_dir, report, xlsx)
     if not quiet:
         console = stdout_console()
         console.print(compare_table(table, base.replications, base.seed))
         if len(results) > 1:
             console.print(increments_table(increments))
+        if hired is not None:
+            curve = hire_curve(results, hired)
+            console.print(hire_table(curve, hired.roles[0]))
+            for line in payback_lines(curve, hired.roles[0]):
+                console.print(line)
         for line in leaders(table):
             console.print(line)
         console.print(f"Results written to {folder}/")
 
 
-def render_compare_report(results, table, increments, sweep) -> str:
+def render_compare_report(results, table, increments, sweep, hires=None) -> str:
     """The HTML report of a comparison."""
     from sim.report import render_compare
 
-    return render_compare(results, table, increments, sweep)
+    return render_compare(results, table, increments, sweep, hires)
 
 
 @main.command()
