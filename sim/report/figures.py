@@ -367,7 +367,11 @@ def hire_chart(title: str, curves: Sequence[Curve], kind: str = "money", x_label
         labels = [f"{n:g} hires" for n in xs]
         body += _band((name, p10, p50, p90), [x(float(n)) for n in xs], y, color(k), labels,
                       kind)
-    for n, text in markers:
+    merged: dict[float, list[str]] = {}
+    for n, text in markers:  # one line per count, however many curves stop there
+        merged.setdefault(float(n), []).append(text)
+    for n, texts in merged.items():
+        text = "; ".join(texts)
         body.append(f'<g class="payback-marker"><title>{_esc(text)}</title>'
                     f'<line x1="{x(n):.1f}" x2="{x(n):.1f}" y1="{TOP + 10}" y2="{base}" '
                     'stroke="#b42318" stroke-width="1.5" stroke-dasharray="5 3"/>'
