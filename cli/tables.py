@@ -129,15 +129,17 @@ def hire_table(curve: pd.DataFrame, role: str) -> Table:
     """The hire sweep (`sim.hire_sweep.hire_curve`): one row per point of each curve."""
     out = Table(title=f"Hire sweep: {role} hired; extra ARR and cost are paired means over "
                       "the base", title_justify="left")
+    curves = curve.curve.nunique() > 1  # one curve: its name (the month) is in the names
     headers = ("curve", f"{role} hired", "scenario", "ARR P50", "cost P50", "extra ARR",
                "extra cost", "ARR per extra $", "marginal ARR − cost", "")
-    for n, name in enumerate(headers):
+    for n, name in enumerate(headers[0 if curves else 1:], start=0 if curves else 1):
         out.add_column(name, justify="left" if n in (0, 2, 9) else "right")
     for _, r in curve.iterrows():
-        out.add_row(str(r.curve), f"{r.hires:g}", str(r.scenario), fmt(r.arr_p50),
-                    fmt(r.cost_p50), fmt(r.extra_arr), fmt(r.extra_cost),
-                    fmt(r.arr_per_extra_dollar, "ratio"), fmt(r.step_net),
-                    "stops paying back" if r.stops_paying_back else "")
+        cells = [str(r.curve), f"{r.hires:g}", str(r.scenario), fmt(r.arr_p50),
+                 fmt(r.cost_p50), fmt(r.extra_arr), fmt(r.extra_cost),
+                 fmt(r.arr_per_extra_dollar, "ratio"), fmt(r.step_net),
+                 "stops paying back" if r.stops_paying_back else ""]
+        out.add_row(*cells[0 if curves else 1:])
     return out
 
 
