@@ -20,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from cli import INTERRUPTED
 from cli.options import debug_option, run_options, scenario_options
-from cli.tables import compare_table, hire_table, increments_table, leaders, print_run
+from cli.tables import compare_table, hire_tables, increments_table, leaders, print_run
 from sim import __version__, api
 from sim.compare import compare as paired_table
 from sim.compare import increments as paired_increments
@@ -379,7 +379,8 @@ def compare(scenarios: tuple[str, ...], vary: str | None, hires: tuple[str, ...]
             console.print(increments_table(increments))
         if hired is not None:
             curve = hire_curve(results, hired)
-            console.print(hire_table(curve, hired.roles[0]))
+            for hire_table in hire_tables(curve, hired.roles[0]):
+                console.print(hire_table)
             for line in payback_lines(curve, hired.roles[0]):
                 console.print(line)
         for line in leaders(table):

@@ -100,7 +100,8 @@ def test_the_command_writes_the_same_numbers_for_the_variant_and_the_hand_plan(
     pd.testing.assert_frame_equal(swept, written, check_exact=True)
     page = (folder / "report.html").read_text(encoding="utf-8")
     assert page.count('<svg class="hire-chart"') == 3  # ARR, cost, ARR per extra dollar
-    assert "Hire sweep: ae hired" in result.stdout
+    assert "Hire sweep of ae, 2027-04" in result.stdout
+    assert "no step pays back" in result.stdout or "pays back within" in result.stdout
 
 
 # -- names ------------------------------------------------------------------------------------
@@ -213,3 +214,20 @@ def test_no_marker_when_every_step_pays_back() -> None:
     assert not curve.stops_paying_back.any()
     assert "every step up to 6 ae hired pays back" in payback_lines(curve, "ae")[0]
     assert "payback-marker" not in _hire_section(results, sweep)
+
+
+def test_the_terminal_table_fits_80_columns_without_cutting_a_number() -> None:
+    from rich.console import Console
+
+    from cli.tables import hire_tables
+
+    results, sweep = constructed()
+    console = Console(width=80, record=True)
+    for table in hire_tables(hire_curve(results, sweep), "ae"):
+        console.print(table)
+    text = console.export_text()
+    assert max(len(line) for line in text.splitlines()) <= 80
+    for number in ("$17.00M", "$11.00M", "-$500k", "1.17", "$7.00M", "$6.00M"):
+        assert number in text
+    assert [line.split()[-2] for line in text.splitlines() if line.startswith("│")] == [
+        "–", "yes", "yes", "no"]
