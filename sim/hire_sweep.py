@@ -147,6 +147,8 @@ def hire_sweep(base: Scenario, hires: Sequence[str], at: str | None = None,
     combination with every count 0 is the base and is left out. Each variant is the base with
     one more `hiring` entry per non-zero count, in that month. At most `MAX_VARIANTS`.
     """
+    if not isinstance(base, Scenario):
+        raise _bad("scenario", base, "expected a Scenario, e.g. from sim.api.load(path)", file)
     if isinstance(hires, str) or not isinstance(hires, Sequence) or not hires:
         raise _bad("--hire", hires, f"expected {HIRE_EXAMPLE}", file)
     parsed = [parse_hire(text, base, file) for text in hires]

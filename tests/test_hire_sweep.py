@@ -231,3 +231,13 @@ def test_the_terminal_table_fits_80_columns_without_cutting_a_number() -> None:
         assert number in text
     assert [line.split()[-2] for line in text.splitlines() if line.startswith("│")] == [
         "–", "yes", "yes", "no"]
+
+
+@pytest.mark.parametrize("base, hires, at", [
+    ("base.yaml", ["ae=1"], None), (None, ["ae=1"], None),
+    ("BASE", "ae=1", None), ("BASE", [], None), ("BASE", [3], None),
+    ("BASE", ["ae=1"], 202701), ("BASE", ["ae=1"], ""),
+])
+def test_hire_sweep_refuses_bad_arguments_with_a_scenario_error(base, hires, at) -> None:
+    with pytest.raises(ScenarioError):
+        hire_sweep(scenario(**BASE) if base == "BASE" else base, hires, at)
