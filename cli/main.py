@@ -23,6 +23,7 @@ from cli.options import debug_option, export_options, run_options, scenario_opti
 from cli.tables import (
     compare_drivers_table,
     compare_table,
+    hire_tables,
     increments_table,
     leaders,
     print_run,
@@ -30,6 +31,7 @@ from cli.tables import (
 from sim import __version__, api
 from sim.compare import compare as paired_table
 from sim.compare import increments as paired_increments
+from sim.hire_sweep import check_options, hire_curve, hire_sweep, payback_lines
 from sim.outputs import (
     check_out_dir,
     check_replaceable,
@@ -327,11 +329,18 @@ def unique_names(scenarios: list[Scenario]) -> list[Scenario]:
 @click.option("--align", is_flag=True,
               help="Run every plan on BASE's start and quarters (a plan with another "
                    "horizon is refused otherwise).")
+@click.option("--hire", "hires", multiple=True, metavar="ROLE=N1,N2,...",
+              help="Add one variant of BASE per count of ROLE hired through requisitions, "
+                   "e.g. --hire ae=0,3,5,8 (repeatable: the cross product of the counts).")
+@click.option("--at", default=None, metavar="YYYY-MM,...",
+              help="Months the --hire requisitions open, one variant each (default: the "
+                   "first month).")
 @click.option("--xlsx", is_flag=True, help="Also write summary.xlsx for spreadsheets.")
 @scenario_options
 @run_options
 @debug_option
-def compare(scenarios: tuple[str, ...], vary: str | None, objective: str, align: bool,
+def compare(scenarios: tuple[str, ...], vary: str | None, hires: tuple[str, ...],
+            at: str | None, objective: str, align: bool,
             xlsx: bool, overrides: tuple[str, ...], replications: int | None,
             seed: int | None, out: str, workers: int | None, scheduler: str | None,
             quiet: bool, allow_long: bool, debug: bool) -> None:
@@ -348,8 +357,10 @@ def compare(scenarios: tuple[str, ...], vary: str | None, objective: str, align:
       simrev compare scenarios/base.yaml scenarios/hire5.yaml scenarios/support.yaml
       simrev compare scenarios/base.yaml --vary roles.ae.headcount=20,22,25,30
       simrev compare scenarios/base.yaml scenarios/hire5.yaml --objective bookings
+      simrev compare scenarios/base.yaml --hire ae=0,3,5,8 --at 2027-01,2027-04
     """
     check_objective(objective)
+    check_options(hires, at, vary)
     loaded = load_all(scenarios, overrides, replications, seed)
     paths = list(scenarios)
     files = list(scenarios)
@@ -365,6 +376,11 @@ def compare(scenarios: tuple[str, ...], vary: str | None, objective: str, align:
         paths += [scenarios[0]] * len(variants)
         files += [f"{scenarios[0]} (--vary {key_path}={value})" for value in values]
         sweep = (key_path, values)
+    hired = hire_sweep(loaded[0], hires, at, scenarios[0]) if hires else None
+    if hired is not None:
+        loaded += [v.scenario for v in hired.variants]
+        paths += [scenarios[0]] * len(hired.variants)
+        files += [f"{scenarios[0]} (--hire: {v.scenario.name})" for v in hired.variants]
     loaded = api.comparable(loaded, files, align=align)
     loaded = unique_names(loaded)
     out_dir = check_out_dir(out)
@@ -384,7 +400,8 @@ def compare(scenarios: tuple[str, ...], vary: str | None, objective: str, align:
     increments = paired_increments(results)
     drivers = paired_sensitivity(results)
     advice = recommend(results, objective)
-    report = render_compare_report(results, table, increments, sweep, drivers, advice)
+    report = render_compare_report(results, table, increments, sweep, drivers, advice,
+                                   hired)
     folder = write_compare(results, table, increments, out_dir, report, xlsx, drivers,
                            advice)
     if not quiet:
@@ -394,6 +411,12 @@ def compare(scenarios: tuple[str, ...], vary: str | None, objective: str, align:
             console.print(increments_table(increments))
         if drivers is not None:
             console.print(compare_drivers_table(drivers, base.name))
+        if hired is not None:
+            curve = hire_curve(results, hired)
+            for hire_table in hire_tables(curve, hired.roles[0]):
+                console.print(hire_table)
+            for line in payback_lines(curve, hired.roles[0]):
+                console.print(line)
         for line in leaders(table):
             console.print(line)
         console.print(f"Results written to {folder}/")
@@ -402,11 +425,12 @@ def compare(scenarios: tuple[str, ...], vary: str | None, objective: str, align:
 
 
 def render_compare_report(results, table, increments, sweep, sensitivity=None,
-                          recommendation=None) -> str:
+                          recommendation=None, hires=None) -> str:
     """The HTML report of a comparison."""
     from sim.report import render_compare
 
-    return render_compare(results, table, increments, sweep, sensitivity, recommendation)
+    return render_compare(results, table, increments, sweep, sensitivity, recommendation,
+                          hires)
 
 
 @main.command()

@@ -130,6 +130,29 @@ def print_run(console: Console, result: RunResult, folder: str) -> None:
     console.print(f"Results written to {folder}/")
 
 
+def hire_tables(curve: pd.DataFrame, role: str) -> list[Table]:
+    """The hire sweep (`sim.hire_sweep.hire_curve`): one table per curve, one row per count;
+    each column exactly as wide as its widest cell (headers wrap between words), so the
+    table fits 80 columns without cutting a number."""
+    headers = [f"{role} hired", "ARR P50", "cost P50", "extra ARR", "extra cost",
+               "ARR per extra $", "marginal ARR − cost", "step pays back"]
+    tables = []
+    for name, part in curve.groupby("curve", sort=False):
+        out = Table(title=f"Hire sweep of {role}, {name}: paired means over the base",
+                    title_justify="left")
+        rows = [[f"{r.hires:g}", fmt(r.arr_p50), fmt(r.cost_p50), fmt(r.extra_arr),
+                 fmt(r.extra_cost), fmt(r.arr_per_extra_dollar, "ratio"), fmt(r.step_net),
+                 "–" if pd.isna(r.step_net) else "yes" if r.step_net >= 0 else "no"]
+                for _, r in part.iterrows()]
+        for n, header in enumerate(headers):
+            out.add_column(header, justify="right",
+                           width=_width(header, [row[n] for row in rows]))
+        for row in rows:
+            out.add_row(*row)
+        tables.append(out)
+    return tables
+
+
 def compare_table(table: pd.DataFrame, replications: int, seed: int) -> Table:
     out = Table(title=f"Paired comparison with the base: {replications:,} replications, seed "
                       f"{seed}, common random numbers; difference with its 95% interval",

@@ -70,6 +70,7 @@ def test_readme_has_runnable_commands() -> None:
     commands = simrev_commands(README)
     assert any(c.startswith("simrev run") for c in commands)
     assert any("--vary" in c for c in commands)
+    assert any("--hire" in c for c in commands)
 
 
 def test_generated_reference_blocks_match_the_code() -> None:

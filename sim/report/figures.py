@@ -391,3 +391,50 @@ def tornado_chart(title: str, rows: Sequence[TornadoRow], centre: float,
                            WIDTH, [LOW_COLOR, HIGH_COLOR])
     body += legend
     return _svg("tornado", title, body, WIDTH, bottom + 30 + used, subtitle)
+
+
+Curve = tuple[str, Sequence[float], Sequence[float], Sequence[float], Sequence[float]]
+
+
+def hire_chart(title: str, curves: Sequence[Curve], kind: str = "money", x_label: str = "",
+               markers: Sequence[tuple[float, str]] = (), subtitle: str = "") -> str:
+    """Against a count of hires (x, to scale), each curve's P50 line and P10–P90 band.
+
+    A curve is (name, x, p10, p50, p90); a marker is (x, text): a dashed line where the
+    marginal hires stop paying back, its text as a tooltip and a short label.
+    """
+    plot_h = 190
+    lo, hi = _y_range([(name, p10, p50, p90) for name, _, p10, p50, p90 in curves], zero=False)
+    ticks = nice_ticks(lo, hi)
+    y = _scale(ticks[0], ticks[-1], TOP + 10 + plot_h, TOP + 10)
+    base = TOP + 10 + plot_h
+    x0, x1 = LEFT + 16, WIDTH - RIGHT - 16
+    counts = sorted({float(n) for _, xs, *_ in curves for n in xs})
+    x = _scale(min(counts, default=0.0), max(counts, default=1.0), x0, x1)
+    body = _y_axis(ticks, y, kind, LEFT, WIDTH - RIGHT)
+    for n in counts:
+        body.append(f'<line x1="{x(n):.1f}" x2="{x(n):.1f}" y1="{base}" y2="{base + 4}" '
+                    f'stroke="#666"/><text class="x-tick" x="{x(n):.1f}" y="{base + 16}" '
+                    f'text-anchor="middle" font-size="11">{n:g}</text>')
+    body.append(f'<text x="{(x0 + x1) / 2:.1f}" y="{base + 32}" text-anchor="middle" '
+                f'font-size="11" fill="#555">{_esc(x_label)}</text>')
+    for k, (name, xs, p10, p50, p90) in enumerate(curves):
+        labels = [f"{n:g} hires" for n in xs]
+        body += _band((name, p10, p50, p90), [x(float(n)) for n in xs], y, color(k), labels,
+                      kind)
+    merged: dict[float, list[str]] = {}
+    for n, text in markers:  # one line per count, however many curves stop there
+        merged.setdefault(float(n), []).append(text)
+    for n, texts in merged.items():
+        text = "; ".join(texts)
+        body.append(f'<g class="payback-marker"><title>{_esc(text)}</title>'
+                    f'<line x1="{x(n):.1f}" x2="{x(n):.1f}" y1="{TOP + 10}" y2="{base}" '
+                    'stroke="#b42318" stroke-width="1.5" stroke-dasharray="5 3"/>'
+                    f'<text x="{x(n) - 4:.1f}" y="{TOP + 22}" text-anchor="end" font-size="10" '
+                    'fill="#b42318">stops paying back</text></g>')
+    height = base + 42
+    legend, used = ([], 0.0)
+    if len(curves) > 1:
+        legend, used = _legend([c[0] for c in curves], height + 4, WIDTH)
+    body += legend
+    return _svg("hire-chart", title, body, WIDTH, height + used + 4, subtitle)

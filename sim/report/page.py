@@ -14,6 +14,7 @@ import pandas as pd
 
 from sim import __version__
 from sim.compare import in_words
+from sim.hire_sweep import HireSweep, hire_curve, payback_lines
 from sim.metric_registry import COMPARED, REGISTRY, label, unit
 from sim.recommend import ARR_PER_EXTRA_DOLLAR, Recommendation, label_for
 from sim.report.figures import (
@@ -23,6 +24,7 @@ from sim.report.figures import (
     fan_chart,
     finite,
     fmt,
+    hire_chart,
     sweep_chart,
     tornado_chart,
 )
@@ -466,10 +468,65 @@ def _recommendation(results: list[RunResult], recommendation: Recommendation) ->
             "docs/model.md, Recommendation).</p>")
 
 
+def _step_text(row: pd.Series) -> str:
+    return (f"{signed('arr', row.step_net)} ({value('arr', row.step_net_ci_low)} to "
+            f"{value('arr', row.step_net_ci_high)})" if finite(row.step_net) else "–")
+
+
+def _hire_section(results: list[RunResult], hires: HireSweep) -> str:
+    """The hire sweep: ARR, cost and ARR per extra dollar against the hires, the payback
+    marker, and the sweep's table."""
+    curve = hire_curve(results, hires)
+    reps = int(results[0].summary.get("replications") or 0)
+    role = hires.roles[0]
+    groups = list(curve.groupby("curve", sort=False))
+    markers = []
+    for name, part in groups:
+        for _, row in part[part.stops_paying_back].iterrows():
+            markers.append((float(row.hires), f"{name}: the hires from "
+                            f"{part.hires[part.hires < row.hires].max():g} to {row.hires:g} "
+                            f"add less ARR by the horizon's end than they cost over it "
+                            f"(marginal ARR − cost {_step_text(row)})"))
+    charts = []
+    for title, prefix, kind in (("ARR at the horizon's end", "arr", "money"),
+                                ("Total cost over the horizon", "cost", "money"),
+                                ("ARR per extra dollar", "ratio", "ratio")):
+        lines = [(name, list(part.hires), list(part[f"{prefix}_p10"]),
+                  list(part[f"{prefix}_p50"]), list(part[f"{prefix}_p90"]))
+                 for name, part in groups]
+        charts.append(hire_chart(f"{title} by {role} hired", lines, kind,
+                                 x_label=f"{role} hired (requisitions opened)", markers=markers,
+                                 subtitle=f"P50 line, P10–P90 band, {reps:,} replications"))
+    rows = [[str(r.curve), f"{r.hires:g}", str(r.scenario),
+             f"{fmt(r.arr_p50)} ({fmt(r.arr_p10)}–{fmt(r.arr_p90)})",
+             f"{fmt(r.cost_p50)} ({fmt(r.cost_p10)}–{fmt(r.cost_p90)})",
+             signed("arr", r.extra_arr), signed("cost_total", r.extra_cost),
+             fmt(r.arr_per_extra_dollar, "ratio"), _step_text(r),
+             "stops paying back" if r.stops_paying_back else ""]
+            for _, r in curve.iterrows()]
+    table = _table(["curve", f"{role} hired", "scenario", "ARR P50 (P10–P90)",
+                    "cost P50 (P10–P90)", "extra ARR", "extra cost", "ARR per extra $",
+                    "marginal ARR − cost vs previous (95% CI)", ""], rows, "hire-sweep",
+                   text_columns=1)
+    return ('<h2 id="hire-sweep">Hire sweep: ' + _esc(", ".join(hires.roles)) + "</h2>"
+            '<p class="note">Each count is the base plus a <code>hiring</code> entry (requisitions '
+            "filled after the time to hire, with hire cost, ramp, the managers they pull in and "
+            "thinner territories on new seats), run with the base's random streams. Extra ARR "
+            "and cost are paired means over the base; ARR per extra dollar is their ratio, its "
+            "band the P10–P90 of the per-replication ratio. The dashed line marks the first "
+            "step whose marginal ARR − cost (the extra ARR at the horizon's end from those "
+            "hires minus their extra cost over it, paired by replication) is below zero: "
+            "where the marginal hires stop paying back within the horizon.</p>"
+            + "".join(f'<p class="payback">{_esc(line)}</p>'
+                      for line in payback_lines(curve, role))
+            + '<div class="charts">' + "".join(charts) + "</div>" + table)
+
+
 def render_compare(results: list[RunResult], table: pd.DataFrame, increments: pd.DataFrame,
                    sweep: tuple[str, list[str]] | None = None,
                    sensitivity: pd.DataFrame | None = None,
-                   recommendation: Recommendation | None = None) -> str:
+                   recommendation: Recommendation | None = None,
+                   hires: HireSweep | None = None) -> str:
     """The report of a paired comparison (the first result is the base): a complete page.
 
     `table` and `increments` come from `sim.compare.compare` / `increments`; `sweep` is
@@ -477,6 +534,7 @@ def render_compare(results: list[RunResult], table: pd.DataFrame, increments: pd
     `sensitivity` is `sim.sensitivity.paired_sensitivity`'s frame (computed here when not
     given): with ranges, a section says what decides each plan's difference.
     `recommendation` (from `sim.recommend.recommend`) opens the page when given.
+    `hires` is the hire sweep whose variants are the last results.
     """
     if sensitivity is None:
         sensitivity = paired_sensitivity(results)
@@ -496,6 +554,8 @@ def render_compare(results: list[RunResult], table: pd.DataFrame, increments: pd
     nav.append(("quarters", "By quarter"))
     if sweep is not None:
         nav.append(("sweep", "Sweep"))
+    if hires is not None:
+        nav.append(("hire-sweep", "Hire sweep"))
     nav += [("reps", "Rep distribution"), ("assumptions", "Assumptions")]
     sections = [
         f"<header><h1>simrev compare: {_esc(names)}</h1>"
@@ -522,6 +582,8 @@ def render_compare(results: list[RunResult], table: pd.DataFrame, increments: pd
     ]
     if sweep is not None:
         sections.append(_sweep_section(results, sweep[0], list(sweep[1])))
+    if hires is not None:
+        sections.append(_hire_section(results, hires))
     sections.append('<h2 id="reps">Rep distribution by hire cohort</h2>')
     sections += [_rep_section(r, i) for i, r in enumerate(results)]
     sections.append('<h2 id="assumptions">Assumptions (the resolved scenarios)</h2>')
