@@ -6,10 +6,11 @@ Built once per run (cheap, picklable) and shared by every replication.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sim.roles import KINDS, Kind
 from sim.scenario.schema import Dist, Role, Scenario, parse_month
+from sim.state import StatePlan, load_state
 from sim.streams import name_id
 
 MONTH_DAYS = 365.0 / 12.0
@@ -155,6 +156,7 @@ class Plan:
     programs: tuple[ProgramPlan, ...] = ()
     other_heads: int | None = None  # company heads outside go-to-market (company.other_heads)
     open_pipeline: bool = True  # draw the stationary open pipeline at the warm-up's start
+    state: StatePlan | None = None  # a given start state (sim.state): no warm-up
 
     @property
     def warm_days(self) -> float:
@@ -217,6 +219,12 @@ def compile_plan(scenario: Scenario) -> Plan:
         for i, (name, seg) in enumerate(scenario.segments.items())
     )
     roles = tuple(_role_plan(n, r, segment_index) for n, r in scenario.roles.items())
+    state = None
+    if scenario.start_state is not None:  # the roster sets today's tenures
+        state = load_state(scenario.start_state, scenario)
+        roles = tuple(
+            replace(r, tenures_days=tuple(t for t, _p, _w in state.heads[r.name]))
+            if r.name in state.heads else r for r in roles)
     hiring: dict[int, list[tuple[str, int]]] = {}
     for hire in scenario.hiring:
         hiring.setdefault(scenario.month_index(hire.month), []).append((hire.role, hire.count))
@@ -246,7 +254,7 @@ def compile_plan(scenario: Scenario) -> Plan:
         name=scenario.name,
         seed=scenario.seed,
         months=scenario.months,
-        warm_months=min(WARM_MAX_MONTHS, max(WARM_MIN_MONTHS, warm)),
+        warm_months=0 if state is not None else min(WARM_MAX_MONTHS, max(WARM_MIN_MONTHS, warm)),
         start_calendar_month=parse_month(scenario.start)[1] - 1,
         segments=segments,
         roles=roles,
@@ -258,6 +266,8 @@ def compile_plan(scenario: Scenario) -> Plan:
         hiring=hiring,
         programs=programs,
         other_heads=scenario.company.other_heads if scenario.company else None,
+        open_pipeline=state is None,
+        state=state,
     )
 
 
