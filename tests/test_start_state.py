@@ -22,7 +22,7 @@ from tests.factories import scenario_dict
 
 Z = 4.0
 HEADER = "record,seller,role,tenure_months,pipeline,win_rate,id,segment,age_days,amount,product"
-CYCLE_MEAN, CYCLE_CV, WIN, DEAL = 60.0, 0.5, 0.25, 40_000.0
+CYCLE_MEAN, CYCLE_CV, WIN, DEAL = 60.0, 0.5, 0.8, 40_000.0  # a high win rate: timing shows
 
 
 def roster(count: int = 10, tenure: float = 24) -> list[str]:
