@@ -231,3 +231,17 @@ def test_a_state_run_from_the_cli(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     written = (tmp_path / "out" / "s" / "scenario.yaml").read_text()
     assert f"start_state: {tmp_path / 's.csv'}" in written
+
+
+def test_a_parquet_state_reads_like_the_csv(tmp_path: Path) -> None:
+    import pandas as pd
+
+    path = write(tmp_path, roster() + ["opportunity,rep1,,,,,a,,3,5000,"])
+    table = pd.read_csv(tmp_path / "s.csv", dtype=str, keep_default_na=False)
+    table["tenure_months"] = pd.to_numeric(table["tenure_months"])  # typed columns too
+    table.to_parquet(tmp_path / "s.parquet")
+    text = path.read_text().replace("s.csv", "s.parquet")
+    path.write_text(text)
+    p = compile_plan(load_scenario(path))
+    assert p.state.opportunities == ((("ae", 1, 0, 3.0, 5000.0)),)
+    assert p.state.heads["ae"][0] == (24 * MONTH_DAYS, 1.0, p.state.heads["ae"][0][2])
