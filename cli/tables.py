@@ -65,7 +65,7 @@ def quarterly_tables(result: RunResult, width: int) -> list[Table]:
     s = result.scenario
     frame = result.quarterly.set_index(["period", "metric"])
     periods = list(dict.fromkeys(result.quarterly["period"]))
-    quarters = [f"{p}\n{frame.loc[(p, 'bookings'), 'period_start']}" for p in periods]
+    quarters = [f"{p}\n{frame.loc[(p, 'bookings'), 'quarter_label']}" for p in periods]
     columns = [(label(m), [stacked(frame.loc[(p, m)], unit(m)) for p in periods])
                for m in QUARTER_COLUMNS]
     first = _width("quarter", quarters)

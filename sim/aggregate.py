@@ -27,6 +27,17 @@ def month_label(start: str, offset: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
+def quarter_label(start: str, offset: int) -> str:
+    """The calendar label of the quarter that starts `offset` months after `start`: `2027Q1`
+    when it is a calendar quarter, else its months, `2027-02..04` (`2027-11..2028-01` when
+    it spans a new year)."""
+    first, last = month_label(start, offset), month_label(start, offset + 2)
+    year, month = parse_month(first)
+    if (month - 1) % 3 == 0:
+        return f"{year}Q{(month - 1) // 3 + 1}"
+    return f"{first}..{last[5:]}" if last[:4] == first[:4] else f"{first}..{last}"
+
+
 def day_label(start: str, day: float) -> str:
     return month_label(start, month_of(day))
 
@@ -54,26 +65,27 @@ def customers_average(
     return np.stack([month_avg[:, g].mean(axis=1) for g in groups], axis=1)
 
 
-def tidy(values: dict[str, np.ndarray], labels: list[str], starts: list[str]) -> pd.DataFrame:
-    """One row per period x metric with mean, sd, p10, p50, p90 over replications."""
+def tidy(values: dict[str, np.ndarray], labels: list[str], starts: list[str],
+         calendar: list[str] | None = None) -> pd.DataFrame:
+    """One row per period x metric with mean, sd, p10, p50, p90 over replications (and each
+    quarter's calendar label, `quarter_label`, when `calendar` is given)."""
     names = list(values)
     stacked = np.stack([values[n] for n in names], axis=1)  # (reps, metrics, periods)
     summary = stats(stacked)
     periods = len(labels)
-    frame = pd.DataFrame(
-        {
-            "period": np.repeat(labels, len(names)),
-            "period_start": np.repeat(starts, len(names)),
-            "metric": np.tile(names, periods),
-        }
-    )
+    columns = {"period": np.repeat(labels, len(names)),
+               "period_start": np.repeat(starts, len(names))}
+    if calendar is not None:
+        columns["quarter_label"] = np.repeat(calendar, len(names))
+    columns["metric"] = np.tile(names, periods)
+    frame = pd.DataFrame(columns)
     for column in STAT_COLUMNS:
         frame[column] = summary[column].T.reshape(-1)
     return frame
 
 
 def replication_frame(
-    values: dict[str, np.ndarray], labels: list[str], starts: list[str]
+    values: dict[str, np.ndarray], labels: list[str], starts: list[str], calendar: list[str]
 ) -> pd.DataFrame:
     """One row per replication x quarter x metric (for paired analysis later)."""
     names = list(values)
@@ -87,6 +99,7 @@ def replication_frame(
             "replication": np.repeat(np.arange(reps, dtype=np.int32), periods * n_metrics),
             "period": pd.Categorical.from_codes(period_codes, categories=labels),
             "period_start": pd.Categorical.from_codes(period_codes, categories=starts),
+            "quarter_label": pd.Categorical.from_codes(period_codes, categories=calendar),
             "metric": pd.Categorical.from_codes(metric_codes, categories=names),
             "value": order,
         }
@@ -170,6 +183,7 @@ def build_result(scenario: Scenario, plan: Plan, raw: np.ndarray,
     m_starts = [month_label(scenario.start, k) for k in range(months)]
     q_labels = [f"Q{q + 1}" for q in range(quarters)]
     q_starts = [month_label(scenario.start, 3 * q) for q in range(quarters)]
+    q_calendar = [quarter_label(scenario.start, 3 * q) for q in range(quarters)]
     sellers = seller_frame(seller_rows, plan, scenario.start)
     headline = {}
     for name in headline_metrics(plan):
@@ -191,8 +205,8 @@ def build_result(scenario: Scenario, plan: Plan, raw: np.ndarray,
         scenario=scenario,
         scenario_hash=summary["scenario_hash"],
         monthly=tidy(monthly, m_labels, m_starts),
-        quarterly=tidy(quarterly, q_labels, q_starts),
-        replications=replication_frame(quarterly, q_labels, q_starts),
+        quarterly=tidy(quarterly, q_labels, q_starts, q_calendar),
+        replications=replication_frame(quarterly, q_labels, q_starts, q_calendar),
         reps=sellers,
         summary=summary,
         totals=pd.DataFrame({name: total[name] for name in layout.outputs}).rename_axis(

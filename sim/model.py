@@ -25,6 +25,7 @@ import simpy
 
 from sim import levers, steady
 from sim import pipeline as pipeline_module
+from sim import state as state_module
 from sim.customers import Book
 from sim.metrics import Layout
 from sim.people import Head, Roster
@@ -32,7 +33,7 @@ from sim.pipeline import ROUTED_INBOUND, Pipeline
 from sim.plan import MONTH_DAYS, YEAR_DAYS, Plan, ProgramPlan, RolePlan, month_of
 from sim.ranges import drawn_plan
 from sim.roles import SELF
-from sim.streams import INBOUND, OppDraws, stream
+from sim.streams import INBOUND, START_STATE, OppDraws, stream
 
 SEAT = attrgetter("seat")
 BY_ORDER = itemgetter(0)
@@ -114,6 +115,9 @@ class Model:
         self.manager_days = {r.name: 0.0 for r in self.managers}
         self.manager_mark = self.env.now
         self.arr_at_start = self.book.total_arr
+        if plan.warm_months == 0:
+            self.book.mark()  # day 0: the first cohort of trailing-twelve-month retention
+        self.state_heads: dict[tuple[str, int], Head] = {}  # a start state's heads by seat
         self._hire_today_team()
 
     # ---- set-up -------------------------------------------------------------------
@@ -140,12 +144,43 @@ class Model:
             tenures += [sum(tenures) / len(tenures) if tenures else 0.0] * (seats - len(tenures))
             for seat, tenure_days in enumerate(tenures):
                 head = roster.new_head(seat, plan.seed, rep)
+                if plan.state is not None and seat < len(plan.state.heads.get(role.name, ())):
+                    self._as_listed(head, *plan.state.heads[role.name][seat][1:])
                 hired = -tenure_days
                 if hired <= first_day:
                     self._start_head(head, first_day, hired)
                     self.seat_states.append((roster, seat, head, False, first_day - hired))
                 else:
                     self._hire_at(hired, head)
+
+    def _as_listed(self, head: Head, pipeline: float, win_rate: float) -> None:
+        """A start state's seller: its pipeline multiplier, and its win-rate multiplier (NaN:
+        none) in place of the drawn skill."""
+        head.seat_factor *= pipeline
+        if not math.isnan(win_rate):
+            head.skill = win_rate
+            head.set_lever(head.lever)
+        self.state_heads[(head.role.name, head.seat)] = head
+
+    def _open_state(self) -> None:
+        """A given start state's open opportunities at day 0 (sim.state): each with the rest
+        of its cycle drawn given its age, owned by its seller (the owned ones first), else
+        routed like an inbound one; the i-th gets the i-th draws of the state's streams."""
+        plan, rep = self.plan, self.replication
+        opportunities = plan.state.opportunities
+        v, u_win, z_size = state_module.draws(stream(plan.seed, rep, START_STATE, 0),
+                                              stream(plan.seed, rep, START_STATE, 1),
+                                              len(opportunities))
+        placed = []
+        for i, (role, seat, segment, age, amount) in enumerate(opportunities):
+            cycle = plan.segments[segment].cycle
+            close = state_module.remaining_days(cycle.mu, cycle.sigma, age, v[i])
+            owner = self.state_heads.get((role, seat)) if role is not None else None
+            placed.append((owner is None, i, owner, segment, -age, close, amount))
+        placed.sort(key=itemgetter(0, 1))
+        for _routed, i, owner, segment, created, close, amount in placed:
+            self.pipeline.place_at_start(owner, segment, created, close, u_win[i], z_size[i],
+                                         amount)
 
     def _start_seats(self, role: RolePlan) -> int:
         """Today's seats: `headcount`, or for a follower at least what its driver needs at
@@ -215,6 +250,8 @@ class Model:
             self._start_month(month, start, end)
             if month == -self.plan.warm_months and self.plan.open_pipeline:
                 self._open_pipeline(start)
+            elif month == 0 and self.plan.state is not None:
+                self._open_state()
             # Opportunity events never schedule people events, so the next people event
             # only moves when SimPy has run.
             while True:

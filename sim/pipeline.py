@@ -152,6 +152,7 @@ class Pipeline:
                     ("opps_won", "bookings", "customers_won", "cycle_days_won_sum",
                      "cost_commission")]
         self.won_deal = won_deal  # called with (size, day, segment, month_end) per win
+        self.amounts: dict[int, float] = {}  # known amounts of a start state's opportunities
 
     # ---- arrivals ------------------------------------------------------------------
     def new_month(self, arrivals: list[tuple]) -> None:
@@ -297,6 +298,32 @@ class Pipeline:
         self.key += 1
         heapq.heappush(self.closes, (close_day, self.key, owner, created_day, u_win, z_size))
 
+    def place_at_start(self, owner: Head | None, segment: int, created_day: float,
+                       close_day: float, u_win: float, z_size: float, amount: float) -> bool:
+        """An opportunity of a given start state (sim.state): `owner`'s, or (owner None) the
+        segment's seller with the most spare capacity, even beyond capacity (it is open
+        already). A known `amount` (not NaN) is booked if won instead of a drawn size.
+        False when the segment has nobody to hold it (it is dropped)."""
+        if owner is None:
+            router = self.routers[segment]
+            if router is None:
+                spares = self.spares[segment]
+                if not spares:
+                    return False
+                owner = self.sellers[segment][spares.index(max(spares))]
+            else:
+                slot = router.best()
+                if slot < 0:
+                    return False
+                owner = router.heads[slot]
+        owner.spares[owner.slot] -= 1
+        owner.n_open += 1
+        self.key += 1
+        if amount == amount:
+            self.amounts[self.key] = amount
+        heapq.heappush(self.closes, (close_day, self.key, owner, created_day, u_win, z_size))
+        return True
+
     # ---- the hot loop --------------------------------------------------------------
     def work_until(self, until: float) -> None:
         """Process arrivals and closes, in time order, before day `until`."""
@@ -306,6 +333,7 @@ class Pipeline:
         created, unworked, lost, full = self.created, self.unworked, self.lost, self.full
         won, bookings, customers, cycles, commission = self.won
         won_deal, month_end = self.won_deal, (month + 1) * MONTH_DAYS
+        amounts = self.amounts
         pop, push, exp = heapq.heappop, heapq.heappush, math.exp
         arrival = self._first(i)
         while True:
@@ -329,6 +357,8 @@ class Pipeline:
                     lost[month] += 1
                     continue
                 size = exp(owner.deal_mu + owner.deal_sigma * z_size) * owner.deal_mult
+                if amounts and _key in amounts:  # a start state's known amount
+                    size = amounts.pop(_key)
                 won[month] += 1
                 bookings[month] += size
                 customers[month] += 1

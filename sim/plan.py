@@ -6,10 +6,11 @@ Built once per run (cheap, picklable) and shared by every replication.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sim.roles import KINDS, Kind
 from sim.scenario.schema import Dist, Role, Scenario, parse_month
+from sim.state import StatePlan, load_state
 from sim.streams import name_id
 
 MONTH_DAYS = 365.0 / 12.0
@@ -159,6 +160,7 @@ class Plan:
     # draws into (sim.ranges.drawn_plan); () and None without ranges
     ranges: tuple = ()
     source: Scenario | None = None
+    state: StatePlan | None = None  # a given start state (sim.state): no warm-up
 
     @property
     def warm_days(self) -> float:
@@ -203,8 +205,10 @@ def _role_plan(name: str, role: Role, segment_index: dict[str, int]) -> RolePlan
     )
 
 
-def compile_plan(scenario: Scenario) -> Plan:
-    """Compile a validated scenario into the engine's plan."""
+def compile_plan(scenario: Scenario, state: StatePlan | None = None) -> Plan:
+    """Compile a validated scenario into the engine's plan. `state`, when given, is its
+    start state already read (a replication's drawn plan reuses the run's: the file is
+    read once, and draws change no name or count it depends on)."""
     segment_index = {name: i for i, name in enumerate(scenario.segments)}
     segments = tuple(
         SegmentPlan(
@@ -221,6 +225,12 @@ def compile_plan(scenario: Scenario) -> Plan:
         for i, (name, seg) in enumerate(scenario.segments.items())
     )
     roles = tuple(_role_plan(n, r, segment_index) for n, r in scenario.roles.items())
+    if state is None and scenario.start_state is not None:
+        state = load_state(scenario.start_state, scenario)
+    if state is not None:  # the roster sets today's tenures
+        roles = tuple(
+            replace(r, tenures_days=tuple(t for t, _p, _w in state.heads[r.name]))
+            if r.name in state.heads else r for r in roles)
     hiring: dict[int, list[tuple[str, int]]] = {}
     for hire in scenario.hiring:
         hiring.setdefault(scenario.month_index(hire.month), []).append((hire.role, hire.count))
@@ -250,7 +260,7 @@ def compile_plan(scenario: Scenario) -> Plan:
         name=scenario.name,
         seed=scenario.seed,
         months=scenario.months,
-        warm_months=min(WARM_MAX_MONTHS, max(WARM_MIN_MONTHS, warm)),
+        warm_months=0 if state is not None else min(WARM_MAX_MONTHS, max(WARM_MIN_MONTHS, warm)),
         start_calendar_month=parse_month(scenario.start)[1] - 1,
         segments=segments,
         roles=roles,
@@ -264,6 +274,8 @@ def compile_plan(scenario: Scenario) -> Plan:
         other_heads=scenario.company.other_heads if scenario.company else None,
         ranges=scenario.ranges,
         source=scenario if scenario.ranges else None,
+        open_pipeline=state is None,
+        state=state,
     )
 
 

@@ -132,8 +132,9 @@ def drawn_plan(plan: Plan, replication: int) -> Plan:
 
     scenario = substitute(plan.source, {r.path: v for r, v in zip(plan.ranges, values,
                                                                    strict=True)})
-    return dataclasses.replace(compile_plan(scenario), name=plan.name, seed=plan.seed,
-                               open_pipeline=plan.open_pipeline, ranges=(), source=None)
+    return dataclasses.replace(compile_plan(scenario, plan.state), name=plan.name,
+                               seed=plan.seed, open_pipeline=plan.open_pipeline, ranges=(),
+                               source=None)
 
 
 # Finding and checking ranges in a raw scenario ---------------------------------------------------

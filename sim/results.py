@@ -3,9 +3,11 @@
 Frames (all tidy, one row per observation):
 
 - ``monthly`` / ``quarterly``: columns ``period`` (``M1``.. / ``Q1``..), ``period_start``
-  (``YYYY-MM``), ``metric``, ``mean``, ``sd``, ``p10``, ``p50``, ``p90``.
-- ``replications``: ``replication``, ``period`` (``Q1``..), ``period_start``, ``metric``,
-  ``value``: one row per replication x quarter x metric.
+  (``YYYY-MM``), (quarterly only) ``quarter_label`` (the calendar quarter, ``2027Q1``, or
+  ``2027-02..04`` for a quarter that is not a calendar one), ``metric``, ``mean``, ``sd``,
+  ``p10``, ``p50``, ``p90``.
+- ``replications``: ``replication``, ``period`` (``Q1``..), ``period_start``,
+  ``quarter_label``, ``metric``, ``value``: one row per replication x quarter x metric.
 - ``reps``: one row per seller per replication: ``replication``, ``role``, ``seat``,
   ``occupant``, ``hired`` (``YYYY-MM`` or ``before``), ``left`` (``YYYY-MM`` or empty),
   ``cohort``, ``skill``, ``months_employed``, ``opportunities``, ``wins``, ``bookings``.

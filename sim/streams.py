@@ -21,6 +21,7 @@ SEAT = 4  # a seat of today's team (role, seat): its stationary state at the war
 SEAT_PIPELINE = 5  # that seat's history and open opportunities at the warm-up's start
 INBOUND_PIPELINE = 6  # a segment's open inbound opportunities at the warm-up's start
 RANGE = 7  # a ranged assumption (its key path): one uniform per replication (sim.ranges)
+START_STATE = 8  # a given start state's open opportunities (0: uniforms, 1: normals)
 
 BLOCK = 128  # opportunities drawn per refill
 WORD = 1 << 32

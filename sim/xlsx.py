@@ -128,10 +128,11 @@ def _about(sheet, results: list[tuple[RunResult, str]]) -> None:
         s = result.summary
         rows.append([result.name, name, s.get("seed"), s.get("replications"), s.get("quarters"),
                      s.get("start"), result.scenario_hash, s.get("description", "")])
-    rows += [[], ["quarter", "starts"]]
+    rows += [[], ["quarter", "starts", "calendar"]]
     quarter_row = len(rows)
     first = results[0][0].quarterly.drop_duplicates("period")
-    rows += [[p, start] for p, start in zip(first.period, first.period_start, strict=True)]
+    rows += [[p, start, label] for p, start, label in
+             zip(first.period, first.period_start, first.quarter_label, strict=True)]
     for row in rows:
         sheet.append(row)
     for r in (1, 2, header_row, quarter_row):

@@ -7,7 +7,13 @@ import math
 import numpy as np
 import pytest
 
-from sim.aggregate import distribution, month_label, period_metrics, rep_distribution
+from sim.aggregate import (
+    distribution,
+    month_label,
+    period_metrics,
+    quarter_label,
+    rep_distribution,
+)
 from sim.metrics import Layout, stats
 from tests.factories import plan
 
@@ -112,3 +118,12 @@ def test_month_label() -> None:
     assert month_label("2027-11", 0) == "2027-11"
     assert month_label("2027-11", 2) == "2028-01"
     assert month_label("2027-01", -1) == "2026-12"
+
+
+def test_quarter_label_is_the_calendar_quarter_or_its_months() -> None:
+    assert [quarter_label("2027-01", 3 * q) for q in range(5)] == [
+        "2027Q1", "2027Q2", "2027Q3", "2027Q4", "2028Q1"]
+    assert quarter_label("2017-07", 0) == "2017Q3"
+    # a horizon that starts mid-quarter: its quarters are named by their months
+    assert quarter_label("2027-02", 0) == "2027-02..04"
+    assert quarter_label("2027-02", 9) == "2027-11..2028-01"

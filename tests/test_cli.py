@@ -55,12 +55,13 @@ def test_run_writes_every_output_file(small: Path, tmp_path: Path) -> None:
     assert summary["replications"] == 8 and summary["name"] == "small"
     assert set(summary["headline"]["bookings"]) == {"mean", "p10", "p50", "p90"}
     quarterly = pd.read_csv(folder / "quarterly.csv")
-    assert list(quarterly.columns) == ["period", "period_start", "metric", "mean", "sd", "p10",
-                                       "p50", "p90"]
+    assert list(quarterly.columns) == ["period", "period_start", "quarter_label", "metric",
+                                       "mean", "sd", "p10", "p50", "p90"]
+    assert set(quarterly.quarter_label) == {"2027Q1"}
     assert set(quarterly.period) == {"Q1"}
     parquet = pd.read_parquet(folder / "replications.parquet")
     assert len(parquet) == 8 * quarterly.metric.nunique()
-    assert "Q1" in result.output and "2027-01" in result.output
+    assert "Q1" in result.output and "2027Q1" in result.output
     assert "Annual bookings per seller" in result.output
 
 

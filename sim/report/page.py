@@ -132,7 +132,7 @@ def _swatch(index: int) -> str:
 
 def _series(result: RunResult, metric: str) -> tuple[list[str], list[str], list, list, list]:
     frame = result.quarterly[result.quarterly.metric == metric]
-    return (list(frame.period), list(frame.period_start), list(frame.p10), list(frame.p50),
+    return (list(frame.period), list(frame.quarter_label), list(frame.p10), list(frame.p50),
             list(frame.p90))
 
 
@@ -144,7 +144,7 @@ def _cohort_order(cohort: str) -> tuple[int, int]:
 def _cohort_label(result: RunResult, cohort: str) -> str:
     if cohort == "today":
         return "today's team"
-    starts = result.quarterly.drop_duplicates("period").set_index("period").period_start
+    starts = result.quarterly.drop_duplicates("period").set_index("period").quarter_label
     start = starts.get(cohort)
     return f"hired {cohort}" + (f"\n{start}" if isinstance(start, str) else "")
 

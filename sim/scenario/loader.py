@@ -409,7 +409,29 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = (), *,
             raw[key] = value
             _drop_under(origins, (key,))
             origins[(key,)] = Origin(top, None, f"--{key}")
-    return validate_raw(raw, origins, top)
+    scenario = validate_raw(raw, origins, top)
+    if scenario.start_state is not None:
+        scenario = _with_state(scenario, origins, top)
+    return scenario
+
+
+def _with_state(scenario: Scenario, origins: Origins, top: str) -> Scenario:
+    """The scenario with `start_state` as an absolute path (it is relative to the file that
+    set it; a --set's to the scenario file), once the state file reads and fits it."""
+    from sim.state import StateError, load_state
+
+    value = scenario.start_state
+    origin = origins.get(("start_state",), Origin(top))
+    base = os.path.dirname(origin.file or top)
+    shown = os.path.normpath(os.path.join(base, value))
+    try:
+        load_state(os.path.abspath(shown), scenario, shown)
+    except StateError as exc:
+        if exc.key_path:
+            raise
+        raise _error_at(("start_state",), value, f"{exc.expected} ({shown})", origins,
+                        top) from None
+    return scenario.model_copy(update={"start_state": os.path.abspath(shown)})
 
 
 def validate_raw(raw: dict[Any, Any], origins: Origins | None = None, file: str = "") -> Scenario:

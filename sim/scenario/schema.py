@@ -392,6 +392,11 @@ class Scenario(Strict):
                                          "cost and effects")
     company: Company | None = Field(
         None, description="the rest of the company, for revenue_per_employee")
+    start_state: Annotated[str, Field(min_length=1, max_length=4096)] | None = Field(
+        None, description="a start-state file (CSV or parquet, docs/state.md), relative to "
+        "the file that sets it: today's roster and open pipeline replace the stationary "
+        "start, and there is no warm-up; unset: the stationary start")
+
     # Ranged assumptions (sim.ranges.Range, in file order): the fields hold each at its
     # nominal value; set by the loader, kept by `model_copy`, not part of the key schema.
     _ranges: tuple[Any, ...] = PrivateAttr(())
@@ -403,10 +408,13 @@ class Scenario(Strict):
 
     @model_serializer(mode="wrap")
     def _without_absent_company(self, handler: SerializerFunctionWrapHandler) -> dict:
-        """Leave `company` out while unset, so older scenarios dump (and hash) as before."""
+        """Leave `company` and `start_state` out while unset, so older scenarios dump (and
+        hash) as before."""
         data = handler(self)
         if self.company is None:
             data.pop("company", None)
+        if self.start_state is None:
+            data.pop("start_state", None)
         return data
 
     @property
