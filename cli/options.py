@@ -45,3 +45,21 @@ def run_options(command: Callable) -> Callable:
 def debug_option(command: Callable) -> Callable:
     return click.option("--debug", is_flag=True,
                         help="Show the traceback of an internal error.")(command)
+
+
+def export_options(command: Callable) -> Callable:
+    """--columns, --won, --lost, --roster: how to read a CRM export (fit and backtest)."""
+    for option in reversed([
+        click.option("--columns", default=None, metavar="FIELD=COLUMN,...",
+                     help="Map fields to the export's columns, e.g. --columns "
+                          "owner=Rep,created=CreatedDate (fields: id, owner, created, closed, "
+                          "stage, amount, product, source)."),
+        click.option("--won", default=None, metavar="STAGE[,STAGE]",
+                     help="The stages that mean won (default: Closed Won, Won)."),
+        click.option("--lost", default=None, metavar="STAGE[,STAGE]",
+                     help="The stages that mean lost (default: Closed Lost, Lost)."),
+        click.option("--roster", default=None, metavar="ROSTER.csv",
+                     help="Sellers with start and leave dates and role (CSV or xlsx)."),
+    ]):
+        command = option(command)
+    return command

@@ -492,6 +492,24 @@ def backtest(export_path: str | os.PathLike[str], as_of: object, quarters: int =
     return Backtest(table, summarize(table), file, quarters, replications, seed, notes, kept)
 
 
+def write_backtest(bt: Backtest, out_parent: str | os.PathLike[str],
+                   name: str = "backtest") -> Path:
+    """Write `out_parent/name/` atomically (`backtest.csv`, `summary.csv`, `report.html`),
+    replacing only a backtest folder simrev wrote under that name; returns the folder."""
+    from sim.outputs import write_atomically, write_csv
+    from sim.report.backtest_page import render_backtest
+
+    def fill(folder: Path) -> None:
+        write_csv(bt.table, folder / "backtest.csv")
+        write_csv(bt.summary, folder / "summary.csv")
+        title = f"Backtest of {Path(bt.export).name}"
+        (folder / "report.html").write_text(
+            render_backtest(bt.table, bt.summary, title, bt.notes, bt.seed, bt.replications),
+            encoding="utf-8")
+
+    return write_atomically(out_parent, name, fill, kind="backtest")
+
+
 def _as_of_date(value: object, file: str) -> pd.Timestamp:
     from sim.crm import _as_of
 
@@ -515,4 +533,5 @@ def _bookings(result, windows: pd.DataFrame) -> np.ndarray:
 __all__ = ["Backtest", "BacktestError", "Baselines", "COLUMNS", "METHODS", "actuals",
            "backtest", "baselines", "close_shares", "crps", "cut_export", "mape",
            "month_after", "origins", "percent_error", "pinball", "previous_quarter_ends",
-           "quarter_label", "quarter_windows", "score", "summarize", "trailing_quarter"]
+           "quarter_label", "quarter_windows", "score", "summarize", "trailing_quarter",
+           "write_backtest"]
