@@ -190,3 +190,158 @@ def test_run_rate_is_not_computed_without_a_full_trailing_quarter(tiny) -> None:
     b = bt.baselines(bt.cut_export(full, pd.Timestamp("2023-12-31")),
                      bt.quarter_windows("2023-12-31", 1))
     assert list(b.run_rate) == [2000.0]  # 2023Q4: o5 (o4 lost)
+
+
+# ------------------------------------------------------------------- end to end (stub)
+
+
+def stub_fit_scenario(export, roster=None, name="fit", folder=None):
+    """STUB standing in for `sim.fit.fit_scenario` (tests only, until sim.fit is merged).
+
+    One segment and one seller role from the estimators; the never-decided share is folded
+    into the win rate because this branch's engine has no no-decision outcome, and the start
+    is the steady state, not the CRM's open pipeline. Returns (Scenario, no state file)."""
+    f = estimate.fit(export.opportunities, export.as_of, roster)
+    c = estimate.cut(export.opportunities, export.as_of)
+    win = f.outcomes.win_rate.value * (1 - f.outcomes.no_decision.value)
+    raw = {
+        "name": name, "start": f"{bt.month_after(export.as_of):%Y-%m}", "quarters": 2,
+        "replications": 10, "seed": 1,
+        "segments": {"crm": {
+            "win_rate": float(np.clip(win, 0.01, 0.99)),
+            "deal_size": {"mean": f.deal_size.mean.value,
+                          "cv": float(np.clip(f.deal_size.cv.value, 0.05, 3.0))},
+            "cycle_days": {"mean": f.cycle.km_mean.value,
+                           "cv": float(np.clip(f.cycle.cv.value, 0.05, 2.0))}}},
+        "roles": {"ae": {
+            "kind": "seller", "segment": "crm", "headcount": bt.active_sellers(c, roster),
+            "tenure_months": 24, "cost": 100_000, "ramp": [1.0],
+            "opps_per_month": f.rates.pooled.value}},
+    }
+    return validate_raw(raw), None
+
+
+def write_synthetic(path: Path, truth: Truth, seed: int, as_of: str) -> Path:
+    """A synthetic CRM export (tests/synthetic_crm.py) as a CSV file, read at `as_of`."""
+    frame, _, _ = synthetic_cut(truth, seed, as_of)
+    stage = frame["outcome"].map({"won": "Closed Won", "lost": "Closed Lost",
+                                  "open": "Negotiation"})
+    out = pd.DataFrame({
+        "Opportunity ID": frame["id"], "Opportunity Owner": frame["owner"],
+        "Created Date": frame["created"].dt.strftime("%Y-%m-%d"),
+        "Close Date": frame["closed"].dt.strftime("%Y-%m-%d").fillna(""),
+        "Stage": stage, "Amount": frame["amount"].round(2), "Product": frame["product"]})
+    out.to_csv(path, index=False)
+    return path
+
+
+SMALL_TRUTH = Truth(sellers=12, months=18.0, rate=5.0, rate_cv=0.3, attrition=0.0,
+                    products={"one": (1.0, 20_000.0, 0.5)})
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory) -> Path:
+    return write_synthetic(tmp_path_factory.mktemp("crm") / "crm.csv", SMALL_TRUTH, 3,
+                           "2024-01-01")
+
+
+def test_backtest_end_to_end_with_the_stub(synthetic: Path) -> None:
+    result = bt.backtest(synthetic, "2023-06-30", quarters=2, rolling=1, replications=40,
+                         seed=9, fitter=stub_fit_scenario)
+    t = result.table
+    assert list(t.columns) == list(bt.COLUMNS)
+    assert list(t["as_of"]) == ["2023-03-31", "2023-03-31", "2023-06-30", "2023-06-30"]
+    assert list(t["quarter"]) == ["2023Q2", "2023Q3", "2023Q3", "2023Q4"]
+    full = read_export(synthetic, as_of=None)
+    for _, row in t.iterrows():
+        w = bt.quarter_windows(row["as_of"], 2)
+        w = w[w["quarter"] == row["quarter"]]
+        assert row["actual"] == pytest.approx(bt.actuals(full.opportunities, w)[0])
+        assert row["p10"] <= row["p50"] <= row["p90"]
+        assert row["inside"] == (row["p10"] <= row["actual"] <= row["p90"])
+    # 12 sellers x 5 a month x 3 x (0.3 won of decided) x 20,000: about 1.1M a quarter when
+    # all decide; the stub's model and the capacity formula are within a factor of two
+    assert (t["p50"].between(3e5, 2e6)).all() and (t["capacity"].between(3e5, 3e6)).all()
+    pipeline = t["pipeline"].to_numpy()
+    assert (pipeline[[0, 2]] > pipeline[[1, 3]]).all()  # the open deals close sooner than later
+    assert set(result.summary["method"]) == set(bt.METHODS)
+
+
+def test_backtest_command_writes_csv_summary_and_report(synthetic: Path, tmp_path: Path,
+                                                        monkeypatch) -> None:
+    monkeypatch.setattr(bt, "_fit_with_sim_fit", stub_fit_scenario)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["backtest", str(synthetic), "--as-of", "2023-06-30",
+                                       "--replications", "20", "--workers", "1",
+                                       "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    folder = out / "backtest"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        ".simrev-output", "backtest.csv", "report.html", "summary.csv"]
+    table = pd.read_csv(folder / "backtest.csv")
+    assert {"as_of", "quarter", "actual", "p10", "p50", "p90", "run_rate", "capacity",
+            "pipeline", "error", "inside", "score"} <= set(table.columns)
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert page.count('class="backtest-chart"') == 1 and 'class="actual"' in page
+    assert "MAPE" in result.output and "Results written to" in result.output
+    # run again: replaces its own folder
+    again = CliRunner().invoke(main, ["backtest", str(synthetic), "--as-of", "2023-06-30",
+                                      "--replications", "20", "--workers", "1",
+                                      "--out", str(out), "--quiet"])
+    assert again.exit_code == 0 and again.output == ""
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--as-of", "2023-09-30"], "too late to leave 2 quarter(s) of actuals"),
+    (["--as-of", "2023-10-31", "--quarters", "1"], "too late to leave 1 quarter(s)"),
+    (["--as-of", "2020-01-01"], "before the first created date"),
+    (["--as-of", "2023-06-30", "--rolling", "8"], "before the first created date in the "
+                                                  "export"),
+    (["--as-of", "2023-13-01"], "expected a date YYYY-MM-DD"),
+    (["--as-of", "2023-06-30", "--columns", "owner=Rep"], "no such column"),
+    (["--as-of", "2023-06-30", "--won", "Signed"], "matches no stage"),
+    (["--as-of", "2023-06-30", "--quarters", "0"], "--quarters"),
+])
+def test_bad_input_is_one_line_exit_2_nothing_written(synthetic: Path, tmp_path: Path,
+                                                      monkeypatch, args, message) -> None:
+    def never(*_a, **_k):
+        raise AssertionError("fitted despite bad input")
+
+    monkeypatch.setattr(bt, "_fit_with_sim_fit", never)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["backtest", str(synthetic), *args, "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+    assert not (out / "backtest").exists()
+
+
+def test_backtest_refuses_a_folder_it_did_not_write(synthetic: Path, tmp_path: Path) -> None:
+    (tmp_path / "backtest").mkdir()
+    (tmp_path / "backtest" / "mine.txt").write_text("keep", encoding="utf-8")
+    result = CliRunner().invoke(main, ["backtest", str(synthetic), "--as-of", "2023-06-30",
+                                       "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "will not replace it" in result.stderr
+    assert (tmp_path / "backtest" / "mine.txt").read_text(encoding="utf-8") == "keep"
+
+
+# --------------------------------------------- the issue's statistical acceptance test
+
+
+@pytest.mark.xfail(reason="needs sim.fit.fit_scenario (branch i14-fit), start_state "
+                          "(i14-state) and the no-decision outcome (i14-pipeline), not merged "
+                          "on this branch; enable once they are", strict=False)
+def test_rolling_backtests_cover_and_beat_the_baselines(tmp_path: Path) -> None:
+    """Issue 14: rolling backtests on synthetic exports from a known scenario put the actual
+    inside P10-P90 in 70-90% of origins, and the P50 beats all three baselines on MAPE."""
+    tables = []
+    for seed in (1, 2, 3):
+        export = write_synthetic(tmp_path / f"crm{seed}.csv", Truth(sellers=20), seed,
+                                 "2024-01-01")
+        tables.append(bt.backtest(export, "2023-06-30", quarters=2, rolling=3,
+                                  replications=200, seed=seed).table)
+    table = pd.concat(tables, ignore_index=True)
+    summary = bt.summarize(table).set_index(["method", "horizon"])
+    assert 0.7 <= summary.loc[("model", "all"), "coverage"] <= 0.9
+    for baseline in ("run_rate", "capacity", "pipeline"):
+        assert summary.loc[("model", "all"), "mape"] < summary.loc[(baseline, "all"), "mape"]
