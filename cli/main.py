@@ -26,9 +26,11 @@ from cli.tables import (
     hire_tables,
     increments_table,
     leaders,
+    print_backtest,
     print_run,
 )
 from sim import __version__, api
+from sim.backtest import MAX_QUARTERS, MAX_ROLLING
 from sim.compare import compare as paired_table
 from sim.compare import increments as paired_increments
 from sim.hire_sweep import check_options, hire_curve, hire_sweep, payback_lines
@@ -479,6 +481,55 @@ def fit(export: str, as_of: str, out: str, name: str, columns: str | None, won: 
         click.echo(f"Written to {folder}/: {name}.yaml, {fitted.state_file}, fit.txt, "
                    f"fit.html")
         click.echo(f"Next: simrev run {folder / (name + '.yaml')}")
+
+
+@main.command()
+@click.argument("export", metavar="EXPORT.csv")
+@click.option("--as-of", "as_of", required=True, metavar="YYYY-MM-DD",
+              help="Fit on what the export knew at this date; forecast from the month after.")
+@click.option("--quarters", type=click.IntRange(1, MAX_QUARTERS), default=2,
+              show_default=True, metavar="N", help="Quarters forecast and scored per origin.")
+@click.option("--rolling", type=click.IntRange(0, MAX_ROLLING), default=0, show_default=True,
+              metavar="K", help="Also backtest at the K calendar quarter ends before --as-of.")
+@export_options
+@click.option("--replications", type=click.IntRange(min=2), default=200, show_default=True,
+              metavar="N", help="Replications per origin.")
+@click.option("--seed", type=click.IntRange(min=0), default=2024, show_default=True,
+              metavar="S", help="Random seed of every origin's run.")
+@click.option("--name", default="backtest", show_default=True, metavar="NAME",
+              help="The results folder: DIR/NAME/.")
+@click.option("--out", default="outputs", show_default=True, metavar="DIR",
+              help="Parent folder of the results.")
+@click.option("--workers", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Local worker processes (default: all cores).")
+@click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+@debug_option
+def backtest(export: str, as_of: str, quarters: int, rolling: int, columns: str | None,
+             won: str | None, lost: str | None, roster: str | None, replications: int,
+             seed: int, name: str, out: str, workers: int | None, quiet: bool,
+             debug: bool) -> None:
+    """Fit on what EXPORT knew at --as-of, simulate, and score against what happened.
+
+    Writes DIR/NAME/backtest.csv (per origin and quarter: actual, P10/P50/P90, errors,
+    inside P10-P90, CRPS, and the run_rate, capacity and pipeline baselines), summary.csv
+    (MAPE and coverage per method) and report.html. See docs/backtest.md.
+
+    \b
+    Example:
+      simrev backtest crm.csv --as-of 2017-06-30 --quarters 2 --rolling 3 --out results
+    """
+    from sim.backtest import backtest as run_backtest
+    from sim.backtest import write_backtest
+
+    out_dir = check_out_dir(out)
+    check_replaceable(out_dir, name, "backtest")  # refuse before fitting, not minutes later
+    say = None if quiet else (lambda text: click.echo(text, err=True))
+    result = run_backtest(export, as_of, quarters, rolling, columns=columns, won=won,
+                          lost=lost, roster=roster, replications=replications, seed=seed,
+                          workers=workers, progress=say)
+    folder = write_backtest(result, out_dir, name)
+    if not quiet:
+        print_backtest(stdout_console(), result, str(folder))
 
 
 @main.command()

@@ -153,6 +153,29 @@ def hire_tables(curve: pd.DataFrame, role: str) -> list[Table]:
     return tables
 
 
+def print_backtest(console: Console, bt, folder: str) -> None:
+    """Per origin and quarter: actual, P50 (P10–P90), the P50's error, inside, baselines;
+    then MAPE and coverage per method."""
+    out = Table(title=f"Backtest: {bt.replications:,} replications per origin, seed "
+                      f"{bt.seed}", title_justify="left")
+    for name in ("fitted at", "quarter", "actual", "P50 (P10–P90)", "P50 error", "inside",
+                 "run_rate", "capacity", "pipeline"):
+        out.add_column(name, justify="left" if name in ("fitted at", "quarter") else "right")
+    for _, r in bt.table.iterrows():
+        error = f"{100 * r.error_pct:+.1f}%" if pd.notna(r.error_pct) else "–"
+        out.add_row(r.as_of, r.quarter, fmt(r.actual, "money"), spread(r, "money"), error,
+                    "yes" if r.inside else "no",
+                    *(fmt(r[m], "money") if pd.notna(r[m]) else "–"
+                      for m in ("run_rate", "capacity", "pipeline")))
+    console.print(out)
+    total = bt.summary[bt.summary["horizon"] == "all"].set_index("method")
+    parts = [f"{m} {100 * total.loc[m, 'mape']:.1f}%" if pd.notna(total.loc[m, "mape"])
+             else f"{m} –" for m in total.index]
+    console.print(f"MAPE: {', '.join(parts)}; actual inside P10–P90 in "
+                  f"{100 * total.loc['model', 'coverage']:.0f}% of {len(bt.table)}.")
+    console.print(f"Results written to {folder}/")
+
+
 def compare_table(table: pd.DataFrame, replications: int, seed: int) -> Table:
     out = Table(title=f"Paired comparison with the base: {replications:,} replications, seed "
                       f"{seed}, common random numbers; difference with its 95% interval",

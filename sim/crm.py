@@ -419,7 +419,7 @@ def _stage_map(stage: pd.Series, won: list[str] | None, lost: list[str] | None, 
     return outcome
 
 
-def read_export(path: str | os.PathLike[str], *, as_of: object,
+def read_export(path: str | os.PathLike[str], *, as_of: object | None,
                 columns: str | Mapping[str, str] | None = None,
                 won: str | Iterable[str] | None = None,
                 lost: str | Iterable[str] | None = None) -> Export:
@@ -427,12 +427,13 @@ def read_export(path: str | os.PathLike[str], *, as_of: object,
 
     `columns` maps fields to columns (`"owner=Rep,created=CreatedDate"` or a dict); `won` and
     `lost` name the closed stages (case-insensitive, exact; default Closed Won/Won and
-    Closed Lost/Lost). Rows that cannot be used are counted in `Export.rejected`; a file that
-    cannot be read or understood raises `CrmError`."""
+    Closed Lost/Lost). `as_of=None` reads the whole export: the cut is its last created or
+    close date (how a backtest reads what happened). Rows that cannot be used are counted in
+    `Export.rejected`; a file that cannot be read or understood raises `CrmError`."""
     overrides = parse_columns(columns)
     won_words, lost_words = parse_stages(won, "--won"), parse_stages(lost, "--lost")
     table, file, notes = _open_table(path, "a CRM opportunity export")
-    cut = _as_of(as_of, file)
+    cut = _as_of(as_of, file) if as_of is not None else None
     chosen = _match_columns(table, file, ALIASES, REQUIRED, overrides)
     text = {name: _cells(table, chosen, name) for name in FIELDS}
     created = _dates(text["created"], chosen["created"], file)
@@ -442,7 +443,9 @@ def read_export(path: str | os.PathLike[str], *, as_of: object,
     outcome = text["stage"].map(stages).fillna("").astype(str)
     decided = outcome.isin(["won", "lost"])
 
-    if created.notna().any():
+    if cut is None:  # the whole export: cut at its last date
+        cut = max(created.max(), closed[decided].max()) if decided.any() else created.max()
+    elif created.notna().any():
         first = created.min()
         last = max(created.max(), closed[decided].max()) if decided.any() else created.max()
         span = f"expected a date from {first:%Y-%m-%d} to {last:%Y-%m-%d}"

@@ -54,8 +54,11 @@ SPREAD_SE_FACTOR = 1.25  # the seller spread's error is too small by about a fif
 SEASONALITY_MONTHS = 24  # history needed before seasonality could be estimated
 ASSUMED_TIME_TO_HIRE = (60.0, 0.4)  # days (mean, cv) when no roster shows a vacancy
 MIN_GAPS = 3  # vacancies needed to estimate the time to hire from a roster
-STATE_COLUMNS = ("record", "seller", "role", "tenure_months", "opps_multiplier", "owner",
-                 "segment", "age_days", "amount", "product")
+# The start-state file's columns (docs/state.md); `pipeline` is a seller's opportunity-rate
+# multiplier, within the state file's bounds.
+STATE_COLUMNS = ("record", "seller", "role", "tenure_months", "pipeline", "id", "segment",
+                 "age_days", "amount", "product")
+PIPELINE_BOUNDS = (0.01, 5.0)
 
 
 # --------------------------------------------------------------- what the schema accepts
@@ -438,18 +441,23 @@ def scenario_yaml(entries: list[Entry], header: list[str], ranges: bool | None =
 
 
 def state_frame(export: Export, sellers: pd.DataFrame) -> pd.DataFrame:
-    """The start state: one `seller` row per active seller (tenure, rate multiplier) and one
-    `opportunity` row per opportunity open at the cut (owner, age in days at the cut,
-    product, amount if known). Columns `STATE_COLUMNS`."""
+    """The start state (docs/state.md) at the scenario's start, the first of the month after
+    the cut: one `seller` row per active seller (tenure, `pipeline`: their rate multiplier)
+    and one `opportunity` row per opportunity open at the cut (owner in `seller`, id, age
+    in days, product, amount if known). Tenures and ages count to the scenario's start.
+    Columns `STATE_COLUMNS`."""
     opps = export.opportunities
     open_ = opps[opps["outcome"] == "open"]
+    start = pd.Timestamp(_month_after(export.as_of) + "-01")
+    gap_days = (start - export.as_of.normalize()).days
     seller_rows = pd.DataFrame({
         "record": "seller", "seller": sellers["seller"], "role": ROLE,
-        "tenure_months": sellers["tenure_months"].round(2),
-        "opps_multiplier": sellers["opps_multiplier"].round(3)})
+        "tenure_months": (sellers["tenure_months"] + gap_days / MONTH_DAYS).round(2),
+        "pipeline": sellers["opps_multiplier"].clip(*PIPELINE_BOUNDS).round(3)})
     opp_rows = pd.DataFrame({
-        "record": "opportunity", "owner": open_["owner"].astype(str), "segment": SEGMENT,
-        "age_days": ((export.as_of - open_["created"]) / est.DAY).astype("Int64"),
+        "record": "opportunity", "seller": open_["owner"].fillna("").astype(str),
+        "id": open_["id"].astype(str), "segment": SEGMENT,
+        "age_days": ((start - open_["created"]) / est.DAY).astype("Int64"),
         "amount": open_["amount"], "product": open_["product"].astype(str)})
     frame = pd.concat([seller_rows, opp_rows], ignore_index=True)
     return frame.reindex(columns=list(STATE_COLUMNS))

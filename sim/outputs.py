@@ -37,7 +37,7 @@ from sim.scenario import ScenarioError, scenario_to_yaml
 
 TEMP_PREFIX = ".simrev-tmp-"
 MARKER = ".simrev-output"  # in every folder simrev writes: {"written_by": "simrev", ...}
-KINDS = {"run": "a run", "compare": "a comparison", "fit": "a fit"}
+KINDS = {"run": "a run", "compare": "a comparison", "fit": "a fit", "backtest": "a backtest"}
 MARKER_MAX_BYTES = 4096
 STALE_AFTER_S = 24 * 3600  # a temporary folder this old is a dead run's, whatever its pid
 SAFE_NAME = re.compile(r"^[a-z0-9_-]+$")
@@ -92,7 +92,7 @@ def _blocking_ancestor(path: Path) -> tuple[Path, str] | None:
 
 
 def write_marker(folder: Path, kind: str, name: str) -> None:
-    """Mark `folder` as simrev's output of `kind` ("run" or "compare") named `name`."""
+    """Mark `folder` as simrev's output of `kind` (a key of `KINDS`) named `name`."""
     stamp = {"written_by": "simrev", "version": __version__, "kind": kind, "name": name}
     (folder / MARKER).write_text(json.dumps(stamp, indent=2) + "\n", encoding="utf-8")
 
@@ -223,7 +223,7 @@ def write_atomically(out_parent: str | Path, name: str, fill: Callable[[Path], N
                      kind: str = "run") -> Path:
     """Create `out_parent/name` by `fill(temporary folder)` and an atomic swap; returns it.
 
-    `kind` ("run", "compare" or "fit") is stamped in the folder's `.simrev-output`; an existing
+    `kind` (a key of `KINDS`) is stamped in the folder's `.simrev-output`; an existing
     `out_parent/name` is replaced only if it carries the same stamp, else a ScenarioError
     is raised and nothing is written.
     """

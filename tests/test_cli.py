@@ -35,7 +35,7 @@ def invoke(*args: str):
 
 
 @pytest.mark.parametrize("command", [[], ["run"], ["validate"], ["show"], ["compare"],
-                                     ["schema"], ["fit"]])
+                                     ["schema"], ["fit"], ["backtest"]])
 def test_every_command_has_help_with_an_example(command: list[str]) -> None:
     for flag in ("--help", "-h"):
         result = invoke(*command, flag)

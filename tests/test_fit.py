@@ -182,8 +182,10 @@ def test_state_file_holds_the_open_pipeline_and_the_sellers(fitted, files) -> No
     opps = state[state["record"] == "opportunity"]
     sellers = state[state["record"] == "seller"]
     assert len(opps) == len(open_) > 0
-    assert sorted(opps["owner"]) == sorted(open_["owner"])
-    ages = (export.as_of - open_["created"]).dt.days
+    assert sorted(opps["seller"]) == sorted(open_["owner"])
+    assert sorted(opps["id"]) == sorted(open_["id"])
+    start = pd.Timestamp(library.scenario["start"] + "-01")  # ages at the scenario's start
+    ages = (start - open_["created"]).dt.days
     assert sorted(opps["age_days"].astype(int)) == sorted(ages)
     assert len(sellers) == library.scenario["roles"]["ae"]["headcount"]
     assert (sellers["tenure_months"].astype(float) >= 0).all()
