@@ -183,9 +183,10 @@ class Model:
             sells = role.kind.sells
             if sells:
                 rate *= roster.seat_factor(seat)
+            own_factor = head.opps_factor if head is not None else 1.0
             for order, created, close, own, u_win, z_size in steady.seat_opportunities(
                     plan, role, seat, rep, start, rate, vacant, age,
-                    seasons[seg.index], max(seg.seasonality)):
+                    seasons[seg.index], max(seg.seasonality), own_factor):
                 # its own; a leaver's (handed over, even beyond capacity); an SDR's (routed)
                 owner = head if own and sells else None
                 opened.append((order, created, close, owner, seg.index, u_win, z_size, sells))

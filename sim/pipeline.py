@@ -324,11 +324,16 @@ class Pipeline:
                 owner.spares[slot] += 1
                 if day < 0:
                     continue
-                # won with the owner's win probability this month
+                # won with the owner's win probability this month; lost, or if it never
+                # decided (u_win >= decided: sim.people), dropped without a trace
                 if u_win >= owner.p_win:
-                    lost[month] += 1
+                    if u_win < owner.decided:
+                        lost[month] += 1
                     continue
-                size = exp(owner.deal_mu + owner.deal_sigma * z_size) * owner.deal_mult
+                if owner.deal_mix is None:
+                    size = exp(owner.deal_mu + owner.deal_sigma * z_size) * owner.deal_mult
+                else:
+                    size = owner.deal_mix.at(z_size) * owner.deal_mult
                 won[month] += 1
                 bookings[month] += size
                 customers[month] += 1
@@ -387,7 +392,10 @@ class Pipeline:
             spares[slot] -= 1
             owner.n_open += 1
             key += 1
-            cycle_days = exp(owner.cycle_mu + owner.cycle_sigma * z_cycle) * owner.cycle_mult
+            if owner.plain:
+                cycle_days = exp(owner.cycle_mu + owner.cycle_sigma * z_cycle) * owner.cycle_mult
+            else:  # an empirical cycle, or never deciding (sim.people.Head.open_days)
+                cycle_days = owner.open_days(u_win, z_cycle)
             push(closes, (day + cycle_days, key, owner, day, u_win, z_size))
             if day >= 0:
                 created[kind][month] += 1

@@ -20,6 +20,7 @@ CHURN = 3  # the book of business, one stream per month
 SEAT = 4  # a seat of today's team (role, seat): its stationary state at the warm-up's start
 SEAT_PIPELINE = 5  # that seat's history and open opportunities at the warm-up's start
 INBOUND_PIPELINE = 6  # a segment's open inbound opportunities at the warm-up's start
+HEAD_SPREAD = 7  # one head's multiplier on what it sources (opps_spread), when set
 
 BLOCK = 128  # opportunities drawn per refill
 WORD = 1 << 32
