@@ -18,8 +18,9 @@ MONTH_DAYS = 365.0 / 12.0
 YEAR_DAYS = 365.0
 # The warm-up: the stationary people state and open pipeline are drawn at its start
 # (sim.steady), so it only has to let what the draw approximates settle (capacity limits,
-# hand-overs, levers of support staff): about one cycle. It runs to the cycle's 90% quantile,
-# at least 3 and at most 12 months (a long-tailed cycle's old pipeline is drawn, not warmed).
+# hand-overs, levers of support staff): about one cycle. It runs to the cycle's 90% quantile
+# (with undecided opportunities, of the time open: `SegmentPlan.open_high`), at least 3 and
+# at most 12 months (a long-tailed cycle's old pipeline is drawn, not warmed).
 WARM_QUANTILE_Z = 1.2816  # 90% quantile of a normal
 WARM_MIN_MONTHS = 3
 WARM_MAX_MONTHS = 12

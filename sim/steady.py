@@ -21,6 +21,12 @@ occupation of Exp(a) with that head's ramp, and so on (an alternating renewal pr
 backwards from equilibrium); with a = 0 the seat was held by a fully ramped head before.
 Seasonality is part of λ; the market factor and levers are taken as at s. Nothing here is
 recorded: these opportunities close in the warm-up or later like any other.
+
+**Fitted forms.** With undecided opportunities (`no_decision`: share s, drop age D) an
+opportunity stays open for its cycle (probability 1 − s) or D: the same draw with the mean
+and length-biased law of that mixture (`_candidates`). An empirical cycle brings its own
+length-biased law (`Empirical.length_biased`). A seat's current occupant sources at its own
+`opps_spread` multiplier; a predecessor at the mean, 1.
 """
 
 from __future__ import annotations

@@ -188,6 +188,8 @@ class DealPart(Dist):
 class DealSize(Dist, _Drops):
     """A lognormal by mean and cv, or a mix of lognormals (`mix`)."""
 
+    model_config = ConfigDict(json_schema_extra={"not": {"anyOf": [
+        {"required": ["mean", "mix"]}, {"required": ["cv", "mix"]}]}})
     DROPPED: ClassVar[tuple[str, ...]] = ("mean", "mix")
     OTHER_FORM: ClassVar[str | None] = "mix"
     mean: DealMean | None = Field(None, description=MEAN)
@@ -220,6 +222,8 @@ QUANTILES_MAX = 1000  # knots of an empirical cycle
 class CycleDays(Dist, _Drops):
     """A lognormal by mean and cv, or an empirical law by its quantiles (`quantiles`)."""
 
+    model_config = ConfigDict(json_schema_extra={"not": {"anyOf": [
+        {"required": ["mean", "quantiles"]}, {"required": ["cv", "quantiles"]}]}})
     DROPPED: ClassVar[tuple[str, ...]] = ("mean", "quantiles")
     OTHER_FORM: ClassVar[str | None] = "quantiles"
     mean: CycleMean | None = Field(None, description=MEAN)
