@@ -22,6 +22,7 @@ from sim import steady
 from sim.model import Model
 from sim.plan import MONTH_DAYS, Empirical, Lognormal, Mix, compile_plan
 from sim.runner import run_plan
+from sim.scenario import scenario_to_yaml
 from sim.scenario.schema import DealPart, Dist, Scenario
 from tests.factories import SEGMENT, scenario_dict
 from tests.test_closed_forms import Z, assert_mean
@@ -231,6 +232,18 @@ def test_plain_forms_compile_as_before() -> None:
     assert seg.cycle == Lognormal.of(Dist(mean=60, cv=0.5)) and p.roles[0].opps_spread == 0
     assert "no_decision" not in Scenario.model_validate(scenario_dict()).model_dump(
         )["segments"]["mid"]  # an older scenario dumps and hashes as before
+
+
+def test_the_new_forms_show_and_load_back(tmp_path: Path) -> None:
+    data = scenario_dict()
+    data["segments"]["mid"] = {"win_rate": 0.25, "deal_size": {"mix": MIX},
+                               "cycle_days": {"quantiles": TABLE},
+                               "no_decision": {"share": 0.16, "after_days": 180}}
+    data["roles"]["ae"]["opps_spread"] = 0.5
+    scenario = Scenario.model_validate(data)
+    shown = scenario_to_yaml(scenario)
+    assert "- {share: 0.7, mean: 20000, cv: 0.5, name: core}" in shown
+    assert Scenario.model_validate(yaml.safe_load(shown)) == scenario
 
 
 BAD = [

@@ -175,12 +175,16 @@ class _Drops(Strict):
         return data
 
 
-class DealPart(Dist):
+class DealPart(Strict):
     """One component of a deal-size mix (a product, a kind of deal): a lognormal."""
 
     share: Annotated[float, _num(gt=0, le=1)] = Field(
         description="share of won deals of this component (the shares sum to 1)")
     mean: DealMean = Field(description=MEAN)
+    cv: Annotated[float, _num(ge=0, le=10)] = Field(
+        0.0, description="coefficient of variation (standard deviation / mean)")
+    sigma = Dist.sigma
+    mu = Dist.mu
     name: Annotated[str, Field(pattern=NAME_PATTERN, max_length=64)] | None = Field(
         None, description="a label (the product), for reading only")
 
