@@ -132,19 +132,24 @@ def _candidates(rng: np.random.Generator, rate: float, seg: SegmentPlan
     u_split, u_keep, u_order, u_win = rng.random((4, n)).tolist()
     z_length, z_size = rng.standard_normal((2, n)).tolist()
     out = []
+    if not share:
+        for i in range(n):
+            total = cycle.length_biased(z_length[i])
+            age = u_split[i] * total
+            out.append((age, total - age, u_keep[i], u_order[i], u_win[i], z_size[i]))
+        out.sort()
+        return out
+    drop = seg.no_decision_days
+    q = share * drop / seg.open_mean
+    below = math.nextafter(1.0 - share, 0.0)  # the largest win draw of a decided one
     for i in range(n):
         u = u_win[i]
-        if not share:
-            total = cycle.length_biased(z_length[i])
+        if u >= 1.0 - q:  # undecided: open for the drop age
+            total = drop
+            u = 1.0 - share + (u - (1.0 - q)) / q * share
         else:
-            drop = seg.no_decision_days
-            q = share * drop / seg.open_mean
-            if u >= 1.0 - q:  # undecided: open for the drop age
-                total = drop
-                u = 1.0 - share + (u - (1.0 - q)) / q * share
-            else:
-                total = cycle.length_biased(z_length[i])
-                u = min(u / (1.0 - q) * (1.0 - share), math.nextafter(1.0 - share, 0.0))
+            total = cycle.length_biased(z_length[i])
+            u = min(u / (1.0 - q) * (1.0 - share), below)
         age = u_split[i] * total
         out.append((age, total - age, u_keep[i], u_order[i], u, z_size[i]))
     out.sort()
