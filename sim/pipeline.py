@@ -12,10 +12,12 @@ O(log n). People events (hires, departures) happen on the SimPy clock between ca
 
 An arrival is a tuple ``(day, kind, source, u_win, z_cycle, z_size)``: `source` is the
 seller (self-sourced), the SDR, or the segment index (inbound). An open opportunity is its
-heap entry ``(close_day, key, owner, created_day, u_win, z_size)``. When a seller leaves,
-their open opportunities go, in close order, to the sellers with the most spare capacity
-then; the entries stay in the heap, and the leaver's list of heirs says, as they close one
-by one, whose each one is.
+heap entry ``(close_day, key, owner, created_day, u_win, z_size)``; one that never decides
+(``no_decision``: u_win in the segment's top share) closes at its drop age as neither won
+nor lost. When a seller leaves, their open opportunities go, in close order, to the sellers
+with the most spare capacity then; the entries stay in the heap, and the leaver's list of
+heirs says, as they close one by one, whose each one is. (With nobody left to inherit they
+are counted lost that day, undecided ones too: the hand-over does not read their draws.)
 """
 
 from __future__ import annotations
