@@ -38,6 +38,7 @@ MECH = "tests/test_mechanisms.py"
 CLOSED = "tests/test_closed_forms.py"
 PIPE = "tests/test_pipeline.py"
 STREAMS = "tests/test_random_streams.py"
+FIT = "tests/test_fitted_pipeline.py"
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,39 @@ MUTATIONS: tuple[Mutation, ...] = (
     M("warm start (steady pipeline at day 0)", "sim/plan.py",
       "warm_months=min(WARM_MAX_MONTHS, max(WARM_MIN_MONTHS, warm)),",
       "warm_months=0, open_pipeline=False,", (CLOSED,)),
+    # ---- what a fitted scenario adds (issue 14) ----
+    M("fitted: undecided opportunities never win", "sim/people.py",
+      "self.p_win = min(1.0, self.p_win) * self.decided", "pass", (FIT,)),
+    M("fitted: undecided opportunities are not lost", "sim/pipeline.py",
+      "if u_win < owner.decided:", "if True:", (FIT,)),
+    M("fitted: undecided opportunities stay open to the drop age", "sim/people.py",
+      "return self.no_decision_days",
+      "return math.exp(self.cycle_mu + self.cycle_sigma * z_cycle)", (FIT,)),
+    M("fitted: undecided opportunities in the steady start", "sim/steady.py",
+      "if u >= 1.0 - q:  # undecided: open for the drop age", "if False:", (FIT,)),
+    M("fitted: warm-up covers the drop age", "sim/plan.py",
+      "            return drop\n", "            return early\n", (FIT,)),
+    M("fitted: a seller's opportunities follow the empirical cycle", "sim/people.py",
+      "self.cycle_table = segment.cycle", "self.cycle_table = None", (FIT,)),
+    M("fitted: empirical cycle's shape (not only its mean)", "sim/people.py",
+      "return table.at(z_cycle) * self.cycle_mult", "return table.mean * self.cycle_mult",
+      (FIT,)),
+    M("fitted: empirical cycle's length-biased start", "sim/plan.py",
+      "return math.sqrt(a * a + v * (b * b - a * a))", "return self.at(z)", (FIT,)),
+    M("fitted: warm-up from the empirical cycle's 90% quantile", "sim/plan.py",
+      "return self.quantile(0.9)", "return self.mean", (FIT,)),
+    M("fitted: deal-size mix books its components", "sim/pipeline.py",
+      "size = owner.deal_mix.at(z_size) * owner.deal_mult",
+      "size = owner.deal_mix.parts[0].at(z_size) * owner.deal_mult", (FIT,)),
+    M("fitted: deal-size mix picks components by share", "sim/plan.py",
+      "k = min(bisect.bisect_right(upper, u), len(upper) - 1)", "k = 0", (FIT,)),
+    M("fitted: opps_spread multiplies a head's rate", "sim/people.py",
+      "self.rate_unit *= self.opps_factor", "pass", (FIT,)),
+    M("fitted: opps_spread in the steady start (model)", "sim/model.py",
+      "own_factor = head.opps_factor if head is not None else 1.0", "own_factor = 1.0",
+      (FIT,)),
+    M("fitted: opps_spread in the steady start (draw)", "sim/steady.py",
+      "            factor *= own_factor\n", "            pass\n", (FIT,)),
     # ---- customers and revenue ----
     M("churn", "sim/customers.py",
       "churned = alive & (u < p_churn)", "churned = alive & (u < 0.0)", (CLOSED,)),

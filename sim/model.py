@@ -173,14 +173,16 @@ class Model:
                                               len(opportunities))
         placed = []
         for i, (role, seat, segment, age, amount) in enumerate(opportunities):
-            cycle = plan.segments[segment].cycle
-            close = state_module.remaining_days(cycle.mu, cycle.sigma, age, v[i])
+            seg = plan.segments[segment]
+            u = u_win[i]
+            close = seg.cycle.remaining(age, v[i])
+            if seg.no_decision > 0:
+                u, close = state_module.undecided_given_age(seg, age, u, close)
             owner = self.state_heads.get((role, seat)) if role is not None else None
-            placed.append((owner is None, i, owner, segment, -age, close, amount))
+            placed.append((owner is None, i, owner, segment, -age, close, u, amount))
         placed.sort(key=itemgetter(0, 1))
-        for _routed, i, owner, segment, created, close, amount in placed:
-            self.pipeline.place_at_start(owner, segment, created, close, u_win[i], z_size[i],
-                                         amount)
+        for _routed, i, owner, segment, created, close, u, amount in placed:
+            self.pipeline.place_at_start(owner, segment, created, close, u, z_size[i], amount)
 
     def _start_seats(self, role: RolePlan) -> int:
         """Today's seats: `headcount`, or for a follower at least what its driver needs at
@@ -220,9 +222,10 @@ class Model:
             sells = role.kind.sells
             if sells:
                 rate *= roster.seat_factor(seat)
+            own_factor = head.opps_factor if head is not None else 1.0
             for order, created, close, own, u_win, z_size in steady.seat_opportunities(
                     plan, role, seat, rep, start, rate, vacant, age,
-                    seasons[seg.index], max(seg.seasonality)):
+                    seasons[seg.index], max(seg.seasonality), own_factor):
                 # its own; a leaver's (handed over, even beyond capacity); an SDR's (routed)
                 owner = head if own and sells else None
                 opened.append((order, created, close, owner, seg.index, u_win, z_size, sells))

@@ -12,8 +12,8 @@ import heapq
 import math
 
 from sim import levers
-from sim.plan import MONTH_DAYS, RolePlan, SegmentPlan, month_of
-from sim.streams import HEAD, OppDraws, stream
+from sim.plan import MONTH_DAYS, Empirical, Mix, RolePlan, SegmentPlan, month_of
+from sim.streams import HEAD, HEAD_SPREAD, OppDraws, stream
 
 
 class Head:
@@ -26,6 +26,7 @@ class Head:
         "month_pieces", "segment", "segment_index", "slot", "spares", "n_open", "p_win",
         "cycle_mu", "cycle_sigma", "cycle_mult", "deal_mu", "deal_sigma", "deal_mult",
         "commission", "kind", "rate_unit", "seat_factor", "room", "hazard",
+        "plain", "decided", "no_decision_days", "cycle_table", "deal_mix", "opps_factor",
     )
 
     def __init__(self, role: RolePlan, seat: int, occupant: int, seed: int, rep: int,
@@ -69,9 +70,32 @@ class Head:
         self.p_win = 0.0
         self.cycle_mult = self.deal_mult = 1.0
         self.cycle_mu = self.cycle_sigma = self.deal_mu = self.deal_sigma = 0.0
+        # What a fitted scenario may add (sim.pipeline reads `plain` first): undecided
+        # opportunities (u_win >= `decided`), an empirical cycle, a deal-size mix.
+        self.plain = True
+        self.decided = 1.0
+        self.no_decision_days = 0.0
+        self.cycle_table: Empirical | None = None
+        self.deal_mix: Mix | None = None
         if segment is not None:
-            self.cycle_mu, self.cycle_sigma = segment.cycle.mu, segment.cycle.sigma
-            self.deal_mu, self.deal_sigma = segment.deal.mu, segment.deal.sigma
+            if isinstance(segment.cycle, Empirical):
+                self.cycle_table = segment.cycle
+            else:
+                self.cycle_mu, self.cycle_sigma = segment.cycle.mu, segment.cycle.sigma
+            if isinstance(segment.deal, Mix):
+                self.deal_mix = segment.deal
+            else:
+                self.deal_mu, self.deal_sigma = segment.deal.mu, segment.deal.sigma
+            self.decided = 1.0 - segment.no_decision
+            self.no_decision_days = segment.no_decision_days
+            self.plain = self.cycle_table is None and not segment.no_decision
+        # a head's own multiplier on what it sources (opps_spread), from a stream of its own
+        self.opps_factor = 1.0
+        if role.opps_spread > 0:
+            spread = math.sqrt(math.log1p(role.opps_spread ** 2))
+            z = float(stream(seed, rep, HEAD_SPREAD, role.ident, seat, occupant)
+                      .standard_normal())
+            self.opps_factor = math.exp(spread * z - 0.5 * spread * spread)
         self.set_lever(levers.NEUTRAL)
 
     def set_lever(self, lever: list[float]) -> None:
@@ -79,12 +103,26 @@ class Head:
         self.lever = lever
         role = self.role
         self.rate_unit = role.opps_per_day * lever[levers.PIPELINE] * lever[levers.SELLING_TIME]
+        if self.opps_factor != 1.0:
+            self.rate_unit *= self.opps_factor
         self.room = lever[levers.CAPACITY] * lever[levers.SELLING_TIME]
         self.hazard = role.attrition_per_day * lever[levers.ATTRITION]
         if self.segment is not None:
             self.p_win = self.segment.win_rate * self.skill * lever[levers.WIN_RATE]
+            if self.decided < 1.0:  # won: u_win below the win rate's share of the decided
+                self.p_win = min(1.0, self.p_win) * self.decided
             self.cycle_mult = lever[levers.CYCLE_TIME]
             self.deal_mult = lever[levers.DEAL_SIZE]
+
+    def open_days(self, u_win: float, z_cycle: float) -> float:
+        """Days a new opportunity stays open (the pipeline's path when not `plain`): the drop
+        age if it never decides (u_win >= `decided`), else its cycle."""
+        if u_win >= self.decided:
+            return self.no_decision_days
+        table = self.cycle_table
+        if table is None:
+            return math.exp(self.cycle_mu + self.cycle_sigma * z_cycle) * self.cycle_mult
+        return table.at(z_cycle) * self.cycle_mult
 
     def start(self, day: float, progress_days: float = 0.0) -> None:
         self.active = True

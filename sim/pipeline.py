@@ -12,10 +12,12 @@ O(log n). People events (hires, departures) happen on the SimPy clock between ca
 
 An arrival is a tuple ``(day, kind, source, u_win, z_cycle, z_size)``: `source` is the
 seller (self-sourced), the SDR, or the segment index (inbound). An open opportunity is its
-heap entry ``(close_day, key, owner, created_day, u_win, z_size)``. When a seller leaves,
-their open opportunities go, in close order, to the sellers with the most spare capacity
-then; the entries stay in the heap, and the leaver's list of heirs says, as they close one
-by one, whose each one is.
+heap entry ``(close_day, key, owner, created_day, u_win, z_size)``; one that never decides
+(``no_decision``: u_win in the segment's top share) closes at its drop age as neither won
+nor lost. When a seller leaves, their open opportunities go, in close order, to the sellers
+with the most spare capacity then; the entries stay in the heap, and the leaver's list of
+heirs says, as they close one by one, whose each one is. (With nobody left to inherit they
+are counted lost that day, undecided ones too: the hand-over does not read their draws.)
 """
 
 from __future__ import annotations
@@ -352,11 +354,16 @@ class Pipeline:
                 owner.spares[slot] += 1
                 if day < 0:
                     continue
-                # won with the owner's win probability this month
+                # won with the owner's win probability this month; lost, or if it never
+                # decided (u_win >= decided: sim.people), dropped without a trace
                 if u_win >= owner.p_win:
-                    lost[month] += 1
+                    if u_win < owner.decided:
+                        lost[month] += 1
                     continue
-                size = exp(owner.deal_mu + owner.deal_sigma * z_size) * owner.deal_mult
+                if owner.deal_mix is None:
+                    size = exp(owner.deal_mu + owner.deal_sigma * z_size) * owner.deal_mult
+                else:
+                    size = owner.deal_mix.at(z_size) * owner.deal_mult
                 if amounts and _key in amounts:  # a start state's known amount
                     size = amounts.pop(_key)
                 won[month] += 1
@@ -417,7 +424,10 @@ class Pipeline:
             spares[slot] -= 1
             owner.n_open += 1
             key += 1
-            cycle_days = exp(owner.cycle_mu + owner.cycle_sigma * z_cycle) * owner.cycle_mult
+            if owner.plain:
+                cycle_days = exp(owner.cycle_mu + owner.cycle_sigma * z_cycle) * owner.cycle_mult
+            else:  # an empirical cycle, or never deciding (sim.people.Head.open_days)
+                cycle_days = owner.open_days(u_win, z_cycle)
             push(closes, (day + cycle_days, key, owner, day, u_win, z_size))
             if day >= 0:
                 created[kind][month] += 1

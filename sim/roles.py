@@ -41,10 +41,10 @@ _PEOPLE = frozenset({"headcount", "tenure_months", "cost", "hire_cost", "ramp", 
 
 KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("seller", _PEOPLE | {"segment", "commission", "opps_per_month", "max_open_opps",
-                              "skill_sigma", "territory_decay"},
+                              "skill_sigma", "territory_decay", "opps_spread"},
          required=("segment",), sources=SELF, sells=True, simulated=True, hireable=True,
          covers_book=False, supports=False, head_levers=PERSON_LEVERS | SELLING_LEVERS),
-    Kind("sdr", _PEOPLE | {"segment", "opps_per_month", "follows"},
+    Kind("sdr", _PEOPLE | {"segment", "opps_per_month", "opps_spread", "follows"},
          required=("segment",), sources=SDR, sells=False, simulated=True, hireable=True,
          covers_book=False, supports=False,
          head_levers=PERSON_LEVERS | {"pipeline", "selling_time"}),

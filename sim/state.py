@@ -33,6 +33,7 @@ import pandas as pd
 from sim.scenario.errors import ScenarioError
 
 if TYPE_CHECKING:
+    from sim.plan import SegmentPlan
     from sim.scenario.schema import Scenario
 
 RECORDS = ("seller", "opportunity")
@@ -431,6 +432,26 @@ def remaining_days(mu: float, sigma: float, age: float, v: float) -> float:
         return -math.log(v) * age * sigma / x
     p = min(p, 1.0 - 2.0**-53)
     return max(0.0, math.exp(mu - sigma * NORMAL.inv_cdf(p)) - age)
+
+
+def undecided_given_age(segment: SegmentPlan, age: float, u_win: float, close: float
+                        ) -> tuple[float, float]:
+    """An open opportunity `age` days old in a segment with undecided opportunities: the
+    older it is, the likelier it is one that never decides. With share s, decided cycle
+    survival S and drop age D, P(undecided | open at `age`) = s / (s + (1 − s)·S(age))
+    below D (0 from D on: an undecided one would have dropped). `u_win` (uniform) is
+    mapped so that its first q = that probability makes it undecided (`u_win` at or above
+    the decided share 1 − s, as the pipeline reads it; it drops at D, `D − age` from now)
+    and the rest decided (below 1 − s, won at the win rate as any other). Returns
+    (u_win, days until it closes); `close` is the decided one's remaining time."""
+    share, drop = segment.no_decision, segment.no_decision_days
+    decided = 1.0 - share
+    q = 0.0
+    if age < drop:
+        q = share / (share + decided * segment.cycle.survival(age))
+    if u_win < q:
+        return decided + share * (u_win / q), max(0.0, drop - age)
+    return decided * (u_win - q) / (1.0 - q), close
 
 
 def draws(rng_uniform: np.random.Generator, rng_normal: np.random.Generator, n: int

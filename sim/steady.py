@@ -21,6 +21,12 @@ occupation of Exp(a) with that head's ramp, and so on (an alternating renewal pr
 backwards from equilibrium); with a = 0 the seat was held by a fully ramped head before.
 Seasonality is part of λ; the market factor and levers are taken as at s. Nothing here is
 recorded: these opportunities close in the warm-up or later like any other.
+
+**Fitted forms.** With undecided opportunities (`no_decision`: share s, drop age D) an
+opportunity stays open for its cycle (probability 1 − s) or D: the same draw with the mean
+and length-biased law of that mixture (`_candidates`). An empirical cycle brings its own
+length-biased law (`Empirical.length_biased`). A seat's current occupant sources at its own
+`opps_spread` multiplier; a predecessor at the mean, 1.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sim.plan import MONTH_DAYS, Lognormal, Plan, RolePlan, month_of
+from sim.plan import MONTH_DAYS, Plan, RolePlan, SegmentPlan, month_of
 from sim.streams import INBOUND_PIPELINE, SEAT, SEAT_PIPELINE, stream
 
 LONG_TENURE_MONTHS = 24.0  # tenure at day 0 of a head in a role without attrition
@@ -105,48 +111,81 @@ class _History:
             self.end = self.hired = self.begin + float(self.rng.standard_exponential()) / a
 
 
-def _candidates(rng: np.random.Generator, mean: float, cycle: Lognormal
+def _candidates(rng: np.random.Generator, rate: float, seg: SegmentPlan
                 ) -> list[tuple[float, float, float, float, float, float]]:
-    """A Poisson number with `mean` of (age, remaining, u_keep, u_order, u_win, z_size),
-    youngest first."""
-    if mean <= 0:
+    """A Poisson number with mean `rate` × the mean time open of (age, remaining, u_keep,
+    u_order, u_win, z_size), youngest first.
+
+    With undecided opportunities (`no_decision`), the time open is the cycle with
+    probability 1 − s and the drop age D with probability s; its length-biased law picks D
+    with probability q = s·D / E[open]. The same uniform `u_win` decides which (D when
+    u_win >= 1 − q) and, rescaled, stays the opportunity's win draw: in [1 − s, 1) for an
+    undecided one, below 1 − s for a decided one, as a new one gets it.
+    """
+    cycle = seg.cycle
+    if rate <= 0:
         return []
-    n = int(rng.poisson(mean))
+    share = seg.no_decision
+    n = int(rng.poisson(rate * cycle.mean if not share else rate * seg.open_mean))
     if n == 0:
         return []
     u_split, u_keep, u_order, u_win = rng.random((4, n)).tolist()
     z_length, z_size = rng.standard_normal((2, n)).tolist()
     out = []
+    if not share:
+        for i in range(n):
+            total = cycle.length_biased(z_length[i])
+            age = u_split[i] * total
+            out.append((age, total - age, u_keep[i], u_order[i], u_win[i], z_size[i]))
+        out.sort()
+        return out
+    drop = seg.no_decision_days
+    q = share * drop / seg.open_mean
+    below = math.nextafter(1.0 - share, 0.0)  # the largest win draw of a decided one
     for i in range(n):
-        total = cycle.length_biased(z_length[i])
+        u = u_win[i]
+        if u >= 1.0 - q:  # undecided: open for the drop age
+            total = drop
+            u = 1.0 - share + (u - (1.0 - q)) / q * share
+        else:
+            total = cycle.length_biased(z_length[i])
+            u = min(u / (1.0 - q) * (1.0 - share), below)
         age = u_split[i] * total
-        out.append((age, total - age, u_keep[i], u_order[i], u_win[i], z_size[i]))
+        out.append((age, total - age, u_keep[i], u_order[i], u, z_size[i]))
     out.sort()
     return out
 
 
 def seat_opportunities(plan: Plan, role: RolePlan, seat: int, replication: int, start: float,
                        rate: float, vacant: bool, age: float,
-                       season: Callable[[float], float], season_max: float) -> list[Open]:
+                       season: Callable[[float], float], season_max: float,
+                       own_factor: float = 1.0) -> list[Open]:
     """Open opportunities at `start` that the heads of a seat created.
 
     `rate`: opportunities per day of a fully ramped head (seat and market factors included);
     `vacant`, `age`: the seat's state at `start` (see `seat_start`); `season(day)`: the
-    season factor at `day`, at most `season_max`.
+    season factor at `day`, at most `season_max`; `own_factor`: the current occupant's own
+    multiplier (`opps_spread`; a predecessor's is drawn as its mean, 1).
     """
     top = max(role.ramp)
-    cycle = plan.segments[role.segment].cycle
+    seg = plan.segments[role.segment]
     rng = stream(plan.seed, replication, SEAT_PIPELINE, role.ident, seat)
-    candidates = _candidates(rng, rate * top * season_max * cycle.mean, cycle)
+    bound = top * season_max
+    if own_factor > 1.0:
+        bound *= own_factor
+    candidates = _candidates(rng, rate * top * season_max if own_factor <= 1.0
+                             else rate * bound, seg)
     if not candidates:
         return []
     history = _History(rng, role, vacant, age)
-    bound = top * season_max
     out = []
     for old, remaining, u_keep, u_order, u_win, z_size in candidates:
         created = start - old
-        if u_keep * bound < history.factor(old) * season(created):
-            own = not vacant and old < age
+        own = not vacant and old < age
+        factor = history.factor(old) * season(created)
+        if own and own_factor != 1.0:
+            factor *= own_factor
+        if u_keep * bound < factor:
             out.append((u_order, created, start + remaining, own, u_win, z_size))
     return out
 
@@ -159,7 +198,7 @@ def inbound_opportunities(plan: Plan, segment: int, replication: int, start: flo
     rng = stream(plan.seed, replication, INBOUND_PIPELINE, seg.ident)
     out = []
     for old, remaining, u_keep, u_order, u_win, z_size in _candidates(
-            rng, rate * season_max * seg.cycle.mean, seg.cycle):
+            rng, rate * season_max, seg):
         created = start - old
         if u_keep * season_max < season(created):
             out.append((u_order, created, start + remaining, False, u_win, z_size))

@@ -22,6 +22,7 @@ SEAT_PIPELINE = 5  # that seat's history and open opportunities at the warm-up's
 INBOUND_PIPELINE = 6  # a segment's open inbound opportunities at the warm-up's start
 RANGE = 7  # a ranged assumption (its key path): one uniform per replication (sim.ranges)
 START_STATE = 8  # a given start state's open opportunities (0: uniforms, 1: normals)
+HEAD_SPREAD = 9  # one head's multiplier on what it sources (opps_spread), when set
 
 BLOCK = 128  # opportunities drawn per refill
 WORD = 1 << 32

@@ -268,3 +268,47 @@ def test_a_ranged_scenario_with_a_state_reads_the_file_once(tmp_path: Path,
     for r in range(3):
         Model(plan, r).run()
     assert reads == []
+
+
+@pytest.mark.parametrize("cycle", [
+    {"mean": CYCLE_MEAN, "cv": CYCLE_CV},
+    {"quantiles": [[0.0, 5.0], [0.5, 40.0], [0.9, 120.0], [1.0, 300.0]]},
+], ids=["lognormal", "empirical"])
+def test_with_undecided_deals_an_old_open_deal_is_likelier_stalled(tmp_path: Path,
+                                                                    cycle: dict) -> None:
+    """With no_decision (share s, drop age D), an open deal of age a < D is undecided with
+    probability s / (s + (1 − s)·S(a)); decided ones close with the cycle given their age.
+    The full pipeline's extra Q1 bookings over an empty one match
+    Σ P(decided | a) · P(close in Q1 | a) · win rate · amount."""
+    share, drop = 0.3, 200.0
+    changes = {"replications": 400, "quarters": 1, "segments": {"mid": {
+        "win_rate": WIN, "deal_size": DEAL,
+        "no_decision": {"share": share, "after_days": drop}}}}
+    ages = [0, 5, 20, 40, 80, 120, 160, 199, 250] * 5
+    rows = [f"opportunity,rep{i % 10},,,,,o{i},mid,{age},{DEAL}," for i, age in enumerate(ages)]
+
+    def plan_of(path: Path):
+        data = yaml.safe_load(path.read_text())
+        data["segments"]["mid"]["cycle_days"] = cycle
+        path.write_text(yaml.safe_dump(data))
+        return compile_plan(load_scenario(path))
+
+    full = plan_of(write(tmp_path, roster() + rows, "full", **changes))
+    empty = plan_of(write(tmp_path, roster(), "empty", **changes))
+    law = full.segments[0].cycle
+    quarter = 3 * MONTH_DAYS
+    expected = 0.0
+    for age in ages:
+        alive = law.survival(age)
+        decided = 1.0 if age >= drop else (1 - share) * alive / (share + (1 - share) * alive)
+        p_close = 1.0 if alive <= 0 else 1.0 - law.survival(age + quarter) / alive
+        expected += decided * p_close * WIN * DEAL
+    index = layout_for(full).index["bookings"]
+    raw_full, _ = run_plan(full, 400)
+    raw_empty, _ = run_plan(empty, 400)
+    diff = raw_full[:, index, :3].sum(axis=1) - raw_empty[:, index, :3].sum(axis=1)
+    se = diff.std(ddof=1) / math.sqrt(len(diff))
+    assert abs(diff.mean() - expected) < Z * se, (diff.mean(), expected, se)
+    naive = sum((1.0 - law.survival(a + quarter) / law.survival(a) if law.survival(a) > 0
+                 else 1.0) * WIN * DEAL for a in ages)
+    assert abs(naive - expected) > 2 * Z * se  # the test tells the conditioning apart

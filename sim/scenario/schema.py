@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Annotated, Any, Literal, Union, get_args
+from typing import Annotated, Any, ClassVar, Literal, Union, get_args
 
 from pydantic import (
     AfterValidator,
@@ -155,14 +155,121 @@ class Dist(Strict):
 DealMean = Annotated[float, _num(gt=0, le=MAX_DEAL)]
 CycleMean = Annotated[float, _num(gt=0, le=MAX_DAYS)]
 DelayMean = Annotated[float, _num(ge=0, le=MAX_DAYS)]
+SHARES_TOLERANCE = 1e-6  # how far a mix's shares may sum from 1 (rounding in a fitted file)
 
 
-class DealSize(Dist):
+class _Drops(Strict):
+    """A model whose keys in `DROPPED` are left out of its dump while at their default, so
+    scenarios that do not use them dump (and hash, `scenario_hash`) as before they existed."""
+
+    DROPPED: ClassVar[tuple[str, ...]] = ()
+    OTHER_FORM: ClassVar[str | None] = None  # set: `cv` is left out too (it belongs to `mean`)
+
+    @model_serializer(mode="wrap")
+    def _without_unset_keys(self, handler: SerializerFunctionWrapHandler) -> dict:
+        data = handler(self)
+        for key in self.DROPPED:
+            if key in data and data[key] == type(self).model_fields[key].default:
+                del data[key]
+        if self.OTHER_FORM is not None and getattr(self, self.OTHER_FORM) is not None:
+            data.pop("cv", None)
+        return data
+
+
+class DealPart(Strict):
+    """One component of a deal-size mix (a product, a kind of deal): a lognormal."""
+
+    share: Annotated[float, _num(gt=0, le=1)] = Field(
+        description="share of won deals of this component (the shares sum to 1)")
     mean: DealMean = Field(description=MEAN)
+    cv: Annotated[float, _num(ge=0, le=10)] = Field(
+        0.0, description="coefficient of variation (standard deviation / mean)")
+    sigma = Dist.sigma
+    mu = Dist.mu
+    name: Annotated[str, Field(pattern=NAME_PATTERN, max_length=64)] | None = Field(
+        None, description="a label (the product), for reading only")
 
 
-class CycleDays(Dist):
-    mean: CycleMean = Field(description=MEAN)
+class DealSize(Dist, _Drops):
+    """A lognormal by mean and cv, or a mix of lognormals (`mix`)."""
+
+    model_config = ConfigDict(json_schema_extra={"not": {"anyOf": [
+        {"required": ["mean", "mix"]}, {"required": ["cv", "mix"]}]}})
+    DROPPED: ClassVar[tuple[str, ...]] = ("mean", "mix")
+    OTHER_FORM: ClassVar[str | None] = "mix"
+    mean: DealMean | None = Field(None, description=MEAN)
+    mix: Annotated[list[DealPart], Field(min_length=1, max_length=100)] | None = Field(
+        None, description="instead of mean and cv: a mix of lognormals, e.g. by product, "
+        "[{share, mean, cv, name}, ...]; a won deal is of component k with probability "
+        "share_k (the shares sum to 1)")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> DealSize:
+        if self.mix is None:
+            if self.mean is None:
+                raise KeyValueError("mean", "required key is missing; expected a mean (a "
+                                    "number in (0, 1_000_000_000_000]) or a mix")
+            return self
+        if self.mean is not None or "cv" in self.model_fields_set:
+            key = "mean" if self.mean is not None else "cv"
+            raise KeyValueError(key, f"'{key}' and 'mix' are both set; expected either mean "
+                                "and cv (one lognormal) or mix (its components' own)")
+        total = sum(part.share for part in self.mix)
+        if abs(total - 1.0) > SHARES_TOLERANCE:
+            raise KeyValueError("mix", f"the shares sum to {total:g}; expected shares that "
+                                "sum to 1")
+        return self
+
+
+QUANTILES_MAX = 1000  # knots of an empirical cycle
+
+
+class CycleDays(Dist, _Drops):
+    """A lognormal by mean and cv, or an empirical law by its quantiles (`quantiles`)."""
+
+    model_config = ConfigDict(json_schema_extra={"not": {"anyOf": [
+        {"required": ["mean", "quantiles"]}, {"required": ["cv", "quantiles"]}]}})
+    DROPPED: ClassVar[tuple[str, ...]] = ("mean", "quantiles")
+    OTHER_FORM: ClassVar[str | None] = "quantiles"
+    mean: CycleMean | None = Field(None, description=MEAN)
+    quantiles: Annotated[
+        list[Annotated[list[Annotated[float, _num(ge=0, le=MAX_DAYS)]],
+                       Field(min_length=2, max_length=2)]],
+        Field(min_length=1, max_length=QUANTILES_MAX),
+    ] | None = Field(
+        None, description="instead of mean and cv: an empirical law by its quantiles, "
+        "[[p, days], ...] with p increasing in (0, 1] up to 1 and days not decreasing (a "
+        "table not starting at p = 0 starts at [0, 0]); the quantile function is linear "
+        "between them")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> CycleDays:
+        if self.quantiles is None:
+            if self.mean is None:
+                raise KeyValueError("mean", "required key is missing; expected a mean (a "
+                                    f"number in (0, {MAX_DAYS}]) or quantiles")
+            return self
+        if self.mean is not None or "cv" in self.model_fields_set:
+            key = "mean" if self.mean is not None else "cv"
+            raise KeyValueError(key, f"'{key}' and 'quantiles' are both set; expected either "
+                                "mean and cv (a lognormal) or quantiles (an empirical law)")
+        previous_p, previous_days = 0.0, 0.0
+        for i, (p, days) in enumerate(self.quantiles):
+            if not (previous_p < p <= 1 or (i == 0 and p == 0)):
+                raise KeyValueError("quantiles", f"pair {i + 1} has p = {p:g}; expected p "
+                                    "increasing from pair to pair, within [0, 1]")
+            if days < previous_days:
+                raise KeyValueError("quantiles", f"pair {i + 1} has {days:g} days, fewer "
+                                    f"than the {previous_days:g} before it; expected days "
+                                    "that do not decrease")
+            previous_p, previous_days = p, days
+        if previous_p != 1:
+            raise KeyValueError("quantiles", f"the last pair has p = {previous_p:g}; expected "
+                                "a table that ends at p = 1 (the longest cycle)")
+        if previous_days <= 0:
+            raise KeyValueError("quantiles", "every quantile is 0 days; expected a cycle "
+                                "with some length")
+        return self
 
 
 class Delay(Dist):
@@ -185,13 +292,27 @@ CycleDaysIn = Annotated[CycleDays,
 DelayIn = Annotated[Delay, BeforeValidator(_dist, json_schema_input_type=DelayMean | Delay)]
 
 
-class Segment(Strict):
+class NoDecision(Strict):
+    """Opportunities that never decide: they hold a seller until they drop, and book nothing."""
+
+    share: Annotated[float, _num(ge=0, lt=1)] = Field(
+        description="share of opportunities that never decide (neither won nor lost)")
+    after_days: Annotated[float, _num(gt=0, le=MAX_DAYS)] = Field(
+        description="age in days at which an undecided opportunity drops out of the "
+        "pipeline (not scaled by the cycle_time lever)")
+
+
+class Segment(_Drops):
     """A market the team sells into."""
 
-    win_rate: Rate = Field(description="chance an opportunity is won when it closes "
-                           "(× seller skill × levers)")
-    deal_size: DealSizeIn = Field(description="first-year ACV of a won deal (new ARR), lognormal")
-    cycle_days: CycleDaysIn = Field(description="days from creation to close, lognormal")
+    DROPPED: ClassVar[tuple[str, ...]] = ("no_decision",)
+
+    win_rate: Rate = Field(description="chance a decided opportunity is won when it "
+                           "closes (× seller skill × levers); see no_decision")
+    deal_size: DealSizeIn = Field(description="first-year ACV of a won deal (new ARR): "
+                                  "lognormal, or a mix of lognormals (`mix`)")
+    cycle_days: CycleDaysIn = Field(description="days from creation to close of a decided "
+                                    "opportunity: lognormal, or empirical (`quantiles`)")
     accounts: Annotated[int, _int(ge=1, le=1_000_000_000)] | None = Field(
         None, description="addressable accounts; creation scales by (accounts − customers) "
         "/ accounts; unset: unlimited")
@@ -201,6 +322,9 @@ class Segment(Strict):
         None, json_schema_extra={"minItems": 12, "maxItems": 12},
         description="multiplier on opportunity creation by calendar month, January first; "
         "unset: all 1")
+    no_decision: NoDecision | None = Field(
+        None, description="opportunities that close neither won nor lost; unset: every "
+        "opportunity is decided")
 
     @field_validator("seasonality")
     @classmethod
@@ -230,8 +354,10 @@ class Follows(Strict):
         return self
 
 
-class Role(Strict):
+class Role(_Drops):
     """A headcount pool; its `kind` decides which keys it uses."""
+
+    DROPPED: ClassVar[tuple[str, ...]] = ("opps_spread",)
 
     kind: RoleKind = Field(description="what the role does")
     segment: str | None = Field(None, description="the segment they work in (support "
@@ -263,6 +389,9 @@ class Role(Strict):
         0.0, description="spread of skill (lognormal, mean 1); multiplies win rate")
     territory_decay: Annotated[float, _num(ge=0, lt=1)] = Field(
         0.0, description="the k-th seat beyond today's team gets (1 − d)^k of the pipeline")
+    opps_spread: Annotated[float, _num(ge=0, le=10)] = Field(
+        0.0, description="spread of pipeline between heads: the cv of a lognormal multiplier "
+        "(mean 1, one per head) on the opportunities a head sources; 0: every head alike")
     book_per_head: Annotated[float, _num(gt=0, le=MAX_ARR)] | None = Field(
         None, description="ARR one CSM covers before churn rises")
     covers: Annotated[float, _num(gt=0, le=100_000)] | None = Field(
