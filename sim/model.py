@@ -154,12 +154,15 @@ class Model:
                     self._hire_at(hired, head)
 
     def _as_listed(self, head: Head, pipeline: float, win_rate: float) -> None:
-        """A start state's seller: its pipeline multiplier, and its win-rate multiplier (NaN:
-        none) in place of the drawn skill."""
-        head.seat_factor *= pipeline
+        """A start state's seller: its pipeline multiplier in place of the drawn spread
+        (`opps_spread`), and its win-rate multiplier in place of the drawn skill (NaN: not
+        given, drawn as for any head)."""
+        if not math.isnan(pipeline):
+            head.seat_factor *= pipeline
+            head.opps_factor = 1.0
         if not math.isnan(win_rate):
             head.skill = win_rate
-            head.set_lever(head.lever)
+        head.set_lever(head.lever)
         self.state_heads[(head.role.name, head.seat)] = head
 
     def _open_state(self) -> None:

@@ -92,7 +92,7 @@ class Seller:
     name: str
     role: str
     tenure_months: float
-    pipeline: float  # 1 when not given
+    pipeline: float | None  # None: not given (the role's opps_spread draws one)
     win_rate: float | None  # None: the skill is drawn as for any head
 
 
@@ -268,7 +268,7 @@ def read_state(path: str | os.PathLike[str], file: str | None = None) -> StartSt
             tenure_months = _number(tenure, file, at("tenure_months"), 0, MAX_TENURE_MONTHS,
                                     f"a number of months in [0, {MAX_TENURE_MONTHS}]")
             multiplier = f"a multiplier in (0, {MAX_MULTIPLIER:g}] (1.25 means +25%), or empty"
-            pipeline = 1.0
+            pipeline = None
             if get["pipeline"][i] != "":
                 pipeline = _number(get["pipeline"][i], file, at("pipeline"), 1e-9,
                                    MAX_MULTIPLIER, multiplier)
@@ -332,7 +332,7 @@ def check_state(state: StartState, scenario: Scenario) -> None:
             raise StateError(file, f"{seller.row}, column 'win_rate'", str(seller.win_rate),
                              f"a win-rate multiplier for a {role.kind}; expected it only "
                              "for sellers")
-        if seller.pipeline != 1.0 and KINDS[role.kind].sources is None:
+        if seller.pipeline is not None and KINDS[role.kind].sources is None:
             raise StateError(file, f"{seller.row}, column 'pipeline'", str(seller.pipeline),
                              f"a pipeline multiplier for a {role.kind}, who sources nothing; "
                              "expected it empty")
@@ -391,7 +391,8 @@ def compile_state(state: StartState, scenario: Scenario) -> StatePlan:
     for seller in state.sellers:
         role = seller.role or _only_seller_role(scenario)
         seat = len(heads.setdefault(role, []))
-        heads[role].append((seller.tenure_months * month_days, seller.pipeline,
+        heads[role].append((seller.tenure_months * month_days,
+                            math.nan if seller.pipeline is None else seller.pipeline,
                             math.nan if seller.win_rate is None else seller.win_rate))
         seats[seller.name] = (role, seat)
     segment_index = {name: i for i, name in enumerate(scenario.segments)}
@@ -437,18 +438,17 @@ def remaining_days(mu: float, sigma: float, age: float, v: float) -> float:
 def undecided_given_age(segment: SegmentPlan, age: float, u_win: float, close: float
                         ) -> tuple[float, float]:
     """An open opportunity `age` days old in a segment with undecided opportunities: the
-    older it is, the likelier it is one that never decides. With share s, decided cycle
-    survival S and drop age D, P(undecided | open at `age`) = s / (s + (1 − s)·S(age))
-    below D (0 from D on: an undecided one would have dropped). `u_win` (uniform) is
-    mapped so that its first q = that probability makes it undecided (`u_win` at or above
-    the decided share 1 − s, as the pipeline reads it; it drops at D, `D − age` from now)
-    and the rest decided (below 1 − s, won at the win rate as any other). Returns
-    (u_win, days until it closes); `close` is the decided one's remaining time."""
+    older it is, the likelier it is one that never decides. With share s and decided cycle
+    survival S, P(undecided | open at `age`) = s / (s + (1 − s)·S(age)), at every age: a
+    CRM keeps stalled deals open past the drop age D, so a deal open at or beyond D is
+    almost surely one (and drops on the first day). `u_win` (uniform) is mapped so that
+    its first q = that probability makes it undecided (`u_win` at or above the decided
+    share 1 − s, as the pipeline reads it; it drops `max(0, D − age)` from now) and the
+    rest decided (below 1 − s, won at the win rate as any other). Returns (u_win, days
+    until it closes); `close` is the decided one's remaining time."""
     share, drop = segment.no_decision, segment.no_decision_days
     decided = 1.0 - share
-    q = 0.0
-    if age < drop:
-        q = share / (share + decided * segment.cycle.survival(age))
+    q = share / (share + decided * segment.cycle.survival(age))
     if u_win < q:
         return decided + share * (u_win / q), max(0.0, drop - age)
     return decided * (u_win - q) / (1.0 - q), close

@@ -244,7 +244,8 @@ def test_a_parquet_state_reads_like_the_csv(tmp_path: Path) -> None:
     path.write_text(text)
     p = compile_plan(load_scenario(path))
     assert p.state.opportunities == ((("ae", 1, 0, 3.0, 5000.0)),)
-    assert p.state.heads["ae"][0] == (24 * MONTH_DAYS, 1.0, p.state.heads["ae"][0][2])
+    tenure, pipeline, win_rate = p.state.heads["ae"][0]
+    assert tenure == 24 * MONTH_DAYS and math.isnan(pipeline) and math.isnan(win_rate)
 
 
 def test_a_ranged_scenario_with_a_state_reads_the_file_once(tmp_path: Path,
@@ -276,8 +277,9 @@ def test_a_ranged_scenario_with_a_state_reads_the_file_once(tmp_path: Path,
 ], ids=["lognormal", "empirical"])
 def test_with_undecided_deals_an_old_open_deal_is_likelier_stalled(tmp_path: Path,
                                                                     cycle: dict) -> None:
-    """With no_decision (share s, drop age D), an open deal of age a < D is undecided with
-    probability s / (s + (1 − s)·S(a)); decided ones close with the cycle given their age.
+    """With no_decision (share s, drop age D), an open deal of age a is undecided with
+    probability s / (s + (1 − s)·S(a)) — past D too: a CRM keeps stalled deals open —
+    and decided ones close with the cycle given their age.
     The full pipeline's extra Q1 bookings over an empty one match
     Σ P(decided | a) · P(close in Q1 | a) · win rate · amount."""
     share, drop = 0.3, 200.0
@@ -300,7 +302,7 @@ def test_with_undecided_deals_an_old_open_deal_is_likelier_stalled(tmp_path: Pat
     expected = 0.0
     for age in ages:
         alive = law.survival(age)
-        decided = 1.0 if age >= drop else (1 - share) * alive / (share + (1 - share) * alive)
+        decided = (1 - share) * alive / (share + (1 - share) * alive)
         p_close = 1.0 if alive <= 0 else 1.0 - law.survival(age + quarter) / alive
         expected += decided * p_close * WIN * DEAL
     index = layout_for(full).index["bookings"]
@@ -312,3 +314,17 @@ def test_with_undecided_deals_an_old_open_deal_is_likelier_stalled(tmp_path: Pat
     naive = sum((1.0 - law.survival(a + quarter) / law.survival(a) if law.survival(a) > 0
                  else 1.0) * WIN * DEAL for a in ages)
     assert abs(naive - expected) > 2 * Z * se  # the test tells the conditioning apart
+
+
+def test_a_listed_pipeline_multiplier_replaces_the_spread_draw(tmp_path: Path) -> None:
+    """A seller's known rate (the state's `pipeline`) is not spread again by the role's
+    `opps_spread`; a seller listed without one still draws it."""
+    rows = ["seller,star,ae,12,2,,,,,,", *roster(9)]
+    p = compile_plan(load_scenario(write(tmp_path, rows, roles={"ae": {"opps_spread": 0.5}})))
+    for rep in range(5):
+        model = Model(p, rep)
+        star, other = model.state_heads[("ae", 0)], model.state_heads[("ae", 1)]
+        assert star.opps_factor == 1.0
+        assert star.rate_unit == pytest.approx(p.roles[0].opps_per_day)
+        assert other.opps_factor != 1.0
+        assert other.rate_unit == pytest.approx(p.roles[0].opps_per_day * other.opps_factor)
