@@ -461,7 +461,9 @@ def write_compare(
     """Write `out_parent/compare-<names>/` atomically; returns the folder.
 
     `sensitivity` (`sim.sensitivity.paired_sensitivity`, None without ranges) goes to
-    `sensitivity.csv`. With a `recommendation`, its sentence goes to
+    `sensitivity.csv`; the plans' drawn assumptions, when any has ranges, to
+    `draws.parquet` (`scenario`, `replication`, one column per key path). With a
+    `recommendation`, its sentence goes to
     `recommendation.txt` and its ranking (one row per plan) to `recommendation.csv`.
     """
 
@@ -470,6 +472,11 @@ def write_compare(
         write_csv(increments, folder / "increments.csv")
         if sensitivity is not None:
             write_csv(sensitivity, folder / "sensitivity.csv")
+        drawn = [r.draws.assign(scenario=r.name) for r in results if r.draws is not None]
+        if drawn:  # one row per plan x replication; a plan's own assumptions as columns
+            frame = pd.concat(drawn, ignore_index=True)
+            frame[["scenario", *(c for c in frame.columns if c != "scenario")]].to_parquet(
+                folder / "draws.parquet", index=False)
         if recommendation is not None:
             (folder / "recommendation.txt").write_text(recommendation.sentence + "\n",
                                                        encoding="utf-8")

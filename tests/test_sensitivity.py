@@ -302,6 +302,11 @@ def test_compare_writes_and_reports_the_paired_sensitivity(ranged, tmp_path) -> 
     written = pd.read_csv(folder / "sensitivity.csv")
     assert list(written.columns) == ["scenario", *COLUMNS]
     assert set(written.assumption) == {A, B, C}
+    drawn = pd.read_parquet(folder / "draws.parquet")  # what each plan drew
+    assert list(drawn.columns[:2]) == ["scenario", "replication"]
+    assert len(drawn) == 2 * len(base.draws)
+    mine = drawn.iloc[len(base.draws):]  # the plan's rows follow the base's
+    assert np.array_equal(mine[A].to_numpy(), plan.draws[A].to_numpy())
     page = render_compare(results, table, inc)
     assert 'id="drivers"' in page
     assert re.findall(r'<svg class="tornado"', page) and "what decides Δ ARR at end" in page
@@ -309,6 +314,7 @@ def test_compare_writes_and_reports_the_paired_sensitivity(ranged, tmp_path) -> 
     folder = write_compare(no_ranges, table, inc, tmp_path / "plain", None,
                            sensitivity=paired_sensitivity(no_ranges))
     assert not (folder / "sensitivity.csv").exists()
+    assert not (folder / "draws.parquet").exists()
     assert 'id="drivers"' not in render_compare(no_ranges, table, inc)
 
 
