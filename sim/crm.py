@@ -21,7 +21,7 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-from sim.scenario.errors import ScenarioError
+from sim.scenario.errors import DataFileError, short
 
 # The fields of an opportunity, in the order of the frame; the first six are required.
 FIELDS = ("id", "owner", "created", "closed", "stage", "amount", "product", "source")
@@ -79,18 +79,8 @@ REASONS = ("no created date", "created after --as-of", "no id", "no owner", "no 
 NUMBER = re.compile(r"^-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?$|^-?\.\d+$")
 
 
-class CrmError(ScenarioError):
+class CrmError(DataFileError):
     """Bad input in an export or roster: ``file: where: value: expected``, one line."""
-
-    def __init__(self, file: str | None, where: str, value: object, expected: str) -> None:
-        super().__init__(file, where, value, expected)
-
-    def __str__(self) -> str:
-        parts = [self.file or "simrev"] + ([self.key_path] if self.key_path else [])
-        if self.value is not None:
-            parts.append(repr(_short(self.value)) if isinstance(self.value, str)
-                         else str(self.value))
-        return ": ".join([*parts, self.expected])
 
 
 @dataclass(frozen=True)
@@ -110,12 +100,6 @@ class Export:
     notes: list[str] = field(default_factory=list)
 
 
-def _short(text: object, limit: int = 40) -> str:
-    """One line of at most `limit` characters: how a file's value is ever shown."""
-    one = " ".join(str(text).split())
-    return one if len(one) <= limit else one[: limit - 3] + "..."
-
-
 def _norm(name: object) -> str:
     """A column or stage name compared ignoring case, spaces, underscores and hyphens."""
     return re.sub(r"[\s_\-]+", "", str(name)).casefold()
@@ -123,7 +107,7 @@ def _norm(name: object) -> str:
 
 def _listing(names: Iterable[object], limit: int = 12) -> str:
     names = list(names)
-    shown = ", ".join(repr(_short(n, 30)) for n in names[:limit])
+    shown = ", ".join(repr(short(n, 30)) for n in names[:limit])
     return shown + (f" (+{len(names) - limit} more)" if len(names) > limit else "")
 
 
@@ -131,7 +115,7 @@ def _did_you_mean(value: str, candidates: Iterable[str]) -> str:
     candidates = list(candidates)
     by_norm = {_norm(c): c for c in candidates}
     close = difflib.get_close_matches(_norm(value), list(by_norm), n=1, cutoff=0.6)
-    return f"; did you mean {_short(by_norm[close[0]], 30)!r}?" if close else ""
+    return f"; did you mean {short(by_norm[close[0]], 30)!r}?" if close else ""
 
 
 def parse_columns(text: str | Mapping[str, str] | None) -> dict[str, str]:
@@ -289,8 +273,8 @@ def _match_columns(table: pd.DataFrame, file: str, aliases: Mapping[str, tuple[s
         best = max(score, key=score.__getitem__, default=None)
         hint = ""
         if best is not None and score[best] >= 0.6:
-            hint = (f"; did you mean {option} {first}={_short(best, 30)}?" if option
-                    else f"; did you mean {_short(best, 30)!r}?")
+            hint = (f"; did you mean {option} {first}={short(best, 30)}?" if option
+                    else f"; did you mean {short(best, 30)!r}?")
         raise CrmError(file, ", ".join(missing), None,
                        f"no column for {' and '.join(missing)}; {found}{hint}; expected a "
                        f"column named like {_listing(aliases[first][:4])}"
@@ -356,7 +340,7 @@ def _dates(text: pd.Series, column: str, file: str) -> pd.Series:
     assert fewest is not None
     first = int(np.flatnonzero(fewest[1].to_numpy()[codes])[0])  # the first bad row
     row = int(np.flatnonzero(present.to_numpy())[first])
-    raise CrmError(file, f"column {_short(column, 40)!r}, row {row + 2}", text.iloc[row],
+    raise CrmError(file, f"column {short(column, 40)!r}, row {row + 2}", text.iloc[row],
                    DATES_EXPECTED)
 
 
@@ -392,7 +376,7 @@ def _stage_map(stage: pd.Series, won: list[str] | None, lost: list[str] | None, 
                column: str, notes: list[str]) -> dict[str, str]:
     """{raw stage: won/lost/open} for every stage in the file."""
     found = [s for s in pd.unique(stage) if s != ""]
-    listing = f"stages found in column {_short(column, 30)!r}: {_listing(found)}"
+    listing = f"stages found in column {short(column, 30)!r}: {_listing(found)}"
     outcome = dict.fromkeys(found, "open")
     for kind, words, defaults in (("won", won, DEFAULT_WON), ("lost", lost, DEFAULT_LOST)):
         if words is None:
@@ -527,7 +511,7 @@ def read_roster(path: str | os.PathLike[str]) -> pd.DataFrame:
     for mask, name, why in checks:
         if mask.any():
             row = int(mask.to_numpy().argmax())
-            raise CrmError(file, f"column {_short(chosen[name], 40)!r}, row {row + 2}",
+            raise CrmError(file, f"column {short(chosen[name], 40)!r}, row {row + 2}",
                            text[name].iloc[row], why)
     return pd.DataFrame({"seller": text["seller"], "start": start, "leave": leave,
                          "role": text["role"]}).reset_index(drop=True)

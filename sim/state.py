@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.scenario.errors import ScenarioError
+from sim.scenario.errors import DataFileError
 
 if TYPE_CHECKING:
     from sim.plan import SegmentPlan
@@ -67,23 +67,8 @@ FILE_TYPES = {stat.S_IFDIR: "a directory", stat.S_IFCHR: "a character device",
 NORMAL = NormalDist()
 
 
-class StateError(ScenarioError):
+class StateError(DataFileError):
     """Bad input in a start-state file: ``file: row N, column 'c': value: expected``."""
-
-    def __init__(self, file: str | None, where: str, value: object, expected: str) -> None:
-        super().__init__(file, where, value, expected)
-
-    def __str__(self) -> str:
-        parts = [self.file or "simrev"] + ([self.key_path] if self.key_path else [])
-        if self.value is not None:
-            parts.append(repr(_short(self.value)) if isinstance(self.value, str)
-                         else str(self.value))
-        return ": ".join([*parts, self.expected])
-
-
-def _short(text: object, limit: int = 40) -> str:
-    one = " ".join(str(text).split())
-    return one if len(one) <= limit else one[: limit - 3] + "..."
 
 
 @dataclass(frozen=True)

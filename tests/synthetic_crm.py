@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -106,3 +107,20 @@ def synthetic_cut(truth: Truth = Truth(), seed: int = 1, as_of: str = "2024-01-0
         "leave": (origin + pd.to_timedelta(np.floor(leaves), unit="D")).normalize(),
         "role": "ae"})
     return frame, roster, cut
+
+
+def write_export(frame: pd.DataFrame, path: Path, open_stage: str = "Prospecting",
+                 source: bool = True) -> Path:
+    """A synthetic cut as a Salesforce-like CSV export (open rows without a close date;
+    with a `Lead Source` column unless `source` is false)."""
+    stage = frame["outcome"].map({"won": "Closed Won", "lost": "Closed Lost",
+                                  "open": open_stage})
+    table = pd.DataFrame({
+        "Opportunity ID": frame["id"], "Opportunity Owner": frame["owner"],
+        "Created Date": frame["created"].dt.strftime("%Y-%m-%d"),
+        "Close Date": frame["closed"].dt.strftime("%Y-%m-%d").fillna(""),
+        "Stage": stage, "Amount": frame["amount"].round(2), "Product": frame["product"]})
+    if source:
+        table["Lead Source"] = frame["source"]
+    table.to_csv(path, index=False)
+    return path

@@ -19,7 +19,7 @@ from sim import backtest as bt
 from sim import estimate
 from sim.crm import read_export, read_roster
 from sim.scenario.loader import validate_raw
-from tests.synthetic_crm import Truth, synthetic_cut
+from tests.synthetic_crm import Truth, synthetic_cut, write_export
 
 # ------------------------------------------------------------------- scores, by hand
 
@@ -224,15 +224,7 @@ def stub_fit_scenario(export, roster=None, name="fit", folder=None):
 def write_synthetic(path: Path, truth: Truth, seed: int, as_of: str) -> Path:
     """A synthetic CRM export (tests/synthetic_crm.py) as a CSV file, read at `as_of`."""
     frame, _, _ = synthetic_cut(truth, seed, as_of)
-    stage = frame["outcome"].map({"won": "Closed Won", "lost": "Closed Lost",
-                                  "open": "Negotiation"})
-    out = pd.DataFrame({
-        "Opportunity ID": frame["id"], "Opportunity Owner": frame["owner"],
-        "Created Date": frame["created"].dt.strftime("%Y-%m-%d"),
-        "Close Date": frame["closed"].dt.strftime("%Y-%m-%d").fillna(""),
-        "Stage": stage, "Amount": frame["amount"].round(2), "Product": frame["product"]})
-    out.to_csv(path, index=False)
-    return path
+    return write_export(frame, path, open_stage="Negotiation", source=False)
 
 
 SMALL_TRUTH = Truth(sellers=12, months=18.0, rate=5.0, rate_cv=0.3, attrition=0.0,

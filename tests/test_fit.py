@@ -17,24 +17,10 @@ from sim import fit as fitmod
 from sim.crm import read_export, read_roster
 from sim.estimate import Estimate
 from sim.outputs import MARKER
-from tests.synthetic_crm import Truth, synthetic_cut
+from tests.synthetic_crm import Truth, synthetic_cut, write_export
 
 TRUTH = Truth(sellers=15, months=12)
 AS_OF = "2024-01-01"
-
-
-def write_export(frame: pd.DataFrame, path: Path) -> Path:
-    """A synthetic cut as a Salesforce-like CSV export (open rows without a close date)."""
-    stage = frame["outcome"].map({"won": "Closed Won", "lost": "Closed Lost",
-                                  "open": "Prospecting"})
-    table = pd.DataFrame({
-        "Opportunity ID": frame["id"], "Opportunity Owner": frame["owner"],
-        "Created Date": frame["created"].dt.strftime("%Y-%m-%d"),
-        "Close Date": frame["closed"].dt.strftime("%Y-%m-%d").fillna(""),
-        "Stage": stage, "Amount": frame["amount"].round(2), "Product": frame["product"],
-        "Lead Source": frame["source"]})
-    table.to_csv(path, index=False)
-    return path
 
 
 def write_roster(roster: pd.DataFrame, path: Path) -> Path:

@@ -56,3 +56,24 @@ class ScenarioError(Exception):
         where = (self.file or "simrev") + ("" if self.line is None else f":{self.line}")
         key = f"{self.key_path}: " if self.key_path else ""
         return f"{where}: {key}{format_value(self.value)}: {self.expected}"
+
+
+def short(text: object, limit: int = 40) -> str:
+    """One line of at most `limit` characters: how a data file's value is ever shown."""
+    one = " ".join(str(text).split())
+    return one if len(one) <= limit else one[: limit - 3] + "..."
+
+
+class DataFileError(ScenarioError):
+    """Bad input in a data file (a CRM export, a roster, a start state):
+    ``file: where: value: expected`` in one line, a text value shortened (`short`)."""
+
+    def __init__(self, file: str | None, where: str, value: object, expected: str) -> None:
+        super().__init__(file, where, value, expected)
+
+    def __str__(self) -> str:
+        parts = [self.file or "simrev"] + ([self.key_path] if self.key_path else [])
+        if self.value is not None:
+            parts.append(repr(short(self.value)) if isinstance(self.value, str)
+                         else str(self.value))
+        return ": ".join([*parts, self.expected])
