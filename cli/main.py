@@ -511,7 +511,8 @@ def synth(scenario: str, as_of: str, out: str, roster_out: str | None, replicati
       simrev synth examples/crm-demo.yaml --as-of 2024-12-31 --out crm.csv --roster roster.csv
       simrev fit crm.csv --as-of 2024-06-30 --roster roster.csv --out fitted
     """
-    from sim.synth import check_as_of, check_target, synth as synth_export, write_new
+    from sim.synth import check_as_of, check_target, write_new
+    from sim.synth import synth as synth_export
 
     loaded = api.load(scenario, overrides, replications=replications, seed=seed)
     check_as_of(loaded, as_of, scenario)

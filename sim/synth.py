@@ -1,13 +1,15 @@
 """Synthetic CRM exports: the opportunities one replication simulated, as a CRM shows them.
 
 `opportunity_log` runs one replication with the engine's opportunity log on and returns one
-row per opportunity open on or after the horizon's start (those open at the start were
-created before it) and one row per seller ever employed. `crm_export` cuts the log at a
-date the way a CRM export taken that day would show it: opportunities created after the
-cut are left out, a decision after it is still open, and an opportunity that never decided
-stays open for ever (a CRM keeps stalled deals open; `simrev fit` reads old open deals as
-no decision). Open ones sit in a stage by their age. `roster` lists the sellers employed by
-the cut. docs/synth.md describes the files; `simrev synth` writes them.
+row per opportunity open on or after the horizon's start and one row per seller ever
+employed. `crm_export` cuts the log at a date the way a CRM export taken that day would
+show it: only opportunities created from the horizon's start to the cut are in it (the
+CRM's history starts with the horizon; those created before it and still open then would be
+a biased sample, likelier stalled); a decision after the cut is still open; and an
+opportunity that never decided stays open for ever (a CRM keeps stalled deals open;
+`simrev fit` reads old open deals as no decision). Open ones sit in a stage by their age.
+`roster` lists the sellers employed by the cut. docs/synth.md describes the files;
+`simrev synth` writes them.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from __future__ import annotations
 import bisect
 import math
 import os
+import re
 import tempfile
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +36,7 @@ SOURCES = {SELF: "Self-sourced", SDR: "SDR", 2: "Inbound"}
 OPEN_STAGES = ((14, "Prospecting"), (45, "Qualification"), (90, "Proposal"),
                (math.inf, "Negotiation"))
 WON, LOST = "Closed Won", "Closed Lost"
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 COLUMNS = ("Opportunity ID", "Opportunity Owner", "Created Date", "Close Date", "Stage",
            "Amount", "Product", "Lead Source")
 ROSTER_COLUMNS = ("seller", "start", "leave", "role")
@@ -112,15 +117,15 @@ def check_as_of(scenario: Scenario, as_of: object, file: str | None = None) -> p
     """`as_of` as a date inside the scenario's horizon; a ScenarioError otherwise."""
     start, end = horizon_dates(scenario)
     span = f"a date from {start:%Y-%m-%d} to {end:%Y-%m-%d} (the scenario's horizon)"
+    text = str(as_of)
     try:
-        cut = pd.Timestamp(str(as_of))
-    except (ValueError, TypeError):
+        cut = pd.Timestamp(date.fromisoformat(text)) if ISO_DATE.match(text) else None
+    except ValueError:
         cut = None
-    if cut is None or cut is pd.NaT or not isinstance(cut, pd.Timestamp) or \
-            cut != cut.normalize():
-        raise ScenarioError(file, "--as-of", str(as_of), f"expected YYYY-MM-DD, {span}")
+    if cut is None:
+        raise ScenarioError(file, "--as-of", text, f"expected YYYY-MM-DD, {span}")
     if not start <= cut <= end:
-        raise ScenarioError(file, "--as-of", str(as_of), f"outside the horizon; expected {span}")
+        raise ScenarioError(file, "--as-of", text, f"outside the horizon; expected {span}")
     return cut
 
 
@@ -133,7 +138,7 @@ def crm_export(opps: pd.DataFrame, start: pd.Timestamp, as_of: pd.Timestamp) -> 
     """The log as a CRM export taken on `as_of` shows it (see the module's docstring)."""
     cut = (as_of - start).days  # days d with floor(d) <= cut are known on as_of
     created = np.floor(opps["created_day"].to_numpy())
-    known = created <= cut
+    known = (created >= 0) & (created <= cut)  # the CRM's history starts with the horizon
     opps = opps[known].reset_index(drop=True)
     created = created[known]
     close = np.floor(opps["close_day"].to_numpy())
