@@ -484,6 +484,55 @@ def fit(export: str, as_of: str, out: str, name: str, columns: str | None, won: 
 
 
 @main.command()
+@click.argument("scenario", metavar="SCENARIO.yaml")
+@click.option("--as-of", "as_of", required=True, metavar="YYYY-MM-DD",
+              help="The day the export is taken, inside the scenario's horizon.")
+@click.option("--out", required=True, metavar="FILE.csv",
+              help="The export to write (a new file: never replaced).")
+@click.option("--roster", "roster_out", default=None, metavar="FILE.csv",
+              help="Also write the sellers employed by --as-of (seller, start, leave, role).")
+@click.option("--replication", type=click.IntRange(min=0), default=0, show_default=True,
+              metavar="R", help="Which replication's opportunities to export.")
+@scenario_options
+@click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+@debug_option
+def synth(scenario: str, as_of: str, out: str, roster_out: str | None, replication: int,
+          overrides: tuple[str, ...], replications: int | None, seed: int | None, quiet: bool,
+          debug: bool) -> None:
+    """Write the opportunities one replication simulated as a CRM export taken on --as-of.
+
+    Salesforce-like columns (Opportunity ID, Opportunity Owner, Created Date, Close Date,
+    Stage, Amount, Product, Lead Source): closed deals Closed Won / Closed Lost, open ones
+    in Prospecting, Qualification, Proposal or Negotiation by age, deals that never decided
+    open for ever; nothing created after --as-of. docs/synth.md has the details.
+
+    \b
+    Example:
+      simrev synth examples/crm-demo.yaml --as-of 2024-12-31 --out crm.csv --roster roster.csv
+      simrev fit crm.csv --as-of 2024-06-30 --roster roster.csv --out fitted
+    """
+    from sim.synth import check_as_of, check_target, write_new
+    from sim.synth import synth as synth_export
+
+    loaded = api.load(scenario, overrides, replications=replications, seed=seed)
+    check_as_of(loaded, as_of, scenario)
+    target = check_target(out, "--out")
+    roster_target = check_target(roster_out, "--roster") if roster_out is not None else None
+    if roster_target is not None and roster_target.resolve() == target.resolve():
+        raise ScenarioError(None, "--roster", roster_out, "the same file as --out; expected "
+                            "another file")
+    export, people = synth_export(loaded, as_of, replication)
+    write_new(export, target, "--out")
+    if roster_target is not None:
+        write_new(people, roster_target, "--roster")
+    if not quiet:
+        open_count = int((~export["Stage"].isin(["Closed Won", "Closed Lost"])).sum())
+        click.echo(f"Wrote {len(export):,} opportunities ({open_count:,} open on {as_of}) of "
+                   f"replication {replication} to {out}"
+                   + (f", and {len(people)} sellers to {roster_out}" if roster_out else ""))
+
+
+@main.command()
 @click.argument("export", metavar="EXPORT.csv")
 @click.option("--as-of", "as_of", required=True, metavar="YYYY-MM-DD",
               help="Fit on what the export knew at this date; forecast from the month after.")

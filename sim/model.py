@@ -70,9 +70,13 @@ def layout_for(plan: Plan) -> Layout:
 
 
 class Model:
-    """Simulates one replication of a plan; `run()` returns its raw metrics."""
+    """Simulates one replication of a plan; `run()` returns its raw metrics.
 
-    def __init__(self, plan: Plan, replication: int, layout: Layout | None = None) -> None:
+    With `log_opportunities`, `pipeline.log` records every opportunity open on or after
+    day 0 (sim.synth reads it); off, nothing is recorded and the numbers are the same."""
+
+    def __init__(self, plan: Plan, replication: int, layout: Layout | None = None,
+                 log_opportunities: bool = False) -> None:
         plan = drawn_plan(plan, replication)  # this replication's draws of ranged assumptions
         self.plan = plan
         self.replication = replication
@@ -90,6 +94,8 @@ class Model:
             routed=[s.index for s in plan.segments
                     if _most_sellers(plan, s.index) >= pipeline_module.ROUTER_FROM],
         )
+        if log_opportunities:
+            self.pipeline.log = {}
         self.rosters = {
             r.name: Roster(r, i, None if r.segment is None else plan.segments[r.segment])
             for i, r in enumerate(plan.roles)

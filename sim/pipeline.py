@@ -155,6 +155,10 @@ class Pipeline:
                      "cost_commission")]
         self.won_deal = won_deal  # called with (size, day, segment, month_end) per win
         self.amounts: dict[int, float] = {}  # known amounts of a start state's opportunities
+        # The opportunity log (sim.synth), None when not logging: by key, a record
+        # [kind, created_day, z_size, holders [(day, Head | None), ...], close] where close is
+        # None while open, else (day, outcome, size) with outcome "won", "lost" or "undecided".
+        self.log: dict[int, list] | None = None
 
     # ---- arrivals ------------------------------------------------------------------
     def new_month(self, arrivals: list[tuple]) -> None:
@@ -236,6 +240,8 @@ class Pipeline:
         are lost on `day`. The heirs are chosen now and meet their entries as they close."""
         if not leaver.n_open:
             return
+        if self.log is not None:
+            held = self._held_by(leaver)
         segment = leaver.segment_index
         router = self.routers[segment]
         spares = self.spares[segment]
@@ -258,6 +264,54 @@ class Pipeline:
             heirs.append(owner)
         self.heirs[leaver] = heirs
         leaver.n_open = 0
+        if self.log is not None:
+            self._log_hand_over(held, heirs, day)
+
+    # ---- the opportunity log (only when `log` is set) ------------------------------
+    def _held_by(self, head: Head) -> list[int]:
+        """Keys of the open opportunities `head` holds now, in the order they will close."""
+        log = self.log
+        return [entry[1] for entry in sorted(self.closes)
+                if entry[1] in log and log[entry[1]][3][-1][1] is head
+                and log[entry[1]][4] is None]
+
+    def _log_hand_over(self, keys: list[int], heirs: deque, day: float) -> None:
+        """The leaver's opportunities `keys` went to `heirs` (None: lost) on `day`."""
+        for key, heir in zip(keys, heirs, strict=True):
+            record = self.log[key]
+            if heir is None and day < 0:  # lost before the history starts: not in the log
+                del self.log[key]
+                continue
+            record[3].append((day, heir))
+            if heir is None:  # nobody left to inherit it: lost today (no size booked)
+                record[4] = (day, "lost", self._size(record[3][-2][1], record[2], key))
+
+    def _log_open(self, key: int, kind: int, owner: Head, created_day: float,
+                  z_size: float) -> None:
+        self.log[key] = [kind, created_day, z_size, [(created_day, owner)], None]
+
+    def _size(self, owner: Head, z_size: float, key: int) -> float:
+        """The deal's size as `owner` would book it now (a start state's known amount)."""
+        if key in self.amounts:
+            return self.amounts[key]
+        if owner.deal_mix is None:
+            return math.exp(owner.deal_mu + owner.deal_sigma * z_size) * owner.deal_mult
+        return owner.deal_mix.at(z_size) * owner.deal_mult
+
+    def _log_close(self, key: int, day: float, owner: Head, u_win: float,
+                   z_size: float) -> None:
+        """An opportunity closes (the hot loop's decision, read before it acts)."""
+        record = self.log.get(key)
+        if record is None:
+            return
+        if day < 0:  # decided before the history starts: not in the log
+            del self.log[key]
+            return
+        outcome = ("won" if u_win < owner.p_win else
+                   "lost" if u_win < owner.decided else "undecided")
+        if record[3][-1][1] is not owner:  # the last hand-over's heir holds it
+            record[3][-1] = (record[3][-1][0], owner)
+        record[4] = (day, outcome, self._size(owner, z_size, key))
 
     def _heir(self, owner: Head) -> Head | None:
         """Who now holds the next-closing opportunity of `owner`, who has left."""
@@ -299,6 +353,8 @@ class Pipeline:
         owner.n_open += 1
         self.key += 1
         heapq.heappush(self.closes, (close_day, self.key, owner, created_day, u_win, z_size))
+        if self.log is not None:
+            self._log_open(self.key, owner.kind, owner, created_day, z_size)
 
     def place_at_start(self, owner: Head | None, segment: int, created_day: float,
                        close_day: float, u_win: float, z_size: float, amount: float) -> bool:
@@ -324,6 +380,8 @@ class Pipeline:
         if amount == amount:
             self.amounts[self.key] = amount
         heapq.heappush(self.closes, (close_day, self.key, owner, created_day, u_win, z_size))
+        if self.log is not None:
+            self._log_open(self.key, owner.kind, owner, created_day, z_size)
         return True
 
     # ---- the hot loop --------------------------------------------------------------
@@ -335,7 +393,7 @@ class Pipeline:
         created, unworked, lost, full = self.created, self.unworked, self.lost, self.full
         won, bookings, customers, cycles, commission = self.won
         won_deal, month_end = self.won_deal, (month + 1) * MONTH_DAYS
-        amounts = self.amounts
+        amounts, log = self.amounts, self.log
         pop, push, exp = heapq.heappop, heapq.heappush, math.exp
         arrival = self._first(i)
         while True:
@@ -352,6 +410,8 @@ class Pipeline:
                     slot = owner.slot
                 owner.n_open -= 1
                 owner.spares[slot] += 1
+                if log is not None:
+                    self._log_close(_key, day, owner, u_win, z_size)
                 if day < 0:
                     continue
                 # won with the owner's win probability this month; lost, or if it never
@@ -429,6 +489,8 @@ class Pipeline:
             else:  # an empirical cycle, or never deciding (sim.people.Head.open_days)
                 cycle_days = owner.open_days(u_win, z_cycle)
             push(closes, (day + cycle_days, key, owner, day, u_win, z_size))
+            if log is not None:
+                self._log_open(key, kind, owner, day, z_size)
             if day >= 0:
                 created[kind][month] += 1
                 owner.opps += 1
