@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sim import estimate
-from sim.crm import REASONS, CrmError, Export, read_export, read_roster
+from sim.crm import CUT_NOTES, REASONS, CrmError, Export, knowable_at, read_export, read_roster
 
 QUANTILES = (0.1, 0.5, 0.9)
 METHODS = ("model", "run_rate", "capacity", "pipeline")
@@ -111,19 +111,13 @@ def cut_export(full: Export, as_of: object) -> Export:
     as_of = pd.Timestamp(as_of)
     f = full.opportunities
     keep = (f["created"] <= as_of).to_numpy()
-    frame = f[keep].reset_index(drop=True)
-    later = frame["outcome"].isin(["won", "lost"]) & (frame["closed"] > as_of)
-    frame = frame.assign(outcome=frame["outcome"].where(~later, "open"),
-                         closed=frame["closed"].where(~later))
+    frame, known = knowable_at(f[keep].reset_index(drop=True), as_of)
     counts = dict(full.rejected)
     if (~keep).any():
         counts["created after --as-of"] = counts.get("created after --as-of", 0) + \
             int((~keep).sum())
     rejected = {r: counts[r] for r in REASONS if counts.get(r)}
-    notes = [n for n in full.notes if "after --as-of" not in n]
-    if later.any():
-        notes.append(f"{int(later.sum()):,} opportunities won or lost after --as-of are open "
-                     "at the cut")
+    notes = [n for n in full.notes if not any(c in n for c in CUT_NOTES)] + known
     return Export(frame, as_of, rejected, dict(full.column_map), dict(full.stages), notes)
 
 

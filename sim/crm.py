@@ -462,17 +462,13 @@ def read_export(path: str | os.PathLike[str], *, as_of: object | None,
         raise CrmError(file, "", None, f"no usable opportunities ({why}); expected rows with "
                        "an id, owner, created date on or before --as-of and a stage")
 
-    later = decided & (closed > cut) & pd.Series(keep, index=table.index)
-    closed_at = closed.where(decided & ~later)
-    outcome = outcome.where(~later, "open")
     frame = pd.DataFrame({
-        "id": text["id"], "owner": text["owner"], "created": created, "closed": closed_at,
-        "outcome": outcome, "amount": amount, "product": text["product"],
-        "source": text["source"], "stage": text["stage"]})[keep].reset_index(drop=True)
-
-    if later.any():
-        notes.append(f"{int(later.sum()):,} opportunities won or lost after --as-of are open "
-                     "at the cut")
+        "id": text["id"], "owner": text["owner"], "created": created,
+        "closed": closed.where(decided), "outcome": outcome, "amount": amount,
+        "product": text["product"], "source": text["source"],
+        "stage": text["stage"]})[keep].reset_index(drop=True)
+    frame, known = knowable_at(frame, cut)
+    notes += known
     ignored = keep & ~decided.to_numpy() & closed.notna().to_numpy()
     if ignored.any():
         notes.append(f"close dates of {int(ignored.sum()):,} open-stage opportunities ignored "
@@ -485,6 +481,28 @@ def read_export(path: str | os.PathLike[str], *, as_of: object | None,
     if absent:
         notes.append(f"no column for {' or '.join(absent)}: left empty")
     return Export(frame, cut, rejected, dict(chosen), stages, notes)
+
+
+CUT_NOTES = ("after --as-of are open at the cut", "with an amount of 0: amount unknown")
+
+
+def knowable_at(frame: pd.DataFrame, as_of: pd.Timestamp) -> tuple[pd.DataFrame, list[str]]:
+    """The opportunities (rows created by `as_of`) as the CRM showed them at `as_of`, and
+    notes saying what changed: a decision after it is open again (closed NaT, its stage
+    kept), and an amount of 0 on a deal open then is unknown (NaN) — exports put 0 on lost
+    deals (a loss after the cut would carry a "known" 0) and on deals nobody sized yet."""
+    later = frame["outcome"].isin(["won", "lost"]) & (frame["closed"] > as_of)
+    outcome = frame["outcome"].where(~later, "open")
+    zero = (outcome == "open") & (frame["amount"] == 0)
+    frame = frame.assign(outcome=outcome, closed=frame["closed"].where(~later),
+                         amount=frame["amount"].mask(zero))
+    notes = []
+    if later.any():
+        notes.append(f"{int(later.sum()):,} opportunities won or lost {CUT_NOTES[0]}")
+    if zero.any():
+        notes.append(f"{int(zero.sum()):,} opportunities open at the cut {CUT_NOTES[1]} "
+                     "(drawn from the deal size if won)")
+    return frame, notes
 
 
 def read_roster(path: str | os.PathLike[str]) -> pd.DataFrame:

@@ -3,6 +3,7 @@ rejected rows counted by reason, and one pinned line for each bad input."""
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -526,3 +527,17 @@ def test_docs_list_every_spelling_and_reason() -> None:
     for reason in crm.REASONS:
         assert reason.split()[-1] in doc
     assert f"{crm.MAX_EXPORT_BYTES >> 20} MiB and {crm.MAX_ROWS:,} rows" in doc
+
+
+def test_an_amount_of_0_on_a_deal_open_at_the_cut_is_unknown(tmp_path) -> None:
+    """A loss after the cut shows its final 0 (as exports put 0 on lost deals): it was not
+    a known size at the cut. A 0 on a deal closed by the cut stays 0."""
+    text = CUT.replace("4,Bob,2017-03-01,2017-05-02,Closed Won,400",
+                       "4,Bob,2017-03-01,2017-05-02,Closed Lost,0").replace(
+                       "3,Bob,2017-02-01,2017-04-01,Closed Lost,", "3,Bob,2017-02-01,"
+                       "2017-04-01,Closed Lost,0")
+    export = read_export(write(tmp_path, text), as_of="2017-04-01")
+    frame = export.opportunities.set_index("id")
+    assert math.isnan(frame.loc["4", "amount"]) and frame.loc["3", "amount"] == 0.0
+    assert ("1 opportunities open at the cut with an amount of 0: amount unknown (drawn from "
+            "the deal size if won)") in export.notes
