@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import gc
+import math
 import multiprocessing
 import os
 import pickle
@@ -192,8 +193,8 @@ def _dask_chunks(plan: Plan, tasks: list[tuple[int, int]], address: str,
         try:
             shared = client.scatter(plan, broadcast=True)
             futures = [
-                client.submit(simulate_chunk, shared, first, count, start, pure=False,
-                              retries=2)
+                client.submit(simulate_chunk, shared, first, count,
+                              *(() if start is None else (start,)), pure=False, retries=2)
                 for first, count in tasks
             ]
             for future in futures:
@@ -298,11 +299,12 @@ class WorkerPool:
         self.workers: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
         try:
             while _IDLE and len(self.workers) < size:
-                process, conn = _IDLE.pop()
-                if process.exitcode is None:
-                    self.workers.append((process, conn))
-                else:
-                    conn.close()
+                self.workers.append(_IDLE.pop())
+                process = self.workers[-1][0]
+                if process.exitcode is not None:  # a worker died: the run ends, as mid-run
+                    raise WorkerFailed(
+                        f"a worker process died (exit code {process.exitcode}) before "
+                        "returning its replications; is the machine short of memory?")
             while len(self.workers) < size:
                 self.workers.append(_start_worker())
             for _, conn in self.workers:
@@ -493,6 +495,7 @@ def run_plan(
     roles = [r.name for r in plan.roles]
     columns = [done.sellers[name].tolist() for name in RAW_FIELDS]
     columns[1] = [roles[code] for code in columns[1]]
+    columns[5] = [math.nan if left != left else left for left in columns[5]]  # one NaN
     return done.raw, list(zip(*columns, strict=True))
 
 
