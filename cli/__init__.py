@@ -17,11 +17,47 @@ def _interrupted_while_starting(signum: int, _frame: object) -> None:
     os._exit(130)
 
 
+# Commands that simulate, in worker processes unless --workers 1 or --scheduler.
+SIMULATING = frozenset({"run", "compare", "backtest"})
+
+
+def workers_to_prestart(args: list[str]) -> int:
+    """Worker processes a command line will want (0: none or unknown), read from its
+    words before click parses them; a wrong guess only costs idle processes."""
+    command = next((a for a in args if not a.startswith("-")), None)
+    if command not in SIMULATING or any(a in ("-h", "--help", "--version") for a in args):
+        return 0
+    workers = None
+    for i, arg in enumerate(args):
+        if arg.startswith("--scheduler") or (arg == "--workers" and i + 1 == len(args)):
+            return 0
+        if arg == "--workers":
+            workers = args[i + 1]
+        elif arg.startswith("--workers="):
+            workers = arg.partition("=")[2]
+    if os.environ.get("SIMREV_SCHEDULER", "").strip():
+        return 0
+    if workers is None:
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+            os.cpu_count() or 1)
+    return int(workers) if workers.isdigit() else 0
+
+
 def entry() -> None:
     """The `simrev` program: one line and exit 130 on an interrupt from the very start
-    (`cli.main` takes over the signals once its imports are done)."""
+    (`cli.main` takes over the signals once its imports are done).
+
+    A command that simulates starts its worker processes first, with only the simulation
+    imported (numpy, simpy, sim.model): they never load pandas, pyarrow, pydantic or rich,
+    and start while this process imports the rest (see docs/model.md "Worker processes").
+    """
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _interrupted_while_starting)
+    workers = workers_to_prestart(sys.argv[1:])
+    if workers > 1:
+        from sim.runner import prestart
+
+        prestart(workers)
     from cli.main import main
 
     main()

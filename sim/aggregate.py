@@ -11,11 +11,13 @@ from sim import __version__
 from sim.metric_registry import HEADLINE
 from sim.metrics import Layout, derive, periodize, stats
 from sim.model import layout_for
-from sim.plan import MONTH_DAYS, Plan, month_of
+from sim.plan import Plan, month_of
 from sim.ranges import draws_frame
 from sim.results import RunResult
 from sim.scenario import Scenario, scenario_hash
 from sim.scenario.schema import parse_month
+from sim.sellers import REPS_COLUMNS, csv_header
+from sim.sellers import labels as seller_labels
 
 STAT_COLUMNS = ("mean", "sd", "p10", "p50", "p90")
 
@@ -106,30 +108,19 @@ def replication_frame(
     )
 
 
-def seller_frame(rows: list[tuple], plan: Plan, start: str) -> pd.DataFrame:
-    """reps.csv: one row per seller per replication."""
-    columns = ["replication", "role", "seat", "occupant", "hired_day", "left_day", "skill",
-               "opportunities", "wins", "bookings"]
-    frame = pd.DataFrame(rows, columns=columns)
-    horizon = plan.months * MONTH_DAYS
-    hired = frame["hired_day"].to_numpy(float)
-    left = frame["left_day"].to_numpy(float)
-    employed_days = np.clip(np.where(np.isnan(left), horizon, left), 0, horizon) - np.clip(
-        hired, 0, horizon
-    )
-    frame["months_employed"] = np.maximum(0.0, employed_days) / MONTH_DAYS
-    frame["hired"] = [day_label(start, d) for d in hired]
-    frame["left"] = ["" if np.isnan(d) else day_label(start, d) for d in left]
-    frame["cohort"] = [cohort_label(d) for d in hired]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        frame["annual_bookings"] = np.where(
-            frame["months_employed"] > 0,
-            frame["bookings"] * 12.0 / frame["months_employed"],
-            np.nan,
-        )
-    return frame[["replication", "role", "seat", "occupant", "hired", "left", "cohort",
-                  "skill", "months_employed", "opportunities", "wins", "bookings",
-                  "annual_bookings"]]
+def seller_frame(sellers: np.ndarray, plan: Plan, start: str) -> pd.DataFrame:
+    """reps.csv: one row per seller per replication, from the workers' structured array
+    (`sim.sellers.SELLER_DTYPE`, derived columns filled): columns and look-ups only."""
+    hired, left, cohort = seller_labels(sellers, start)
+    roles = np.array([r.name for r in plan.roles], dtype=object)
+    return pd.DataFrame({
+        "replication": sellers["replication"], "role": roles[sellers["role"]],
+        "seat": sellers["seat"], "occupant": sellers["occupant"], "hired": hired,
+        "left": left, "cohort": cohort, "skill": sellers["skill"],
+        "months_employed": sellers["months_employed"], "opportunities": sellers["opps"],
+        "wins": sellers["wins"], "bookings": sellers["bookings"],
+        "annual_bookings": sellers["annual_bookings"],
+    }, columns=list(REPS_COLUMNS))
 
 
 def cohort_label(hired_day: float) -> str:
@@ -167,9 +158,10 @@ def _clean(value: float) -> float | None:
     return None if value is None or not math.isfinite(value) else float(value)
 
 
-def build_result(scenario: Scenario, plan: Plan, raw: np.ndarray,
-                 seller_rows: list[tuple]) -> RunResult:
-    """Tidy frames and the summary of a run from its raw replication arrays."""
+def build_result(scenario: Scenario, plan: Plan, raw: np.ndarray, sellers: np.ndarray,
+                 reps_csv: bytes | None = None) -> RunResult:
+    """Tidy frames and the summary of a run from its raw replication arrays and sellers
+    (`sim.runner.gather`); `reps_csv`: reps.csv's rows as the workers rendered them."""
     layout = layout_for(plan)
     months = plan.months
     quarters = months // 3
@@ -184,7 +176,7 @@ def build_result(scenario: Scenario, plan: Plan, raw: np.ndarray,
     q_labels = [f"Q{q + 1}" for q in range(quarters)]
     q_starts = [month_label(scenario.start, 3 * q) for q in range(quarters)]
     q_calendar = [quarter_label(scenario.start, 3 * q) for q in range(quarters)]
-    sellers = seller_frame(seller_rows, plan, scenario.start)
+    reps = seller_frame(sellers, plan, scenario.start)
     headline = {}
     for name in headline_metrics(plan):
         s = stats(total[name][:, None])
@@ -199,7 +191,7 @@ def build_result(scenario: Scenario, plan: Plan, raw: np.ndarray,
         "start": scenario.start,
         "simrev_version": __version__,
         "headline": headline,
-        "rep_distribution": _json_ready(rep_distribution(sellers)),
+        "rep_distribution": _json_ready(rep_distribution(reps)),
     }
     return RunResult(
         scenario=scenario,
@@ -207,7 +199,8 @@ def build_result(scenario: Scenario, plan: Plan, raw: np.ndarray,
         monthly=tidy(monthly, m_labels, m_starts),
         quarterly=tidy(quarterly, q_labels, q_starts, q_calendar),
         replications=replication_frame(quarterly, q_labels, q_starts, q_calendar),
-        reps=sellers,
+        reps=reps,
+        reps_csv=None if reps_csv is None else csv_header() + reps_csv,
         summary=summary,
         totals=pd.DataFrame({name: total[name] for name in layout.outputs}).rename_axis(
             "replication"

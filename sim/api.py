@@ -21,7 +21,7 @@ from typing import Any
 from sim.aggregate import build_result
 from sim.plan import compile_plan
 from sim.results import RunResult
-from sim.runner import check_memory, run_plan
+from sim.runner import check_memory, gather
 from sim.scenario import Scenario, ScenarioError, load_scenario
 from sim.scenario.loader import validate_raw
 
@@ -106,8 +106,9 @@ def run(
     plan = compile_plan(scenario)
     check_memory(plan, scenario.replications, workers=_local(workers, scheduler),
                  allow_long=allow_long)
-    raw, sellers = run_plan(plan, scenario.replications, workers, progress, scheduler)
-    return build_result(scenario, plan, raw, sellers)
+    done = gather(plan, scenario.replications, workers, progress, scheduler,
+                  start=scenario.start)
+    return build_result(scenario, plan, done.raw, done.sellers, done.text)
 
 
 def _horizon_text(scenario: Scenario) -> str:
@@ -192,8 +193,9 @@ def run_compared(
                      allow_long=allow_long)
     results = []
     for scenario, plan in zip(aligned, plans, strict=True):
-        raw, sellers = run_plan(plan, scenario.replications, workers, progress, scheduler)
-        results.append(build_result(scenario, plan, raw, sellers))
+        done = gather(plan, scenario.replications, workers, progress, scheduler,
+                      start=scenario.start)
+        results.append(build_result(scenario, plan, done.raw, done.sellers, done.text))
     return results
 
 

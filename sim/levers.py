@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sim.scenario.schema import LEVERS
+from sim.roles import LEVERS
 
-# Indices into a multiplier list, derived from the one lever list of the schema.
+# Indices into a multiplier list, derived from the one lever list (the schema checks it).
 INDEX: dict[str, int] = {name: i for i, name in enumerate(LEVERS)}
 PIPELINE, SELLING_TIME, CAPACITY = INDEX["pipeline"], INDEX["selling_time"], INDEX["capacity"]
 WIN_RATE, DEAL_SIZE, CYCLE_TIME = INDEX["win_rate"], INDEX["deal_size"], INDEX["cycle_time"]

@@ -413,7 +413,10 @@ def fill_run(result: RunResult, folder: Path, xlsx: bool = False) -> None:
     result.replications.to_parquet(folder / "replications.parquet", index=False)
     if result.draws is not None:
         result.draws.to_parquet(folder / "draws.parquet", index=False)
-    write_csv(result.reps, folder / "reps.csv")
+    if result.reps_csv is not None:
+        (folder / "reps.csv").write_bytes(result.reps_csv)  # rendered by the workers
+    else:
+        write_csv(result.reps, folder / "reps.csv")
     if sensitivity is not None:
         write_csv(sensitivity, folder / "sensitivity.csv")
     (folder / "report.html").write_text(render_run(result, sensitivity), encoding="utf-8")

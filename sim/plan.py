@@ -9,11 +9,14 @@ import bisect
 import math
 from dataclasses import dataclass, field, replace
 from statistics import NormalDist
+from typing import TYPE_CHECKING
 
 from sim.roles import KINDS, Kind
-from sim.scenario.schema import Dist, Role, Scenario, parse_month
 from sim.state import StatePlan, load_state, remaining_days
 from sim.streams import name_id
+
+if TYPE_CHECKING:  # the schema (pydantic) is loaded by compile_plan, not to simulate
+    from sim.scenario.schema import Dist, Role, Scenario
 
 MONTH_DAYS = 365.0 / 12.0
 YEAR_DAYS = 365.0
@@ -399,6 +402,8 @@ def compile_plan(scenario: Scenario, state: StatePlan | None = None) -> Plan:
     """Compile a validated scenario into the engine's plan. `state`, when given, is its
     start state already read (a replication's drawn plan reuses the run's: the file is
     read once, and draws change no name or count it depends on)."""
+    from sim.scenario.schema import parse_month
+
     segment_index = {name: i for i, name in enumerate(scenario.segments)}
     segments = tuple(
         SegmentPlan(

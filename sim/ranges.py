@@ -24,12 +24,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from sim.scenario.errors import ScenarioError, format_path
 from sim.streams import RANGE, name_id, stream
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from sim.plan import Plan
     from sim.scenario.schema import Scenario
 
@@ -93,6 +94,8 @@ def draw(seed: int, replication: int, ranges: tuple[Range, ...]) -> list[float]:
 
 def draws_frame(seed: int, replications: int, ranges: tuple[Range, ...]) -> pd.DataFrame | None:
     """One row per replication (`replication`), one column per range (its key path)."""
+    import pandas as pd  # loaded for the outputs, not to simulate
+
     if not ranges:
         return None
     values = np.array([draw(seed, i, ranges) for i in range(replications)],

@@ -40,6 +40,9 @@ class RunResult:
     # one row per replication (column "replication"), one column per ranged assumption named
     # by its key path, e.g. "programs.ai_assist.effects.selling_time": the value drawn
     draws: pd.DataFrame | None = None
+    # reps.csv whole (header and rows, rendered by the workers from what `reps` was built
+    # from); the writer uses it as is, so set it to None after changing `reps`
+    reps_csv: bytes | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:

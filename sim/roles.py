@@ -11,6 +11,12 @@ from dataclasses import dataclass
 # Arrival kinds of opportunities (the pipeline's `kind` of an arrival).
 SELF, SDR = 0, 1
 
+# Every lever, in the order the engine indexes them (sim.levers); the schema's `Lever`
+# lists the same names (checked there). Here so that simulating needs no schema import.
+LEVERS: tuple[str, ...] = ("pipeline", "selling_time", "capacity", "win_rate", "deal_size",
+                           "cycle_time", "ramp_speed", "attrition", "time_to_hire", "churn",
+                           "expansion")
+
 # Levers that act on the book of customers, whoever a program targets.
 BOOK_LEVERS = frozenset({"churn", "expansion"})
 # Levers that act on the heads of every simulated kind.

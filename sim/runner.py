@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import gc
+import math
 import multiprocessing
 import os
 import pickle
@@ -23,30 +24,36 @@ import numpy as np
 from sim.model import Model, layout_for
 from sim.plan import MONTH_DAYS, YEAR_DAYS, Plan
 from sim.scenario.errors import ScenarioError
+from sim.sellers import RAW_FIELDS, SELLER_DTYPE, render_rows, seller_array
 
 CHUNK = 25  # replications per task
 
 
 class Chunk:
-    """The raw metrics (replications x raw metrics x months) and seller rows of a chunk."""
+    """A chunk's raw metrics (replications x raw metrics x months), its sellers (one
+    structured array, `sim.sellers.SELLER_DTYPE`) and, when the run's start month was
+    given, their reps.csv rows already rendered (`sim.sellers.render_rows`)."""
 
-    __slots__ = ("first", "raw", "sellers")
+    __slots__ = ("first", "raw", "sellers", "text")
 
-    def __init__(self, first: int, raw: np.ndarray, sellers: list[tuple]) -> None:
+    def __init__(self, first: int, raw: np.ndarray, sellers: np.ndarray,
+                 text: bytes | None = None) -> None:
         self.first = first
         self.raw = raw
         self.sellers = sellers
+        self.text = text
 
 
-def simulate_chunk(plan: Plan, first: int, count: int) -> Chunk:
-    """Replications first .. first + count - 1; seller rows lead with the replication."""
+def simulate_chunk(plan: Plan, first: int, count: int, start: str | None = None) -> Chunk:
+    """Replications first .. first + count - 1, as compact arrays; with `start` (the
+    scenario's first month, `YYYY-MM`) also their reps.csv rows."""
     layout = layout_for(plan)
-    raws = []
+    raw = np.empty((count, len(layout), plan.months))
     sellers: list[tuple] = []
     people = 0
-    for replication in range(first, first + count):
+    for i, replication in enumerate(range(first, first + count)):
         result = Model(plan, replication, layout).run()
-        raws.append(result.raw)
+        raw[i] = result.raw
         sellers.extend((replication, *row) for row in result.sellers)
         size = len(result.sellers) + 1
         people += size
@@ -56,7 +63,11 @@ def simulate_chunk(plan: Plan, first: int, count: int) -> Chunk:
         if people >= GC_AFTER_PEOPLE or 2 * size >= GC_AFTER_PEOPLE:
             gc.collect()
             people = 0
-    return Chunk(first, np.stack(raws), sellers)
+    roles = [r.name for r in plan.roles]
+    table = seller_array(sellers, roles, plan.months)
+    del sellers
+    text = None if start is None else render_rows(table, roles, start)
+    return Chunk(first, raw, table, text)
 
 
 def chunk_workers(workers: int, replications: int) -> int:
@@ -77,27 +88,30 @@ SCHEDULER_ENV = "SIMREV_SCHEDULER"
 
 def iter_chunks(
     plan: Plan, replications: int, workers: int | None = 1, scheduler: str | None = None,
-    connect_timeout: float | None = None,
+    connect_timeout: float | None = None, start: str | None = None,
 ) -> Iterator[Chunk]:
     """Simulate every replication; yield chunks in replication order.
 
     With `scheduler` (a Dask distributed scheduler address), chunks run on that cluster;
     a chunk depends only on (plan, first, count), so a retried chunk gives the same result.
+    With `start` (`YYYY-MM`), chunks carry their reps.csv rows (`Chunk.text`).
     """
     tasks = chunks(replications)
     if scheduler:
-        yield from _dask_chunks(plan, tasks, scheduler, connect_timeout)
+        yield from _dask_chunks(plan, tasks, scheduler, connect_timeout, start)
         return
     workers = default_workers() if workers is None else workers
     if workers <= 1 or len(tasks) <= 1:
         for first, count in tasks:
-            yield simulate_chunk(plan, first, count)
+            yield simulate_chunk(plan, first, count, start)
         return
-    pool = WorkerPool(plan, min(workers, len(tasks)))
+    pool = WorkerPool(plan, min(workers, len(tasks)), start)
     try:
         yield from pool.map(tasks)
-    finally:
-        pool.stop()  # on success, failure, Ctrl-C or an abandoned generator alike
+    except BaseException:
+        pool.stop()  # on failure, Ctrl-C or an abandoned generator alike
+        raise
+    pool.release()  # finished: idle workers wait for the next run of this process
 
 
 SCHEDULER_TIMEOUT_ENV = "SIMREV_SCHEDULER_TIMEOUT"  # seconds to reach a scheduler (10)
@@ -157,7 +171,8 @@ def _dask_quiet() -> Iterator[None]:
 
 
 def _dask_chunks(plan: Plan, tasks: list[tuple[int, int]], address: str,
-                 connect_timeout: float | None = None) -> Iterator[Chunk]:
+                 connect_timeout: float | None = None,
+                 start: str | None = None) -> Iterator[Chunk]:
     check_scheduler_address(address)
     try:
         from distributed import Client
@@ -178,7 +193,8 @@ def _dask_chunks(plan: Plan, tasks: list[tuple[int, int]], address: str,
         try:
             shared = client.scatter(plan, broadcast=True)
             futures = [
-                client.submit(simulate_chunk, shared, first, count, pure=False, retries=2)
+                client.submit(simulate_chunk, shared, first, count,
+                              *(() if start is None else (start,)), pure=False, retries=2)
                 for first, count in tasks
             ]
             for future in futures:
@@ -218,34 +234,81 @@ class _Failure:
             self.error = RuntimeError(f"{type(error).__name__}: {error}")
 
 
+# Idle worker processes of this process (with the parent's end of their pipe), started
+# early (`prestart`) or left by a finished run; and every parent end a worker could inherit.
+_IDLE: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
+_PARENT_ENDS: list[Connection] = []
+
+
+def _start_method() -> str:
+    return "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+def _start_worker() -> tuple[multiprocessing.process.BaseProcess, Connection]:
+    """One worker process (forked where possible: it shares what this process imported)."""
+    method = _start_method()
+    context = multiprocessing.get_context(method)
+    here, there = context.Pipe()
+    # a forked worker closes its copies of the parent's ends, so a pipe breaks as soon as
+    # the parent is gone
+    inherited = [c for c in _PARENT_ENDS if not c.closed] + [here] if method == "fork" else []
+    process = context.Process(target=_work, args=(there, inherited, os.getpid()),
+                              daemon=True, name="simrev-worker")
+    with _signals_blocked():  # until the worker has set its own handlers
+        process.start()
+    _PARENT_ENDS.append(here)
+    there.close()
+    return process, here
+
+
+def prestart(workers: int) -> None:
+    """Start `workers` idle worker processes now (none for 1 or fewer): the command line
+    calls it after importing only what simulating needs, so workers never hold pandas,
+    pyarrow, pydantic or rich, and their start overlaps the rest of its start-up."""
+    gc.freeze()  # what was imported is never garbage: shared by the forks, not copied
+    try:
+        while len(_IDLE) < workers and workers > 1:
+            _IDLE.append(_start_worker())
+    except OSError:
+        pass  # a run starts its own workers when it needs them
+
+
+def _kill(workers: list[tuple[multiprocessing.process.BaseProcess, Connection]]) -> None:
+    for process, conn in workers:
+        if process.exitcode is None:
+            process.kill()
+        conn.close()
+    for process, _ in workers:
+        process.join(5.0)
+
+
 class WorkerPool:
     """Worker processes the parent can always stop: no hang, no orphan.
 
     Each worker owns a pipe and runs one chunk at a time; the parent hands out chunks, keeps
     at most `2 x workers` chunks ahead of the one it yields next (bounded memory), and
-    yields in replication order. `stop` kills the workers outright (they write nothing) and
-    reaps them with a timeout; workers ignore Ctrl-C (the parent handles it) and, on Linux,
-    die with the parent (PR_SET_PDEATHSIG), so even a SIGKILLed parent leaves none behind.
-    Elsewhere a worker ends when its pipe to the parent breaks.
+    yields in replication order. Idle workers of this process (`prestart`, or a finished
+    run's, see `release`) are used first, each sent the plan. `stop` kills the workers
+    outright (they write nothing) and reaps them with a timeout; workers ignore Ctrl-C (the
+    parent handles it) and, on Linux, die with the parent (PR_SET_PDEATHSIG), so even a
+    SIGKILLed parent leaves none behind. Elsewhere a worker ends when its pipe to the
+    parent breaks.
     """
 
-    def __init__(self, plan: Plan, size: int) -> None:
-        fork = "fork" in multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("fork" if fork else "spawn")
+    def __init__(self, plan: Plan, size: int, start: str | None = None) -> None:
         self.workers: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
-        parent = os.getpid()
         try:
-            for _ in range(size):
-                here, there = context.Pipe()
-                # a forked worker closes its copies of the parent's ends, so a pipe breaks
-                # as soon as the parent is gone
-                inherited = [c for _, c in self.workers] + [here] if fork else []
-                process = context.Process(target=_work, args=(plan, there, inherited, parent),
-                                          daemon=True, name="simrev-worker")
-                with _signals_blocked():  # until the worker has set its own handlers
-                    process.start()
-                    self.workers.append((process, here))
-                there.close()
+            while _IDLE and len(self.workers) < size:
+                self.workers.append(_IDLE.pop())
+                process = self.workers[-1][0]
+                if process.exitcode is not None:  # a worker died: the run ends, as mid-run
+                    raise WorkerFailed(
+                        f"a worker process died (exit code {process.exitcode}) before "
+                        "returning its replications; is the machine short of memory?")
+            while len(self.workers) < size:
+                self.workers.append(_start_worker())
+            for _, conn in self.workers:
+                conn.send(("plan", plan, start))
         except BaseException:
             self.stop()
             raise
@@ -285,25 +348,28 @@ class WorkerPool:
                 done[busy.pop(conn)] = message
                 idle.append(conn)
 
+    def modules(self) -> list[list[str]]:
+        """Each worker's loaded modules (`sys.modules`), for tests of what workers import."""
+        for _, conn in self.workers:
+            conn.send(("modules",))
+        return [conn.recv() for _, conn in self.workers]
+
+    def release(self) -> None:
+        """Hand the (idle) workers back for this process's next run."""
+        _IDLE.extend(self.workers)
+        self.workers = []
+
     def stop(self) -> None:
         """Kill and reap every worker (idempotent; a second Ctrl-C cannot cut it short)."""
         interrupted: BaseException | None = None
         while True:
             try:
-                self._stop()
+                _kill(self.workers)
                 break
             except KeyboardInterrupt as error:
                 interrupted = error
         if interrupted is not None:
             raise interrupted
-
-    def _stop(self) -> None:
-        for process, conn in self.workers:
-            if process.exitcode is None:
-                process.kill()
-            conn.close()
-        for process, _ in self.workers:
-            process.join(5.0)
 
 
 def _signals_blocked():
@@ -337,8 +403,10 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _work(plan: Plan, conn: Connection, inherited: list[Connection], parent: int) -> None:
-    """A worker: run the chunks the parent sends until it sends None or goes away."""
+def _work(conn: Connection, inherited: list[Connection], parent: int) -> None:
+    """A worker: take a plan, run the chunks the parent sends, until it sends None or
+    goes away. Messages: ("plan", plan, start); (first, count), answered with a `Chunk`
+    (or a `_Failure`); ("modules",), answered with `sys.modules`' names."""
     gc.freeze()  # what the parent left needs no collecting (and stays shared)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -347,6 +415,8 @@ def _work(plan: Plan, conn: Connection, inherited: list[Connection], parent: int
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     for other in inherited:
         other.close()
+    plan: Plan | None = None
+    start: str | None = None
     while True:
         try:
             task = conn.recv()
@@ -354,14 +424,61 @@ def _work(plan: Plan, conn: Connection, inherited: list[Connection], parent: int
             return
         if task is None:
             return
-        try:
-            result: Chunk | _Failure = simulate_chunk(plan, *task)
-        except Exception as error:  # noqa: BLE001 - raised again in the parent
-            result = _Failure(error)
+        result: object
+        if task[0] == "plan":
+            _, plan, start = task
+            continue
+        if task[0] == "modules":
+            result = sorted(sys.modules)
+        else:
+            try:
+                assert plan is not None, "a worker got a chunk before its plan"
+                result = simulate_chunk(plan, *task, start)
+            except Exception as error:  # noqa: BLE001 - raised again in the parent
+                result = _Failure(error)
         try:
             conn.send(result)
         except OSError:  # the parent is gone
             return
+
+
+class Gathered:
+    """A run's raw metrics (replications x raw metrics x months), its sellers (one
+    structured array, `sim.sellers.SELLER_DTYPE`, in replication order) and, when
+    gathered with a start month, reps.csv's rows as the workers rendered them."""
+
+    __slots__ = ("raw", "sellers", "text")
+
+    def __init__(self, raw: np.ndarray, sellers: np.ndarray, text: bytes | None) -> None:
+        self.raw = raw
+        self.sellers = sellers
+        self.text = text
+
+
+def gather(
+    plan: Plan,
+    replications: int,
+    workers: int | None = 1,
+    progress: Callable[[int], None] | None = None,
+    scheduler: str | None = None,
+    connect_timeout: float | None = None,
+    start: str | None = None,
+) -> Gathered:
+    """All replications, as arrays: the parent only copies and concatenates what the
+    workers computed (and, with `start`, the text of reps.csv's rows they rendered)."""
+    layout = layout_for(plan)
+    raw = np.empty((replications, len(layout), plan.months))
+    sellers: list[np.ndarray] = []
+    texts: list[bytes] = []
+    for chunk in iter_chunks(plan, replications, workers, scheduler, connect_timeout, start):
+        raw[chunk.first : chunk.first + len(chunk.raw)] = chunk.raw
+        sellers.append(chunk.sellers)
+        if chunk.text is not None:
+            texts.append(chunk.text)
+        if progress is not None:
+            progress(len(chunk.raw))
+    table = np.concatenate(sellers) if sellers else np.zeros(0, SELLER_DTYPE)
+    return Gathered(raw, table, b"".join(texts) if start is not None else None)
 
 
 def run_plan(
@@ -372,16 +489,14 @@ def run_plan(
     scheduler: str | None = None,
     connect_timeout: float | None = None,
 ) -> tuple[np.ndarray, list[tuple]]:
-    """All replications: raw metrics (replications x raw x months) and seller rows."""
-    layout = layout_for(plan)
-    raw = np.empty((replications, len(layout), plan.months))
-    sellers: list[tuple] = []
-    for chunk in iter_chunks(plan, replications, workers, scheduler, connect_timeout):
-        raw[chunk.first : chunk.first + len(chunk.raw)] = chunk.raw
-        sellers.extend(chunk.sellers)
-        if progress is not None:
-            progress(len(chunk.raw))
-    return raw, sellers
+    """All replications: raw metrics (replications x raw x months) and seller rows,
+    `(replication, *SellerRow)` tuples (for tests and scripts; runs use `gather`)."""
+    done = gather(plan, replications, workers, progress, scheduler, connect_timeout)
+    roles = [r.name for r in plan.roles]
+    columns = [done.sellers[name].tolist() for name in RAW_FIELDS]
+    columns[1] = [roles[code] for code in columns[1]]
+    columns[5] = [math.nan if left != left else left for left in columns[5]]  # one NaN
+    return done.raw, list(zip(*columns, strict=True))
 
 
 # ---- the memory guard -------------------------------------------------------------

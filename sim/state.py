@@ -28,11 +28,12 @@ from statistics import NormalDist
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from sim.scenario.errors import DataFileError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from sim.plan import SegmentPlan
     from sim.scenario.schema import Scenario
 
@@ -156,6 +157,7 @@ def _read_bytes(path: str, file: str) -> bytes:
 def _table(data: bytes, file: str) -> tuple[pd.DataFrame, int]:
     """The table as stripped text cells ("" when empty) and the number of the first data
     row (2 in a CSV, whose row 1 is the header; 1 in parquet)."""
+    import pandas as pd  # reading a state file needs it; simulating does not
 
     def fail(why: str) -> StateError:
         return StateError(file, "", None, f"{why}; {EXPECTED}")

@@ -16,6 +16,7 @@ from sim.runner import (
     SCHEDULER_TIMEOUT_ENV,
     RunFailed,
     check_scheduler_address,
+    gather,
     iter_chunks,
     run_plan,
 )
@@ -40,6 +41,16 @@ def test_dask_cluster_matches_local_run(cluster) -> None:
     dask_raw, dask_rows = run_plan(PLAN, 60, scheduler=cluster.scheduler_address)
     np.testing.assert_array_equal(local_raw, dask_raw)
     assert pd.DataFrame(local_rows).equals(pd.DataFrame(dask_rows))
+
+
+def test_dask_chunks_are_arrays_and_rendered_rows_like_local(cluster) -> None:
+    """Issue 15: on Dask too, workers hand back arrays and reps.csv's rows."""
+    local = gather(PLAN, 60, workers=2, start="2027-01")
+    remote = gather(PLAN, 60, scheduler=cluster.scheduler_address, start="2027-01")
+    np.testing.assert_array_equal(local.raw, remote.raw)
+    assert remote.sellers.dtype.names is not None  # a structured array, not tuples
+    assert local.sellers.tobytes() == remote.sellers.tobytes()
+    assert remote.text == local.text and remote.text
 
 
 _killed_marker = "SIMREV_TEST_KILL_MARKER"

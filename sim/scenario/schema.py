@@ -31,10 +31,13 @@ from pydantic import (
 from pydantic.json_schema import GenerateJsonSchema
 
 from sim.roles import KINDS
+from sim.roles import LEVERS as ENGINE_LEVERS
 
 Lever = Literal["pipeline", "selling_time", "capacity", "win_rate", "deal_size", "cycle_time",
                 "ramp_speed", "attrition", "time_to_hire", "churn", "expansion"]
 LEVERS: tuple[str, ...] = get_args(Lever)  # in this order: the engine indexes them
+if LEVERS != ENGINE_LEVERS:  # sim.roles.LEVERS is the engine's copy
+    raise RuntimeError("sim.scenario.schema.Lever and sim.roles.LEVERS differ")
 RoleKind = Literal["seller", "sdr", "csm", "support", "manager"]
 Who = Literal["all", "bottom_quartile", "new_hires"]
 
