@@ -62,7 +62,9 @@ def extensions() -> list:
     ]
     try:
         return cythonize(modules, language_level=3, quiet=True,
-                         compiler_directives={"binding": True})
+                         compiler_directives={"binding": True,
+                                              # types come from the .pxd files only
+                                              "annotation_typing": False})
     except Exception as error:
         _say(f"Cython failed ({error}); installing the interpreted core")
         return []

@@ -1,0 +1,15 @@
+# Cython declarations for sim/people.py (compiled core, sim/core.py): typed attributes of a
+# head. The .py stays plain Python; this file only types what it already holds.
+
+cdef class Head:
+    cdef public object role, segment, draws, lever, month_pieces, spares, kind
+    cdef public object cycle_table, deal_mix, order
+    cdef public Py_ssize_t seat, occupant, slot
+    cdef public object segment_index
+    cdef public Py_ssize_t opps, wins, n_open
+    cdef public double skill, attrition_left, tth_z, hired_at, left_at, progress_days
+    cdef public double progress_at, ramp_avg, capacity, spare, bookings, p_win
+    cdef public double cycle_mu, cycle_sigma, cycle_mult, deal_mu, deal_sigma, deal_mult
+    cdef public double commission, rate_unit, seat_factor, room, hazard, decided
+    cdef public double no_decision_days, opps_factor
+    cdef public bint active, ramped, plain
