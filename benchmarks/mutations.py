@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 IGNORED = shutil.ignore_patterns(
     ".git", ".venv", ".venv-ci", "outputs", "__pycache__", ".pytest_cache", ".ruff_cache",
     ".hypothesis", "build", "dist", "*.egg-info",
+    "*.so", "*.c",  # the compiled core: the copy runs the (mutated) .py sources
 )
 
 BITE = "tests/test_mechanisms_bite.py"
@@ -245,7 +246,8 @@ def copy_tree(dest: Path) -> Path:
 
 def run_tests(tree: Path, tests: tuple[str, ...]) -> tuple[int, float, str]:
     """pytest -x on `tests` in `tree` with `tree` first on the path: (rc, seconds, tail)."""
-    env = dict(os.environ, PYTHONPATH=str(tree), PYTHONDONTWRITEBYTECODE="1")
+    env = dict(os.environ, PYTHONPATH=str(tree), PYTHONDONTWRITEBYTECODE="1",
+               SIMREV_CORE="interpreted")  # never a compiled module the mutation misses
     env.pop("HYPOTHESIS_PROFILE", None)  # the deterministic default
     start = time.perf_counter()
     proc = subprocess.run(
