@@ -29,6 +29,7 @@ from sim import state as state_module
 from sim.customers import Book
 from sim.metrics import Layout
 from sim.people import Head, Roster
+from sim.people import ramp_days as _ramp_days
 from sim.pipeline import ROUTED_INBOUND, Pipeline
 from sim.plan import MONTH_DAYS, YEAR_DAYS, Plan, ProgramPlan, RolePlan, month_of
 from sim.ranges import drawn_plan
@@ -37,7 +38,6 @@ from sim.streams import INBOUND, START_STATE, OppDraws, stream
 
 SEAT = attrgetter("seat")
 BY_ORDER = itemgetter(0)
-UNLIMITED = 1e12  # capacity of a seller without max_open_opps: spare = UNLIMITED - open
 
 
 class SellerRow(NamedTuple):
@@ -328,30 +328,15 @@ class Model:
         self.book_size_at_start = self.book.n
 
     def _head_month(self, head: Head, start: float, end: float, arrivals: list) -> None:
-        """A head's month from `start`: ramp, capacity, its arrivals and attrition."""
+        """A head's month from `start` (`Head.month`: ramp, capacity, its arrivals and
+        attrition); a departure within the month goes on the clock. A stationary role's
+        heads leave in the warm-up too."""
         role = head.role
-        pieces = head.ramp_pieces(start, end)
-        head.month_pieces = pieces
-        head.ramp_avg = _ramp_days(pieces, start, end) / (end - start)
-        kind = head.kind
-        if kind is not None:  # sellers and SDRs source opportunities
-            rate = head.rate_unit * self.segment_factor[role.segment] * head.seat_factor
-            if kind == SELF:
-                if role.max_open_opps == math.inf:
-                    head.capacity = UNLIMITED if head.ramp_avg > 0 else 0.0
-                else:
-                    head.capacity = role.max_open_opps * head.ramp_avg * head.room
-                head.spare = head.capacity - head.n_open
-            if rate > 0:
-                head.draws.arrivals(pieces, rate, kind, head, arrivals)
-        hazard = head.hazard  # a stationary role's heads leave in the warm-up too
-        if hazard > 0 and (self.month >= 0 or role.tenures_days is None):
-            wait = head.attrition_left / hazard
-            if start + wait < end:
-                head.attrition_left = math.inf
-                self._at(start + wait, self._departure, head)
-            else:
-                head.attrition_left -= hazard * (end - start)
+        factor = self.segment_factor[role.segment] if head.kind is not None else 1.0
+        leaves = head.month(start, end, factor, arrivals,
+                            self.month >= 0 or role.tenures_days is None)
+        if leaves == leaves:  # not NaN
+            self._at(leaves, self._departure, head)
 
     def _end_month(self, month: int, start: float, end: float) -> None:
         self.book.settle()
@@ -631,16 +616,6 @@ class Model:
                           head.left_at if not head.active else math.nan, head.skill,
                           head.opps, head.wins, head.bookings)
                 for head in self.all_sellers]
-
-
-def _ramp_days(pieces: list[tuple[float, float, float]], a: float, b: float) -> float:
-    """Ramp-weighted days of ramp `pieces` within [a, b)."""
-    if len(pieces) == 1:  # the usual case: no generator, no min and max calls
-        x, y, r = pieces[0]
-        lo = x if x > a else a
-        hi = y if y < b else b
-        return (hi - lo) * r if hi > lo else 0.0
-    return sum((min(y, b) - max(x, a)) * r for x, y, r in pieces if min(y, b) > max(x, a))
 
 
 def _most_sellers(plan: Plan, segment: int) -> int:
