@@ -28,6 +28,19 @@ def _say(message: str) -> None:
     print(f"simrev build: {message}", file=sys.stderr)
 
 
+def _drop_stale(names: list[str]) -> None:
+    """Remove extension modules an earlier in-place build left beside these modules' .py
+    (Python would import them before the .py): a build that falls back runs interpreted."""
+    from importlib.machinery import EXTENSION_SUFFIXES
+
+    for name in names:
+        for suffix in EXTENSION_SUFFIXES:
+            path = name.replace(".", "/") + suffix
+            if os.path.exists(path):
+                os.remove(path)
+                _say(f"removed {path} of an earlier build")
+
+
 class OptionalBuildExt(build_ext):
     """build_ext that falls back to the pure-Python modules when a compile fails."""
 
@@ -36,15 +49,26 @@ class OptionalBuildExt(build_ext):
             super().run()
         except Exception as error:  # no compiler, no headers: install interpreted
             _say(f"compiled core not built ({error}); installing the interpreted core")
+            if self.inplace:
+                _drop_stale([ext.name for ext in self.extensions])
 
     def build_extension(self, ext) -> None:
         try:
             super().build_extension(ext)
         except Exception as error:
             _say(f"{ext.name} not compiled ({error}); it runs interpreted")
+            if self.inplace:
+                _drop_stale([ext.name])
 
 
 def extensions() -> list:
+    built = _extensions()
+    if not built:
+        _drop_stale(HOT_MODULES)
+    return built
+
+
+def _extensions() -> list:
     if _pure():
         _say("SIMREV_PURE is set: installing the interpreted core")
         return []
@@ -60,11 +84,20 @@ def extensions() -> list:
                   extra_compile_args=["-O2", "-ffp-contract=off"])
         for name in HOT_MODULES
     ]
+    directives = {"binding": True, "annotation_typing": False}  # types: the .pxd files only
+    if os.environ.get("SIMREV_PROFILE", "") not in ("", "0"):  # cProfile sees compiled code
+        directives["profile"] = True
+    # cythonize regenerates C only for changed sources: also when the directives changed
+    stamp = os.path.join("build", "cython-directives")
+    said = repr(sorted(directives.items()))
+    force = not os.path.exists(stamp) or open(stamp).read() != said
     try:
-        return cythonize(modules, language_level=3, quiet=True,
-                         compiler_directives={"binding": True,
-                                              # types come from the .pxd files only
-                                              "annotation_typing": False})
+        built = cythonize(modules, language_level=3, quiet=True, force=force,
+                          compiler_directives=directives)
+        os.makedirs("build", exist_ok=True)
+        with open(stamp, "w") as file:
+            file.write(said)
+        return built
     except Exception as error:
         _say(f"Cython failed ({error}); installing the interpreted core")
         return []
