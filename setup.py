@@ -61,9 +61,14 @@ class OptionalBuildExt(build_ext):
                 _drop_stale([ext.name])
 
 
+def _in_place() -> bool:
+    """An editable install or ``build_ext --inplace``: the build writes into the sources."""
+    return any(arg in ("editable_wheel", "develop", "--inplace", "-i") for arg in sys.argv)
+
+
 def extensions() -> list:
     built = _extensions()
-    if not built:
+    if not built and _in_place():
         _drop_stale(HOT_MODULES)
     return built
 
@@ -80,8 +85,9 @@ def _extensions() -> list:
         return []
     modules = [
         Extension(name, [name.replace(".", "/") + ".py"],
-                  # no fused multiply-add: the compiled core must round as CPython does
-                  extra_compile_args=["-O2", "-ffp-contract=off"])
+                  # no fused multiply-add: the compiled core must round as CPython does;
+                  # no debug symbols (they would triple the install)
+                  extra_compile_args=["-O2", "-g0", "-ffp-contract=off"])
         for name in HOT_MODULES
     ]
     directives = {"binding": True, "annotation_typing": False}  # types: the .pxd files only

@@ -28,8 +28,7 @@ from sim import pipeline as pipeline_module
 from sim import state as state_module
 from sim.customers import Book
 from sim.metrics import Layout
-from sim.people import Head, Roster
-from sim.people import ramp_days as _ramp_days
+from sim.people import Head, Roster, employed_days
 from sim.pipeline import ROUTED_INBOUND, Pipeline
 from sim.plan import MONTH_DAYS, YEAR_DAYS, Plan, ProgramPlan, RolePlan, month_of
 from sim.ranges import drawn_plan
@@ -314,8 +313,15 @@ class Model:
             )
         self.started = list(heads)
         arrivals: list[tuple] = []
-        for head in heads:
-            self._head_month(head, start, end, arrivals)
+        may_leave = month >= 0
+        segment_factor = self.segment_factor
+        for head in heads:  # as _head_month, inline: the month's largest loop
+            role = head.role
+            leaves = head.month(start, end,
+                                segment_factor[role.segment] if head.kind is not None else 1.0,
+                                arrivals, may_leave or role.tenures_days is None)
+            if leaves == leaves:  # not NaN: it leaves this month
+                self._at(leaves, self._departure, head)
         for seg in plan.segments:
             rate = seg.inbound_per_day * self.segment_factor[seg.index]
             if rate > 0:
@@ -378,18 +384,7 @@ class Model:
     def _people_costs(self, month: int, start: float, end: float) -> None:
         """Loaded cost accrues daily for every head employed, ramping or not."""
         raw, ix = self.raw, self.ix
-        cost = head_days = seller_days = ramp_days = 0.0
-        for head in self.started:
-            a = max(start, head.hired_at)
-            b = end if head.active else min(end, head.left_at)
-            if b <= a:
-                continue
-            days = b - a
-            cost += days * head.role.cost_per_day
-            head_days += days
-            if head.kind == SELF:
-                seller_days += days
-                ramp_days += _ramp_days(head.month_pieces, a, b)
+        cost, head_days, seller_days, ramp_days = employed_days(self.started, start, end)
         self._managers_to(end)
         for role in self.managers:
             days = self.manager_days[role.name]

@@ -29,3 +29,9 @@ cdef class Head:
 @cython.locals(x=cython.double, y=cython.double, r=cython.double, lo=cython.double,
                hi=cython.double, total=cython.double)
 cpdef double ramp_days(list pieces, double a, double b)
+
+
+@cython.locals(head=Head, a=cython.double, b=cython.double, days=cython.double,
+               cost=cython.double, head_days=cython.double, seller_days=cython.double,
+               ramped=cython.double)
+cpdef tuple employed_days(list heads, double start, double end)

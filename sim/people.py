@@ -219,6 +219,25 @@ def ramp_days(pieces: list[tuple[float, float, float]], a: float, b: float) -> f
     return total
 
 
+def employed_days(heads: list[Head], start: float, end: float
+                  ) -> tuple[float, float, float, float]:
+    """Loaded cost, head-days, seller-days and ramp-weighted seller-days of `heads` in their
+    employed part of [start, end) (sim.model's month end), summed in list order."""
+    cost = head_days = seller_days = ramped = 0.0
+    for head in heads:
+        a = max(start, head.hired_at)
+        b = end if head.active else min(end, head.left_at)
+        if b <= a:
+            continue
+        days = b - a
+        cost += days * head.role.cost_per_day
+        head_days += days
+        if head.kind == SELF:
+            seller_days += days
+            ramped += ramp_days(head.month_pieces, a, b)
+    return cost, head_days, seller_days, ramped
+
+
 class Roster:
     """The seats and heads of one role."""
 
