@@ -20,3 +20,6 @@ cdef class Pipeline:
                    won=list, bookings=list, customers=list, cycles=list, commission=list,
                    amounts=dict)
     cpdef work_until(self, double until)
+
+    @cython.locals(head=Head, count=Py_ssize_t)
+    cpdef open_count(self)
