@@ -4,7 +4,7 @@ The modules in `sim.core.HOT_MODULES` are plain Python that also compile: where 
 a C compiler work, each gets an extension module beside its `.py` (`pip install .` and
 `pip install -e .` alike); where they do not, or with ``SIMREV_PURE=1`` in the build's
 environment, the install is pure Python and runs the same source interpreted. Either way
-the numbers are the same (tests/test_compiled.py). See docs/compiled.md.
+the numbers are the same (tests/test_compiled.py). See README.md, "The compiled core".
 """
 
 from __future__ import annotations
