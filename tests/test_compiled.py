@@ -102,3 +102,33 @@ def test_compiled_and_interpreted_cores_give_identical_numbers(tmp_path: Path) -
     assert interpreted["core"] == "interpreted core"
     compiled = {name: exact_digest(plan) for name, plan in plans.items()}
     assert compiled == interpreted["digests"]
+
+
+def _source_copy(dest: Path) -> Path:
+    """What setup.py builds from, without any build's outputs."""
+    import shutil
+
+    for name in ("setup.py", "pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, dest / name)
+    shutil.copytree(ROOT / "sim", dest / "sim",
+                    ignore=shutil.ignore_patterns("*.so", "*.c", "__pycache__"))
+    return dest
+
+
+@pytest.mark.parametrize("how", ["no compiler", "SIMREV_PURE"])
+def test_a_build_that_cannot_compile_installs_the_interpreted_core(tmp_path: Path,
+                                                                    how: str) -> None:
+    tree = _source_copy(tmp_path)
+    env = {k: v for k, v in os.environ.items() if k not in (core.ENV, "SIMREV_PURE")}
+    env.update({"CC": "/bin/false"} if how == "no compiler" else {"SIMREV_PURE": "1"})
+    done = subprocess.run([sys.executable, "setup.py", "-q", "build_ext", "--inplace"],
+                          cwd=tree, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "interpreted" in done.stderr
+    assert not list((tree / "sim").glob("*.so"))
+    env.pop("CC", None)
+    described = subprocess.run(
+        [sys.executable, "-c", "import sim, sim.core; print(sim.__file__, sim.core.describe())"],
+        cwd=tree, env={**env, "PYTHONPATH": str(tree)}, capture_output=True, text=True,
+        check=True).stdout
+    assert described.strip() == f"{tree / 'sim' / '__init__.py'} interpreted core"
