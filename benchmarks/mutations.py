@@ -192,7 +192,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     M("revenue accrues won deals daily", "sim/customers.py",
       "self.month_revenue_extra += arr * (month_end - day) / YEAR_DAYS", "pass", (BITE,)),
     # ---- costs ----
-    M("cost: people", "sim/model.py",
+    M("cost: people", "sim/people.py",
       "cost += days * head.role.cost_per_day", "cost += 0.0", (MECH,)),
     M("cost: commission", "sim/pipeline.py",
       "commission[month] += size * owner.commission", "pass", (MECH,)),
