@@ -61,15 +61,12 @@ def main() -> None:
     args = parser.parse_args()
     workers = default_workers()
     print(f"machine: {os.cpu_count()} cores; scenario {args.scenario.name}")
+    from benchmarks.cores import report as cores_report
     from benchmarks.floor import ms_per_replication as floor_ms
-    from benchmarks.naive import ms_per_replication as naive_ms
 
-    ours = ms_per_replication(args.scenario, args.single)
-    naive = naive_ms(50)
+    # compiled core, interpreted core, naive reference and their ratios (benchmarks/cores.py)
+    print(cores_report(args.scenario, args.single))
     floor = floor_ms()
-    print(f"one core: {ours:.1f} ms per replication "
-          f"(naive SimPy reference of 25 sellers' opportunities: {naive:.1f} ms; "
-          f"ratio {ours / naive:.2f})")
     print(f"floor: {floor:.1f} ms per replication for a bare loop over the same number of "
           f"opportunities with routing and closes (benchmarks/floor.py)")
     seconds = full_run_seconds(args.scenario, args.replications, workers)

@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 IGNORED = shutil.ignore_patterns(
     ".git", ".venv", ".venv-ci", "outputs", "__pycache__", ".pytest_cache", ".ruff_cache",
     ".hypothesis", "build", "dist", "*.egg-info",
+    "*.so", "*.c",  # the compiled core: the copy runs the (mutated) .py sources
 )
 
 BITE = "tests/test_mechanisms_bite.py"
@@ -93,8 +94,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     M("skill multiplies win probability", "sim/people.py",
       "self.segment.win_rate * self.skill * lever[levers.WIN_RATE]",
       "self.segment.win_rate * lever[levers.WIN_RATE]", (BITE,)),
-    M("attrition", "sim/model.py",
-      "if hazard > 0 and (self.month >= 0 or role.tenures_days is None):", "if False:",
+    M("attrition", "sim/people.py", "if hazard > 0 and may_leave:", "if False:",
       (MECH,)),
     M("backfill", "sim/model.py", "if backfill:", "if False:", (MECH,)),
     M("planned hires", "sim/model.py",
@@ -108,9 +108,9 @@ MUTATIONS: tuple[Mutation, ...] = (
       "self.manager_days[role.name] += count * (day - self.manager_mark)",
       "self.manager_days[role.name] += day - self.manager_mark", (BITE,)),
     # ---- pipeline ----
-    M("territory decay on new seats (rate)", "sim/model.py",
-      "* self.segment_factor[role.segment] * head.seat_factor",
-      "* self.segment_factor[role.segment]", (BITE,)),
+    M("territory decay on new seats (rate)", "sim/people.py",
+      "self.rate_unit * segment_factor * self.seat_factor",
+      "self.rate_unit * segment_factor", (BITE,)),
     M("territory decay on new seats (roster)", "sim/people.py",
       "head.seat_factor = self.seat_factor(seat)", "head.seat_factor = 1.0", (BITE,)),
     M("market saturation", "sim/model.py",
@@ -123,8 +123,8 @@ MUTATIONS: tuple[Mutation, ...] = (
       'required=("segment",), sources=SDR,', 'required=("segment",), sources=None,', (BITE,)),
     M("inbound pipeline", "sim/model.py",
       "rate = seg.inbound_per_day * self.segment_factor[seg.index]", "rate = 0.0", (MECH,)),
-    M("capacity follows the ramp", "sim/model.py",
-      "role.max_open_opps * head.ramp_avg * head.room", "role.max_open_opps * head.room",
+    M("capacity follows the ramp", "sim/people.py",
+      "role.max_open_opps * self.ramp_avg * self.room", "role.max_open_opps * self.room",
       (BITE,)),
     M("a full seller sources nothing", "sim/pipeline.py",
       "if spares[slot] <= 0:", "if False:", (MECH,)),
@@ -192,7 +192,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     M("revenue accrues won deals daily", "sim/customers.py",
       "self.month_revenue_extra += arr * (month_end - day) / YEAR_DAYS", "pass", (BITE,)),
     # ---- costs ----
-    M("cost: people", "sim/model.py",
+    M("cost: people", "sim/people.py",
       "cost += days * head.role.cost_per_day", "cost += 0.0", (MECH,)),
     M("cost: commission", "sim/pipeline.py",
       "commission[month] += size * owner.commission", "pass", (MECH,)),
@@ -245,7 +245,8 @@ def copy_tree(dest: Path) -> Path:
 
 def run_tests(tree: Path, tests: tuple[str, ...]) -> tuple[int, float, str]:
     """pytest -x on `tests` in `tree` with `tree` first on the path: (rc, seconds, tail)."""
-    env = dict(os.environ, PYTHONPATH=str(tree), PYTHONDONTWRITEBYTECODE="1")
+    env = dict(os.environ, PYTHONPATH=str(tree), PYTHONDONTWRITEBYTECODE="1",
+               SIMREV_CORE="interpreted")  # never a compiled module the mutation misses
     env.pop("HYPOTHESIS_PROFILE", None)  # the deterministic default
     start = time.perf_counter()
     proc = subprocess.run(

@@ -139,8 +139,20 @@ def _restore(previous: dict[int, object] | None) -> None:
             signal.signal(signum, handler)  # type: ignore[arg-type]
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """``simrev --version``: the version and which core runs (sim.core)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from sim.core import describe
+
+    click.echo(f"simrev, version {__version__} ({describe()})")
+    ctx.exit()
+
+
 @click.group(cls=SimrevGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="simrev")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=_print_version,
+              help="Show the version and which core runs (compiled or interpreted), and exit.")
 def main() -> None:
     """Simulate a go-to-market team, many times over, to plan revenue capacity.
 

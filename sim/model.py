@@ -28,7 +28,7 @@ from sim import pipeline as pipeline_module
 from sim import state as state_module
 from sim.customers import Book
 from sim.metrics import Layout
-from sim.people import Head, Roster
+from sim.people import Head, Roster, employed_days
 from sim.pipeline import ROUTED_INBOUND, Pipeline
 from sim.plan import MONTH_DAYS, YEAR_DAYS, Plan, ProgramPlan, RolePlan, month_of
 from sim.ranges import drawn_plan
@@ -37,7 +37,6 @@ from sim.streams import INBOUND, START_STATE, OppDraws, stream
 
 SEAT = attrgetter("seat")
 BY_ORDER = itemgetter(0)
-UNLIMITED = 1e12  # capacity of a seller without max_open_opps: spare = UNLIMITED - open
 
 
 class SellerRow(NamedTuple):
@@ -320,8 +319,15 @@ class Model:
             )
         self.started = list(heads)
         arrivals: list[tuple] = []
-        for head in heads:
-            self._head_month(head, start, end, arrivals)
+        may_leave = month >= 0
+        segment_factor = self.segment_factor
+        for head in heads:  # as _head_month, inline: the month's largest loop
+            role = head.role
+            leaves = head.month(start, end,
+                                segment_factor[role.segment] if head.kind is not None else 1.0,
+                                arrivals, may_leave or role.tenures_days is None)
+            if leaves == leaves:  # not NaN: it leaves this month
+                self._at(leaves, self._departure, head)
         for seg in plan.segments:
             rate = seg.inbound_per_day * self.segment_factor[seg.index]
             if rate > 0:
@@ -334,30 +340,15 @@ class Model:
         self.book_size_at_start = self.book.n
 
     def _head_month(self, head: Head, start: float, end: float, arrivals: list) -> None:
-        """A head's month from `start`: ramp, capacity, its arrivals and attrition."""
+        """A head's month from `start` (`Head.month`: ramp, capacity, its arrivals and
+        attrition); a departure within the month goes on the clock. A stationary role's
+        heads leave in the warm-up too."""
         role = head.role
-        pieces = head.ramp_pieces(start, end)
-        head.month_pieces = pieces
-        head.ramp_avg = _ramp_days(pieces, start, end) / (end - start)
-        kind = head.kind
-        if kind is not None:  # sellers and SDRs source opportunities
-            rate = head.rate_unit * self.segment_factor[role.segment] * head.seat_factor
-            if kind == SELF:
-                if role.max_open_opps == math.inf:
-                    head.capacity = UNLIMITED if head.ramp_avg > 0 else 0.0
-                else:
-                    head.capacity = role.max_open_opps * head.ramp_avg * head.room
-                head.spare = head.capacity - head.n_open
-            if rate > 0:
-                head.draws.arrivals(pieces, rate, kind, head, arrivals)
-        hazard = head.hazard  # a stationary role's heads leave in the warm-up too
-        if hazard > 0 and (self.month >= 0 or role.tenures_days is None):
-            wait = head.attrition_left / hazard
-            if start + wait < end:
-                head.attrition_left = math.inf
-                self._at(start + wait, self._departure, head)
-            else:
-                head.attrition_left -= hazard * (end - start)
+        factor = self.segment_factor[role.segment] if head.kind is not None else 1.0
+        leaves = head.month(start, end, factor, arrivals,
+                            self.month >= 0 or role.tenures_days is None)
+        if leaves == leaves:  # not NaN
+            self._at(leaves, self._departure, head)
 
     def _end_month(self, month: int, start: float, end: float) -> None:
         self.book.settle()
@@ -399,18 +390,7 @@ class Model:
     def _people_costs(self, month: int, start: float, end: float) -> None:
         """Loaded cost accrues daily for every head employed, ramping or not."""
         raw, ix = self.raw, self.ix
-        cost = head_days = seller_days = ramp_days = 0.0
-        for head in self.started:
-            a = max(start, head.hired_at)
-            b = end if head.active else min(end, head.left_at)
-            if b <= a:
-                continue
-            days = b - a
-            cost += days * head.role.cost_per_day
-            head_days += days
-            if head.kind == SELF:
-                seller_days += days
-                ramp_days += _ramp_days(head.month_pieces, a, b)
+        cost, head_days, seller_days, ramp_days = employed_days(self.started, start, end)
         self._managers_to(end)
         for role in self.managers:
             days = self.manager_days[role.name]
@@ -637,16 +617,6 @@ class Model:
                           head.left_at if not head.active else math.nan, head.skill,
                           head.opps, head.wins, head.bookings)
                 for head in self.all_sellers]
-
-
-def _ramp_days(pieces: list[tuple[float, float, float]], a: float, b: float) -> float:
-    """Ramp-weighted days of ramp `pieces` within [a, b)."""
-    if len(pieces) == 1:  # the usual case: no generator, no min and max calls
-        x, y, r = pieces[0]
-        lo = x if x > a else a
-        hi = y if y < b else b
-        return (hi - lo) * r if hi > lo else 0.0
-    return sum((min(y, b) - max(x, a)) * r for x, y, r in pieces if min(y, b) > max(x, a))
 
 
 def _most_sellers(plan: Plan, segment: int) -> int:

@@ -13,7 +13,10 @@ import math
 
 from sim import levers
 from sim.plan import MONTH_DAYS, Empirical, Mix, RolePlan, SegmentPlan, month_of
+from sim.roles import SELF
 from sim.streams import HEAD, HEAD_SPREAD, OppDraws, stream
+
+UNLIMITED = 1e12  # capacity of a seller without max_open_opps: spare = UNLIMITED - open
 
 
 class Head:
@@ -124,6 +127,35 @@ class Head:
             return math.exp(self.cycle_mu + self.cycle_sigma * z_cycle) * self.cycle_mult
         return table.at(z_cycle) * self.cycle_mult
 
+    def month(self, start: float, end: float, segment_factor: float, arrivals: list,
+              may_leave: bool) -> float:
+        """This head's month from `start` (sim.model): ramp, a seller's capacity, its
+        arrivals (at `segment_factor` × its own rate) appended to `arrivals`, and attrition
+        when `may_leave`: the day it leaves within the month, else NaN."""
+        role = self.role
+        pieces = self.ramp_pieces(start, end)
+        self.month_pieces = pieces
+        self.ramp_avg = ramp_days(pieces, start, end) / (end - start)
+        kind = self.kind
+        if kind is not None:  # sellers and SDRs source opportunities
+            rate = self.rate_unit * segment_factor * self.seat_factor
+            if kind == SELF:
+                if role.max_open_opps == math.inf:
+                    self.capacity = UNLIMITED if self.ramp_avg > 0 else 0.0
+                else:
+                    self.capacity = role.max_open_opps * self.ramp_avg * self.room
+                self.spare = self.capacity - self.n_open
+            if rate > 0:
+                self.draws.arrivals(pieces, rate, kind, self, arrivals)
+        hazard = self.hazard
+        if hazard > 0 and may_leave:
+            wait = self.attrition_left / hazard
+            if start + wait < end:
+                self.attrition_left = math.inf
+                return start + wait
+            self.attrition_left -= hazard * (end - start)
+        return math.nan
+
     def start(self, day: float, progress_days: float = 0.0) -> None:
         self.active = True
         self.hired_at = day
@@ -169,6 +201,41 @@ class Head:
             progress = step if t_next < end else progress + (t_next - t) * speed
             t = t_next
         return pieces
+
+
+def ramp_days(pieces: list[tuple[float, float, float]], a: float, b: float) -> float:
+    """Ramp-weighted days of ramp `pieces` within [a, b)."""
+    if len(pieces) == 1:  # the usual case: no generator, no min and max calls
+        x, y, r = pieces[0]
+        lo = x if x > a else a
+        hi = y if y < b else b
+        return (hi - lo) * r if hi > lo else 0.0
+    total = 0.0  # summed in order, as sum() over the pieces would
+    for x, y, r in pieces:
+        lo = x if x > a else a
+        hi = y if y < b else b
+        if hi > lo:
+            total += (hi - lo) * r
+    return total
+
+
+def employed_days(heads: list[Head], start: float, end: float
+                  ) -> tuple[float, float, float, float]:
+    """Loaded cost, head-days, seller-days and ramp-weighted seller-days of `heads` in their
+    employed part of [start, end) (sim.model's month end), summed in list order."""
+    cost = head_days = seller_days = ramped = 0.0
+    for head in heads:
+        a = max(start, head.hired_at)
+        b = end if head.active else min(end, head.left_at)
+        if b <= a:
+            continue
+        days = b - a
+        cost += days * head.role.cost_per_day
+        head_days += days
+        if head.kind == SELF:
+            seller_days += days
+            ramped += ramp_days(head.month_pieces, a, b)
+    return cost, head_days, seller_days, ramped
 
 
 class Roster:

@@ -325,7 +325,11 @@ class Pipeline:
             owner = heir
 
     def open_count(self) -> int:
-        return sum(head.n_open for sellers in self.sellers for head in sellers)
+        count = 0
+        for sellers in self.sellers:
+            for head in sellers:
+                count += head.n_open
+        return count
 
     def open_at_start(self, owner: Head | None, segment: int, created_day: float,
                       close_day: float, u_win: float, z_size: float, full_ok: bool) -> None:

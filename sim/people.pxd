@@ -1,0 +1,37 @@
+# Cython declarations for sim/people.py (compiled core, sim/core.py): typed attributes of a
+# head. The .py stays plain Python; this file only types what it already holds.
+
+import cython
+
+
+cdef class Head:
+    cdef public object role, segment, draws, lever, month_pieces, spares, kind
+    cdef public object cycle_table, deal_mix, order
+    cdef public Py_ssize_t seat, occupant, slot
+    cdef public object segment_index
+    cdef public Py_ssize_t opps, wins, n_open
+    cdef public double skill, attrition_left, tth_z, hired_at, left_at, progress_days
+    cdef public double progress_at, ramp_avg, capacity, spare, bookings, p_win
+    cdef public double cycle_mu, cycle_sigma, cycle_mult, deal_mu, deal_sigma, deal_mult
+    cdef public double commission, rate_unit, seat_factor, room, hazard, decided
+    cdef public double no_decision_days, opps_factor
+    cdef public bint active, ramped, plain
+
+    @cython.locals(rate=cython.double, hazard=cython.double, wait=cython.double)
+    cpdef double month(self, double start, double end, double segment_factor, list arrivals,
+                       bint may_leave)
+
+    @cython.locals(speed=cython.double, progress=cython.double, t=cython.double,
+                   t_next=cython.double, step=cython.double, k=Py_ssize_t, pieces=list)
+    cpdef list ramp_pieces(self, double start, double end)
+
+
+@cython.locals(x=cython.double, y=cython.double, r=cython.double, lo=cython.double,
+               hi=cython.double, total=cython.double)
+cpdef double ramp_days(list pieces, double a, double b)
+
+
+@cython.locals(head=Head, a=cython.double, b=cython.double, days=cython.double,
+               cost=cython.double, head_days=cython.double, seller_days=cython.double,
+               ramped=cython.double)
+cpdef tuple employed_days(list heads, double start, double end)
