@@ -12,7 +12,6 @@ from __future__ import annotations
 import difflib
 import os
 import re
-import stat
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
+from sim.datafile import read_regular
 from sim.scenario.errors import DataFileError, short
 
 # The fields of an opportunity, in the order of the frame; the first six are required.
@@ -69,9 +69,6 @@ MAX_ROWS = 2_000_000
 PLACEHOLDERS = ("", "-", "--", "n/a", "na", "null", "none", "nan", "nat")
 DATES_EXPECTED = ("expected dates as YYYY-MM-DD (ISO, a time allowed), M/D/YYYY or epoch "
                   "milliseconds")
-FILE_TYPES = {stat.S_IFDIR: "a directory", stat.S_IFCHR: "a character device",
-              stat.S_IFBLK: "a block device", stat.S_IFIFO: "a named pipe (FIFO)",
-              stat.S_IFSOCK: "a socket"}
 # Reasons a row is not used, in the order they are tested (a row counts under the first).
 REASONS = ("no created date", "created after --as-of", "no id", "no owner", "no stage",
            "amount not a number", "negative amount", "won or lost without a close date",
@@ -165,33 +162,12 @@ def _open_table(path: str | os.PathLike[str], what: str) -> tuple[pd.DataFrame, 
     """The first sheet (xlsx) or the table (CSV) as text cells ("" when empty), its label,
     and notes. Everything that is not a readable regular CSV or xlsx file is a `CrmError`."""
     file = os.fspath(path)
-    where = os.path.abspath(file)
     expected = f"expected {what} (CSV or xlsx)"
 
     def fail(why: str) -> CrmError:
         return CrmError(file, "", None, f"{why}; {expected}")
 
-    try:
-        info = os.stat(file)
-        if stat.S_ISREG(info.st_mode):
-            with open(file, "rb") as f:
-                head = f.read(1 << 16)
-    except FileNotFoundError:
-        raise fail(f"no such file ({where})") from None
-    except PermissionError:
-        raise fail(f"cannot read {where} (permission denied)") from None
-    except OSError as exc:
-        raise fail(f"cannot read {where} ({exc.strerror or exc})") from None
-    except ValueError as exc:  # a NUL byte in the path
-        raise fail(f"not a usable path ({exc})") from None
-    if not stat.S_ISREG(info.st_mode):
-        kind = FILE_TYPES.get(stat.S_IFMT(info.st_mode), "a special file")
-        raise fail(f"{where} is {kind}, not a regular file")
-    if info.st_size > MAX_EXPORT_BYTES:
-        raise fail(f"{where} holds {info.st_size:,} bytes, over the cap of "
-                   f"{MAX_EXPORT_BYTES >> 20} MiB")
-    if not head.strip():
-        raise fail("the file is empty")
+    head = read_regular(file, fail, MAX_EXPORT_BYTES, head=1 << 16)
     notes: list[str] = []
     if head.startswith(b"PK\x03\x04"):
         try:

@@ -24,6 +24,7 @@ from typing import Any, NoReturn
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from sim.datafile import FILE_TYPES
 from sim.scenario.errors import NOT_SHOWN, ScenarioError, Unquoted, format_path
 
 PathT = tuple[Any, ...]
@@ -40,9 +41,6 @@ MAX_FILE_BYTES = 1 << 20
 OCTAL = re.compile(r"^[-+]?0[0-7_]+$")
 SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
 # What a path that is not a regular file is, by its file type.
-FILE_TYPES = {stat.S_IFDIR: "a directory", stat.S_IFCHR: "a character device",
-              stat.S_IFBLK: "a block device", stat.S_IFIFO: "a named pipe (FIFO)",
-              stat.S_IFSOCK: "a socket"}
 TOP_EXPECTED = "expected a mapping of scenario keys (name, start, segments, roles, ...)"
 # An unknown top-level key is named only if it looks like a key someone typed; a file that
 # is a mapping by accident (`root:*:19000:0:::` in /etc/shadow) is not quoted.

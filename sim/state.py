@@ -22,13 +22,13 @@ from __future__ import annotations
 import io
 import math
 import os
-import stat
 from dataclasses import dataclass
 from statistics import NormalDist
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.datafile import read_regular
 from sim.scenario.errors import DataFileError
 
 if TYPE_CHECKING:
@@ -62,9 +62,6 @@ MAX_AMOUNT = 10**12  # as a segment's mean deal size
 MAX_MULTIPLIER = 5.0  # as a lever's bound (pipeline, win_rate)
 EXPECTED = ("expected a start-state file (CSV or parquet) with a record column "
             "(docs/state.md)")
-FILE_TYPES = {stat.S_IFDIR: "a directory", stat.S_IFCHR: "a character device",
-              stat.S_IFBLK: "a block device", stat.S_IFIFO: "a named pipe (FIFO)",
-              stat.S_IFSOCK: "a socket"}
 NORMAL = NormalDist()
 
 
@@ -119,39 +116,11 @@ class StatePlan:
 def _read_bytes(path: str, file: str) -> bytes:
     """A regular file of at most `MAX_STATE_BYTES` (devices, pipes and directories refused
     before opening; no more than the cap read)."""
-    where = os.path.abspath(path)
 
     def fail(why: str) -> StateError:
         return StateError(file, "", None, f"{why}; {EXPECTED}")
 
-    try:
-        mode = os.stat(path).st_mode
-        if not stat.S_ISREG(mode):
-            kind = FILE_TYPES.get(stat.S_IFMT(mode), "a special file")
-            raise fail(f"{where} is {kind}, not a regular file")
-        with open(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as f:
-            info = os.fstat(f.fileno())
-            if not stat.S_ISREG(info.st_mode):
-                raise fail(f"{where} is not a regular file")
-            if info.st_size > MAX_STATE_BYTES:
-                raise fail(f"{where} holds {info.st_size:,} bytes, over the cap of "
-                           f"{MAX_STATE_BYTES >> 20} MiB")
-            data = f.read(MAX_STATE_BYTES + 1)
-    except FileNotFoundError:
-        raise fail(f"no such file ({where})") from None
-    except PermissionError:
-        raise fail(f"cannot read {where} (permission denied)") from None
-    except IsADirectoryError:
-        raise fail(f"{where} is a directory, not a regular file") from None
-    except OSError as exc:
-        raise fail(f"cannot read {where} ({exc.strerror or exc})") from None
-    except ValueError as exc:  # a NUL byte in the path
-        raise fail(f"not a usable path ({exc})") from None
-    if len(data) > MAX_STATE_BYTES:
-        raise fail(f"{where} holds more than {MAX_STATE_BYTES:,} bytes, over the cap")
-    if not data.strip():
-        raise fail("the file is empty")
-    return data
+    return read_regular(path, fail, MAX_STATE_BYTES)
 
 
 def _table(data: bytes, file: str) -> tuple[pd.DataFrame, int]:
