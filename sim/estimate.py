@@ -254,14 +254,14 @@ def _spread(n_opp: np.ndarray, exposure: np.ndarray) -> tuple[np.ndarray, np.nda
     between-seller variance (floored at 0).
     """
     k = n_opp.shape[-1]
-    rate = n_opp / exposure
-    pooled = n_opp.sum(axis=-1) / exposure.sum(axis=-1)
-    w = exposure / np.maximum(pooled, 1e-12)[..., None]  # 1 / (pooled / exposure)
-    sw = w.sum(axis=-1)
-    mean_w = (w * rate).sum(axis=-1) / sw
-    q = (w * (rate - mean_w[..., None]) ** 2).sum(axis=-1)
-    var = np.maximum((q - (k - 1)) / (sw - (w * w).sum(axis=-1) / sw), 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):  # no exposure or one seller: NaN
+        rate = n_opp / exposure
+        pooled = n_opp.sum(axis=-1) / exposure.sum(axis=-1)
+        w = exposure / np.maximum(pooled, 1e-12)[..., None]  # 1 / (pooled / exposure)
+        sw = w.sum(axis=-1)
+        mean_w = (w * rate).sum(axis=-1) / sw
+        q = (w * (rate - mean_w[..., None]) ** 2).sum(axis=-1)
+        var = np.maximum((q - (k - 1)) / (sw - (w * w).sum(axis=-1) / sw), 0.0)
         return var, np.sqrt(var) / pooled
 
 

@@ -535,8 +535,10 @@ def _warnings(fit: Fit, export: Export, sellers: pd.DataFrame) -> list[str]:
         if names:
             shown = ", ".join(names[:10]) + (f" (+{len(names) - 10} more)"
                                               if len(names) > 10 else "")
-            out.append(f"sellers with fewer than {est.FEW_OPPS} opportunities (their rates are "
-                       f"shrunk to the pooled one): {shown}")
+            # the estimator says how many; say who, in the same line
+            out = [w for w in out if "seller(s) with fewer than" not in w]
+            out.append(f"{len(names)} seller(s) with fewer than {est.FEW_OPPS} opportunities "
+                       f"(their rates are shrunk to the pooled one): {shown}")
     return out
 
 

@@ -303,7 +303,9 @@ def _fund_sentence(row: pd.Series, objective: str, criterion: str, horizon: str,
             else _cost_words(row.extra_cost, horizon))
     parts = [f"{verb} `{row.scenario}`: {_gain_text(row, objective)} {cost}"]
     if objective == ARR_PER_EXTRA_DOLLAR and math.isfinite(row.value):
-        parts.append(f"{fmt(row.value, 'ratio')} ARR per extra dollar")
+        below = (" (below 1: it adds less ARR than it costs over the horizon, so it pays"
+                 " back only after it)" if row.value < 1 else "")
+        parts.append(f"{fmt(row.value, 'ratio')} ARR per extra dollar{below}")
     if n_candidates > 1:
         beat = "add ARR" if objective == ARR_PER_EXTRA_DOLLAR else "beat the base"
         which = (f"the {_count(n_plans)} plans" if n_candidates == n_plans else

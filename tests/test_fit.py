@@ -292,3 +292,13 @@ def test_time_to_hire_from_roster_gaps() -> None:
     hire = fitmod.time_to_hire(roster, day("2024-01-01"))
     assert hire.n == 3 and hire.value == pytest.approx((30 + 30 + 60) / 3)
     assert fitmod.time_to_hire(roster.iloc[:6], day("2024-01-01")) is None  # two gaps
+
+
+def test_sellers_with_few_opportunities_are_one_warning_naming_them() -> None:
+    """The estimator counts them and the fit names them: one line, not two."""
+    root = Path(__file__).resolve().parent.parent
+    export = read_export(root / "examples" / "crm-export.csv", as_of="2024-06-30")
+    fitted = fitmod.fit_export(export, None, name="crm")
+    few = [w for w in fitted.warnings if "fewer than 5 opportunities" in w]
+    assert few == ["1 seller(s) with fewer than 5 opportunities (their rates are shrunk to "
+                   "the pooled one): ae-4b"]

@@ -168,3 +168,16 @@ def test_the_sentence_says_where_an_uncertain_assumption_flips_the_answer() -> N
     for result in (base, a, b):  # without ranges there is nothing to say
         result.draws = None
     assert "flips" not in recommend([base, a, b]).sentence
+
+
+def test_a_plan_adding_less_arr_than_it_costs_says_so() -> None:
+    """ARR per extra dollar below 1: recommended (it adds ARR), with the warning that it
+    does not pay back within the horizon; at or above 1 no such words."""
+    rng = np.random.default_rng(4)
+    n = 200
+    base = fake("base", np.full(n, 10e6), np.full(n, 5e6))
+    short = fake("short", 10.5e6 + rng.normal(0, 1e4, n), np.full(n, 6e6))
+    assert "0.50 ARR per extra dollar (below 1: it adds less ARR than it costs over the " \
+        "horizon" in recommend([base, short]).sentence
+    paying = fake("paying", 11.5e6 + rng.normal(0, 1e4, n), np.full(n, 6e6))
+    assert "below 1" not in recommend([base, paying]).sentence
