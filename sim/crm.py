@@ -251,9 +251,10 @@ def _match_columns(table: pd.DataFrame, file: str, aliases: Mapping[str, tuple[s
         if best is not None and score[best] >= 0.6:
             hint = (f"; did you mean {option} {first}={short(best, 30)}?" if option
                     else f"; did you mean {short(best, 30)!r}?")
+        what = "" if option else "a seller roster with "  # an export's fields have --columns
         raise CrmError(file, ", ".join(missing), None,
-                       f"no column for {' and '.join(missing)}; {found}{hint}; expected a "
-                       f"column named like {_listing(aliases[first][:4])}"
+                       f"no column for {' and '.join(missing)}; {found}{hint}; expected "
+                       f"{what}a column named like {_listing(aliases[first][:4])}"
                        + (f" or {option} {first}=COLUMN" if option else ""))
     return chosen
 

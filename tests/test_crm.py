@@ -514,7 +514,7 @@ def test_a_roster_without_a_start_column_is_one_line(tmp_path) -> None:
         read_roster(path)
     assert str(caught.value).startswith(
         f"{path}: start: no column for start; columns found: 'seller', 'team'; expected a "
-        "column named like 'start', 'Start Date', 'Hire Date', 'Hired'")
+        "seller roster with a column named like 'start', 'Start Date', 'Hire Date', 'Hired'")
 
 
 def test_docs_list_every_spelling_and_reason() -> None:
