@@ -22,7 +22,18 @@ import numpy as np
 import pandas as pd
 
 from sim import estimate
-from sim.crm import CUT_NOTES, REASONS, CrmError, Export, knowable_at, read_export, read_roster
+from sim.aggregate import quarter_label
+from sim.crm import (
+    CUT_NOTES,
+    REASONS,
+    CrmError,
+    Export,
+    knowable_at,
+    month_after,
+    parse_as_of,
+    read_export,
+    read_roster,
+)
 
 QUANTILES = (0.1, 0.5, 0.9)
 METHODS = ("model", "run_rate", "capacity", "pipeline")
@@ -49,22 +60,6 @@ class BacktestError(CrmError):
 # ------------------------------------------------------------------------- calendar
 
 
-def month_after(as_of: object) -> pd.Timestamp:
-    """The first day of the month after `as_of`: where a fitted scenario starts."""
-    return (pd.Timestamp(as_of).to_period("M") + 1).to_timestamp()
-
-
-def quarter_label(start: pd.Timestamp) -> str:
-    """`2017Q3` for a quarter starting in January, April, July or October, else the months it
-    spans (`2017-02..04`, `2017-11..2018-01`)."""
-    start = pd.Timestamp(start)
-    if start.month in (1, 4, 7, 10):
-        return f"{start.year}Q{(start.month - 1) // 3 + 1}"
-    last = start + pd.DateOffset(months=2)
-    return f"{start:%Y-%m}..{last:%m}" if last.year == start.year else \
-        f"{start:%Y-%m}..{last:%Y-%m}"
-
-
 def quarter_windows(as_of: object, quarters: int) -> pd.DataFrame:
     """The forecast quarters of an origin: `horizon` (1..n), `quarter` (label), `start`,
     `end` (exclusive), three months each from the month after `as_of`."""
@@ -72,7 +67,7 @@ def quarter_windows(as_of: object, quarters: int) -> pd.DataFrame:
     starts = [first + pd.DateOffset(months=3 * k) for k in range(quarters)]
     ends = [s + pd.DateOffset(months=3) for s in starts]
     return pd.DataFrame({"horizon": np.arange(1, quarters + 1),
-                         "quarter": [quarter_label(s) for s in starts],
+                         "quarter": [quarter_label(f"{s:%Y-%m}", 0) for s in starts],
                          "start": pd.to_datetime(starts), "end": pd.to_datetime(ends)})
 
 
@@ -422,7 +417,7 @@ def backtest(export_path: str | os.PathLike[str], as_of: object, quarters: int =
     check_options(quarters, rolling, replications)
     full = read_export(export_path, as_of=None, columns=columns, won=won, lost=lost)
     file = os.fspath(export_path)
-    as_of = _as_of_date(as_of, file)
+    as_of = parse_as_of(as_of, file)
     _covered(full, as_of, quarters, file)
     points = origins(as_of, rolling)
     first = full.opportunities["created"].min()
@@ -490,12 +485,6 @@ def write_backtest(bt: Backtest, out_parent: str | os.PathLike[str],
             encoding="utf-8")
 
     return write_atomically(out_parent, name, fill, kind="backtest")
-
-
-def _as_of_date(value: object, file: str) -> pd.Timestamp:
-    from sim.crm import _as_of
-
-    return _as_of(value, file)
 
 
 def _bookings(result, windows: pd.DataFrame) -> np.ndarray:

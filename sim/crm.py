@@ -335,7 +335,8 @@ def _amounts(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     return numbers, ~blank & ~good
 
 
-def _as_of(value: object, file: str) -> pd.Timestamp:
+def parse_as_of(value: object, file: str) -> pd.Timestamp:
+    """`--as-of` as a date (YYYY-MM-DD, or a date object); a `CrmError` otherwise."""
     if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
         try:
             return pd.Timestamp(value.strip())
@@ -394,7 +395,7 @@ def read_export(path: str | os.PathLike[str], *, as_of: object | None,
     overrides = parse_columns(columns)
     won_words, lost_words = parse_stages(won, "--won"), parse_stages(lost, "--lost")
     table, file, notes = _open_table(path, "a CRM opportunity export")
-    cut = _as_of(as_of, file) if as_of is not None else None
+    cut = parse_as_of(as_of, file) if as_of is not None else None
     chosen = _match_columns(table, file, ALIASES, REQUIRED, overrides)
     text = {name: _cells(table, chosen, name) for name in FIELDS}
     created = _dates(text["created"], chosen["created"], file)
@@ -460,6 +461,12 @@ def read_export(path: str | os.PathLike[str], *, as_of: object | None,
     return Export(frame, cut, rejected, dict(chosen), stages, notes)
 
 
+def month_after(as_of: object) -> pd.Timestamp:
+    """The first day of the month after a cut: where a scenario fitted at it starts (and
+    a backtest's first forecast quarter)."""
+    return (pd.Timestamp(as_of).to_period("M") + 1).to_timestamp()
+
+
 CUT_NOTES = ("after --as-of are open at the cut", "with an amount of 0: amount unknown")
 
 
@@ -513,4 +520,5 @@ def read_roster(path: str | os.PathLike[str]) -> pd.DataFrame:
 
 
 __all__ = ["ALIASES", "CrmError", "Export", "MAX_EXPORT_BYTES", "MAX_ROWS", "REASONS",
+           "knowable_at", "month_after", "parse_as_of",
            "parse_columns", "parse_stages", "read_export", "read_roster"]

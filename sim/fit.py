@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from sim import estimate as est
-from sim.crm import CrmError, Export
+from sim.crm import CrmError, Export, month_after
 from sim.estimate import Estimate, Fit
 from sim.outputs import SAFE_NAME, check_replaceable, write_atomically
 from sim.plan import MONTH_DAYS
@@ -217,11 +217,6 @@ def time_to_hire(roster: pd.DataFrame | None, as_of: pd.Timestamp) -> Estimate |
 # --------------------------------------------------------------------------- the entries
 
 
-def _month_after(as_of: pd.Timestamp) -> str:
-    first = (as_of + pd.offsets.MonthBegin(1)).normalize()
-    return f"{first:%Y-%m}"
-
-
 def scenario_entries(fit: Fit, export: Export, sellers: pd.DataFrame,
                      hire: Estimate | None, *, name: str, quarters: int, state_file: str,
                      file: str, notes: list[str]) -> list[Entry]:
@@ -245,7 +240,7 @@ def scenario_entries(fit: Fit, export: Export, sellers: pd.DataFrame,
         Entry(("description",), f"Fitted by simrev fit from a CRM export as of "
               f"{fit.as_of:%Y-%m-%d}: {fit.opportunities:,} opportunities over "
               f"{window:.1f} months."),
-        Entry(("start",), _month_after(fit.as_of), "the month after --as-of"),
+        Entry(("start",), f"{month_after(fit.as_of):%Y-%m}", "the month after --as-of"),
         Entry(("quarters",), quarters),
         Entry(("replications",), DEFAULT_REPLICATIONS),
         Entry(("seed",), DEFAULT_SEED),
@@ -448,7 +443,7 @@ def state_frame(export: Export, sellers: pd.DataFrame) -> pd.DataFrame:
     Columns `STATE_COLUMNS`."""
     opps = export.opportunities
     open_ = opps[opps["outcome"] == "open"]
-    start = pd.Timestamp(_month_after(export.as_of) + "-01")
+    start = month_after(export.as_of)
     gap_days = (start - export.as_of.normalize()).days
     seller_rows = pd.DataFrame({
         "record": "seller", "seller": sellers["seller"], "role": ROLE,

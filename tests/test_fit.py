@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from cli.main import main
 from sim import api
 from sim import fit as fitmod
-from sim.crm import read_export, read_roster
+from sim.crm import month_after, read_export, read_roster
 from sim.estimate import Estimate
 from sim.outputs import MARKER
 from tests.synthetic_crm import Truth, synthetic_cut, write_export
@@ -85,7 +85,7 @@ def test_scenario_starts_the_month_after_the_cut(fitted) -> None:
     out, _ = fitted
     scenario = api.load(out / "acme.yaml")
     assert scenario.start == "2024-02"
-    assert fitmod._month_after(pd.Timestamp("2017-06-30")) == "2017-07"
+    assert f"{month_after(pd.Timestamp('2017-06-30')):%Y-%m}" == "2017-07"
 
 
 def test_values_in_the_yaml_match_the_estimates(fitted) -> None:
