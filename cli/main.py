@@ -46,7 +46,7 @@ from sim.recommend import DEFAULT_OBJECTIVE, check_objective, recommend
 from sim.runner import RunFailed, check_memory, default_workers
 from sim.scenario import Scenario, ScenarioError, scenario_to_yaml
 from sim.scenario.schema import schema_json
-from sim.sensitivity import paired_sensitivity
+from sim.sensitivity import paired_sensitivity, run_sensitivity
 
 EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 1, 2, 130
 
@@ -270,9 +270,10 @@ def run(scenarios: tuple[str, ...], xlsx: bool, overrides: tuple[str, ...],
                              allow_long=allow_long)
         finally:
             reporter.close()
-        folder = write_run(result, out_dir, xlsx)
+        drivers = run_sensitivity(result)  # once: the file, the report and the terminal
+        folder = write_run(result, out_dir, xlsx, drivers)
         if not quiet:
-            print_run(console, result, str(folder))
+            print_run(console, result, str(folder), drivers)
 
 
 @main.command()

@@ -110,11 +110,15 @@ def rep_table(result: RunResult) -> Table:
     return table
 
 
-def print_run(console: Console, result: RunResult, folder: str) -> None:
+def print_run(console: Console, result: RunResult, folder: str,
+              sensitivity: pd.DataFrame | None = None) -> None:
+    """The run's tables; `sensitivity` is the written `sensitivity.csv` (computed for the
+    shown metric alone if not given: a metric's rows do not depend on the others)."""
     for table in quarterly_tables(result, console.width):
         console.print(table)
     console.print(rep_table(result))
-    drivers = run_sensitivity(result, [SHOWN_METRIC])
+    drivers = sensitivity if sensitivity is not None else \
+        run_sensitivity(result, [SHOWN_METRIC])
     if drivers is not None:
         console.print(drivers_table(drivers, SHOWN_METRIC))
     h = result.summary["headline"]

@@ -400,12 +400,15 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     frame.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
 
 
-def fill_run(result: RunResult, folder: Path, xlsx: bool = False) -> None:
-    """Every file of a run into `folder` (`sensitivity.csv` only when it has ranges)."""
+def fill_run(result: RunResult, folder: Path, xlsx: bool = False,
+             sensitivity: pd.DataFrame | None = None) -> None:
+    """Every file of a run into `folder` (`sensitivity.csv` only when it has ranges;
+    `sensitivity` is `sim.sensitivity.run_sensitivity(result)`, computed here if not given)."""
     from sim.report import render_run
     from sim.sensitivity import run_sensitivity
 
-    sensitivity = run_sensitivity(result)
+    if sensitivity is None:
+        sensitivity = run_sensitivity(result)
     write_json(result.summary, folder / "summary.json")
     (folder / "scenario.yaml").write_text(scenario_to_yaml(result.scenario), encoding="utf-8")
     write_csv(result.monthly, folder / "monthly.csv")
@@ -426,10 +429,12 @@ def fill_run(result: RunResult, folder: Path, xlsx: bool = False) -> None:
         write_xlsx([result], folder / "summary.xlsx")
 
 
-def write_run(result: RunResult, out_parent: str | Path, xlsx: bool = False) -> Path:
-    """Write `out_parent/<name>/` atomically; returns the folder."""
+def write_run(result: RunResult, out_parent: str | Path, xlsx: bool = False,
+              sensitivity: pd.DataFrame | None = None) -> Path:
+    """Write `out_parent/<name>/` atomically; returns the folder (see `fill_run`)."""
     return write_atomically(out_parent, result.name,
-                            lambda folder: fill_run(result, folder, xlsx), kind="run")
+                            lambda folder: fill_run(result, folder, xlsx, sensitivity),
+                            kind="run")
 
 
 def compare_folder_name(names: list[str]) -> str:

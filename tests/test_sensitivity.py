@@ -28,6 +28,7 @@ from sim.sensitivity import (
     flip_point,
     joint_draws,
     paired_sensitivity,
+    run_sensitivity,
     sensitivity,
 )
 from tests.factories import scenario
@@ -263,6 +264,10 @@ def test_the_terminal_shows_the_top_drivers(ranged, plain) -> None:
     console = Console(width=200, record=True)
     print_run(console, plain, "out/test")
     assert "What drives" not in console.export_text()
+    # given the written table (the CLI computes it once), the terminal shows the same
+    console = Console(width=200, record=True)
+    print_run(console, ranged, "out/test", run_sensitivity(ranged))
+    assert console.export_text() == text
 
 
 def test_the_terminal_shows_at_most_five_rows() -> None:
