@@ -200,6 +200,12 @@ def read_state(path: str | os.PathLike[str], file: str | None = None) -> StartSt
         def at(column: str, row: str = row) -> str:
             return f"{row}, column '{column}'"
 
+        def optional(column: str, low: float, high: float, expected: str,
+                     i: int = i) -> float | None:
+            """An empty cell is None (not given), else a number in [low, high]."""
+            cell = get[column][i]
+            return None if cell == "" else _number(cell, file, at(column), low, high, expected)
+
         record = get["record"][i]
         if record not in RECORDS:
             raise StateError(file, at("record"), record, "expected seller or opportunity")
@@ -224,14 +230,8 @@ def read_state(path: str | os.PathLike[str], file: str | None = None) -> StartSt
             tenure_months = _number(tenure, file, at("tenure_months"), 0, MAX_TENURE_MONTHS,
                                     f"a number of months in [0, {MAX_TENURE_MONTHS}]")
             multiplier = f"a multiplier in (0, {MAX_MULTIPLIER:g}] (1.25 means +25%), or empty"
-            pipeline = None
-            if get["pipeline"][i] != "":
-                pipeline = _number(get["pipeline"][i], file, at("pipeline"), 1e-9,
-                                   MAX_MULTIPLIER, multiplier)
-            win_rate = None
-            if get["win_rate"][i] != "":
-                win_rate = _number(get["win_rate"][i], file, at("win_rate"), 1e-9,
-                                   MAX_MULTIPLIER, multiplier)
+            pipeline = optional("pipeline", 1e-9, MAX_MULTIPLIER, multiplier)
+            win_rate = optional("win_rate", 1e-9, MAX_MULTIPLIER, multiplier)
             sellers.append(Seller(row, name, role, tenure_months, pipeline, win_rate))
             continue
         ident = get["id"][i]
@@ -246,10 +246,8 @@ def read_state(path: str | os.PathLike[str], file: str | None = None) -> StartSt
                              "days at the scenario's start (a number >= 0)")
         age_days = _number(age, file, at("age_days"), 0, MAX_AGE_DAYS,
                            f"a number of days in [0, {MAX_AGE_DAYS:,}]")
-        amount = None
-        if get["amount"][i] != "":
-            amount = _number(get["amount"][i], file, at("amount"), 0, MAX_AMOUNT,
-                             f"a number in [0, {MAX_AMOUNT:.0e}], or empty (drawn)")
+        amount = optional("amount", 0, MAX_AMOUNT,
+                          f"a number in [0, {MAX_AMOUNT:.0e}], or empty (drawn)")
         opportunities.append(Opportunity(row, ident, name, get["segment"][i], age_days,
                                          amount, get["product"][i]))
     return StartState(file, tuple(sellers), tuple(opportunities))
