@@ -178,6 +178,20 @@ class _Drops(Strict):
             data.pop("cv", None)
         return data
 
+    def _other_form(self, missing: str, forms: str) -> bool:
+        """Whether the law is given in `OTHER_FORM` rather than by mean and cv: exactly one
+        of the two (`missing` and `forms` say what was expected). Needs a `mean` field."""
+        other, mean = self.OTHER_FORM, self.mean  # type: ignore[attr-defined]
+        if getattr(self, other) is None:
+            if mean is None:
+                raise KeyValueError("mean", f"required key is missing; expected {missing}")
+            return False
+        if mean is not None or "cv" in self.model_fields_set:
+            key = "mean" if mean is not None else "cv"
+            raise KeyValueError(key, f"'{key}' and '{other}' are both set; expected either "
+                                f"{forms}")
+        return True
+
 
 class DealPart(Strict):
     """One component of a deal-size mix (a product, a kind of deal): a lognormal."""
@@ -208,15 +222,9 @@ class DealSize(Dist, _Drops):
 
     @model_validator(mode="after")
     def _one_form(self) -> DealSize:
-        if self.mix is None:
-            if self.mean is None:
-                raise KeyValueError("mean", "required key is missing; expected a mean (a "
-                                    "number in (0, 1_000_000_000_000]) or a mix")
+        if not self._other_form("a mean (a number in (0, 1_000_000_000_000]) or a mix",
+                                "mean and cv (one lognormal) or mix (its components' own)"):
             return self
-        if self.mean is not None or "cv" in self.model_fields_set:
-            key = "mean" if self.mean is not None else "cv"
-            raise KeyValueError(key, f"'{key}' and 'mix' are both set; expected either mean "
-                                "and cv (one lognormal) or mix (its components' own)")
         total = sum(part.share for part in self.mix)
         if abs(total - 1.0) > SHARES_TOLERANCE:
             raise KeyValueError("mix", f"the shares sum to {total:g}; expected shares that "
@@ -247,15 +255,9 @@ class CycleDays(Dist, _Drops):
 
     @model_validator(mode="after")
     def _one_form(self) -> CycleDays:
-        if self.quantiles is None:
-            if self.mean is None:
-                raise KeyValueError("mean", "required key is missing; expected a mean (a "
-                                    f"number in (0, {MAX_DAYS}]) or quantiles")
+        if not self._other_form(f"a mean (a number in (0, {MAX_DAYS}]) or quantiles",
+                                "mean and cv (a lognormal) or quantiles (an empirical law)"):
             return self
-        if self.mean is not None or "cv" in self.model_fields_set:
-            key = "mean" if self.mean is not None else "cv"
-            raise KeyValueError(key, f"'{key}' and 'quantiles' are both set; expected either "
-                                "mean and cv (a lognormal) or quantiles (an empirical law)")
         previous_p, previous_days = 0.0, 0.0
         for i, (p, days) in enumerate(self.quantiles):
             if not (previous_p < p <= 1 or (i == 0 and p == 0)):
