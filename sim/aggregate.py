@@ -15,18 +15,11 @@ from sim.plan import Plan, month_of
 from sim.ranges import draws_frame
 from sim.results import RunResult
 from sim.scenario import Scenario, scenario_hash
-from sim.scenario.schema import parse_month
+from sim.scenario.schema import month_label, parse_month
 from sim.sellers import REPS_COLUMNS, csv_header
 from sim.sellers import labels as seller_labels
 
 STAT_COLUMNS = ("mean", "sd", "p10", "p50", "p90")
-
-
-def month_label(start: str, offset: int) -> str:
-    """`YYYY-MM` of the month `offset` months after `start`."""
-    year, month = parse_month(start)
-    index = year * 12 + month - 1 + offset
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
 def quarter_label(start: str, offset: int) -> str:

@@ -32,7 +32,7 @@ from sim.results import RunResult
 from sim.roles import KINDS
 from sim.scenario import Scenario, ScenarioError
 from sim.scenario.checks import one_of
-from sim.scenario.schema import MAX_HEADCOUNT, MONTH_PATTERN, Hire, parse_month
+from sim.scenario.schema import MAX_HEADCOUNT, MONTH_PATTERN, Hire, month_label
 
 MAX_VARIANTS = 24  # variants one hire sweep may add (each is a full run)
 HIRE_EXAMPLE = "ROLE=N1,N2,..., e.g. --hire ae=0,3,5,8"
@@ -94,17 +94,12 @@ def parse_hire(text: object, base: Scenario,
     return role, tuple(counts)
 
 
-def _last_month(base: Scenario) -> str:
-    year, month = parse_month(base.start)
-    last = year * 12 + month - 1 + base.months - 1
-    return f"{last // 12:04d}-{last % 12 + 1:02d}"
-
-
 def parse_months(text: object, base: Scenario, file: str | None = None) -> tuple[str, ...]:
     """`2027-01,2027-04` -> the months, each within the base's horizon; None: its start."""
     if text is None:
         return (base.start,)
-    horizon = (f"a month within the base's horizon, {base.start} to {_last_month(base)}")
+    last = month_label(base.start, base.months - 1)
+    horizon = f"a month within the base's horizon, {base.start} to {last}"
     parts = [p.strip() for p in text.split(",")] if isinstance(text, str) else []
     if not parts or any(not re.fullmatch(MONTH_PATTERN, p) for p in parts):
         raise _bad("--at", text, f"expected months as YYYY-MM,..., each {horizon}, e.g. "

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
 from sim.roles import BOOK_LEVERS, KINDS, SDR, SUPPORT_LEVERS
-from sim.scenario.schema import MAX_HEADCOUNT, Scenario, parse_month
+from sim.scenario.schema import MAX_HEADCOUNT, Scenario, month_label
 
 
 class Problem(NamedTuple):
@@ -79,10 +79,9 @@ def one_of(what: str, names: Iterable[str], value: object = None) -> str:
 
 
 def _horizon(scenario: Scenario) -> str:
-    year, month = parse_month(scenario.start)
-    last = year * 12 + month - 1 + scenario.months - 1  # the last month, counted from year 0
-    return (f"expected a month within the horizon, {scenario.start} to "
-            f"{last // 12:04d}-{last % 12 + 1:02d} ({scenario.quarters} quarters from start)")
+    last = month_label(scenario.start, scenario.months - 1)
+    return (f"expected a month within the horizon, {scenario.start} to {last} "
+            f"({scenario.quarters} quarters from start)")
 
 
 def problems(scenario: Scenario) -> Iterator[Problem]:

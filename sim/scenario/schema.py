@@ -136,6 +136,13 @@ def parse_month(value: object) -> tuple[int, int]:
     return int(value[:4]), int(value[5:])
 
 
+def month_label(start: str, offset: int) -> str:
+    """`YYYY-MM` of the month `offset` months after `start`."""
+    year, month = parse_month(start)
+    index = year * 12 + month - 1 + offset
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
 MEAN = "the mean"
 
 
