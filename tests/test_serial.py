@@ -125,3 +125,31 @@ def test_a_finished_run_leaves_its_workers_for_the_next() -> None:
     second = gather(plan, 50, workers=2)
     assert len(pids) == 2 and sorted(p.pid for p, _ in runner._IDLE) == pids
     np.testing.assert_array_equal(first.raw, second.raw)
+
+
+def test_replications_run_without_automatic_collection(monkeypatch) -> None:
+    """The collector's automatic passes cost a replication ~15%: simulate_chunk runs the
+    models with it off, collects their cycles by hand, and leaves it as it found it."""
+    import gc
+
+    import sim.runner as runner
+
+    seen = []
+    real = runner.Model.run
+
+    def run(self):  # noqa: ANN001, ANN202
+        seen.append(gc.isenabled())
+        return real(self)
+
+    monkeypatch.setattr(runner.Model, "run", run)
+    plan = compile_plan(load("scenarios/base.yaml", replications=2))
+    assert gc.isenabled()
+    simulate_chunk(plan, 0, 2)
+    assert seen == [False, False]
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        simulate_chunk(plan, 0, 1)
+        assert not gc.isenabled()  # left as found
+    finally:
+        gc.enable()
