@@ -85,9 +85,11 @@ def _simulate(plan: Plan, layout, first: int, count: int, raw: np.ndarray,
         people += size
         del result
         # A model is full of cycles: free it now when big, else once finished models add
-        # up to GC_AFTER_PEOPLE people (a full collection costs ~50 ms in a large heap).
+        # up to GC_AFTER_PEOPLE people. With automatic collection off, everything made since
+        # the last collection is in the youngest generation: collecting only that one frees
+        # the models without walking the whole heap (a full pass is ~50 ms in a large one).
         if people >= GC_AFTER_PEOPLE or 2 * size >= GC_AFTER_PEOPLE:
-            gc.collect()
+            gc.collect(0)
             people = 0
 
 
