@@ -26,6 +26,7 @@ import simpy
 from sim import levers, steady
 from sim import pipeline as pipeline_module
 from sim import state as state_module
+from sim.arrivals import Arrivals
 from sim.customers import Book
 from sim.metrics import Layout
 from sim.people import Head, Roster, employed_days
@@ -318,7 +319,7 @@ class Model:
                 self.book.market_factor(seg.index) * seg.seasonality[calendar]
             )
         self.started = list(heads)
-        arrivals: list[tuple] = []
+        arrivals = self.pipeline.fresh_arrivals()
         may_leave = month >= 0
         segment_factor = self.segment_factor
         for head in heads:  # as _head_month, inline: the month's largest loop
@@ -339,7 +340,7 @@ class Model:
         self.arr_at_start = self.book.total_arr
         self.book_size_at_start = self.book.n
 
-    def _head_month(self, head: Head, start: float, end: float, arrivals: list) -> None:
+    def _head_month(self, head: Head, start: float, end: float, arrivals: Arrivals) -> None:
         """A head's month from `start` (`Head.month`: ramp, capacity, its arrivals and
         attrition); a departure within the month goes on the clock. A stationary role's
         heads leave in the warm-up too."""
@@ -580,9 +581,10 @@ class Model:
         self.started.append(head)
         end = (self.month + 1) * MONTH_DAYS
         if day < end:
-            arrivals: list[tuple] = []
+            arrivals = self.pipeline.arrivals
+            first = arrivals.n
             self._head_month(head, day, end, arrivals)
-            self.pipeline.add_arrivals(arrivals)
+            self.pipeline.add_arrivals(first)
         else:
             head.month_pieces = []
         if head.role.kind.sells:

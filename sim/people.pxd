@@ -3,6 +3,8 @@
 
 import cython
 
+from sim.arrivals cimport Arrivals
+
 
 cdef class Head:
     cdef public object role, segment, draws, lever, month_pieces, spares, kind
@@ -18,7 +20,7 @@ cdef class Head:
     cdef public bint active, ramped, plain
 
     @cython.locals(rate=cython.double, hazard=cython.double, wait=cython.double)
-    cpdef double month(self, double start, double end, double segment_factor, list arrivals,
+    cpdef double month(self, double start, double end, double segment_factor, Arrivals arrivals,
                        bint may_leave)
 
     @cython.locals(speed=cython.double, progress=cython.double, t=cython.double,

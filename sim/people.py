@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import heapq
 import math
+from typing import TYPE_CHECKING
 
 from sim import levers
 from sim.plan import MONTH_DAYS, Empirical, Mix, RolePlan, SegmentPlan, month_of
 from sim.roles import SELF
 from sim.streams import HEAD, HEAD_SPREAD, OppDraws, stream
+
+if TYPE_CHECKING:
+    from sim.arrivals import Arrivals
 
 UNLIMITED = 1e12  # capacity of a seller without max_open_opps: spare = UNLIMITED - open
 
@@ -127,10 +131,10 @@ class Head:
             return math.exp(self.cycle_mu + self.cycle_sigma * z_cycle) * self.cycle_mult
         return table.at(z_cycle) * self.cycle_mult
 
-    def month(self, start: float, end: float, segment_factor: float, arrivals: list,
+    def month(self, start: float, end: float, segment_factor: float, arrivals: Arrivals,
               may_leave: bool) -> float:
         """This head's month from `start` (sim.model): ramp, a seller's capacity, its
-        arrivals (at `segment_factor` × its own rate) appended to `arrivals`, and attrition
+        arrivals (at `segment_factor` × its own rate) added to `arrivals`, and attrition
         when `may_leave`: the day it leaves within the month, else NaN."""
         role = self.role
         pieces = self.ramp_pieces(start, end)
@@ -186,8 +190,11 @@ class Head:
         progress = self.progress_days + (start - self.progress_at) * speed
         pieces = []
         t = start
+        last = len(ramp) - 1
         while t < end:
-            k = month_of(progress)
+            # past the curve's end the month number only picks the last value: capped, it
+            # fits a C integer even for a tenure of 1e90 days (a stationary start can draw it)
+            k = month_of(min(progress, (last + 1) * MONTH_DAYS))
             if k >= len(ramp) - 1 and t == start:
                 self.ramped = True  # progress never goes back
             if k >= len(ramp) - 1 or speed <= 0:

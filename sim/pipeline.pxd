@@ -1,24 +1,51 @@
 # Cython declarations for sim/pipeline.py (compiled core, sim/core.py): the pipeline's
-# state and the hot loop's locals typed; the .py stays plain Python.
+# state and the hot loop's locals typed; the .py stays plain Python. The arrival and
+# open-opportunity columns are C arrays behind typed memoryviews.
 import cython
 
+from sim.arrivals cimport Arrivals
 from sim.people cimport Head
 
 
 cdef class Pipeline:
-    cdef public Py_ssize_t month, next, added, key
-    cdef public list pending, extra, closes, routers, sellers, spares, created, won
+    cdef public Py_ssize_t month, next, added, key, capacity, heap_n, free_n
+    cdef public Arrivals arrivals
+    cdef public long[::1] order, keys, heap, free
+    cdef public double[::1] close_day, created_day, u_win, z_size
+    cdef public list extra, routers, sellers, spares, created, won, owners, _open_columns
     cdef public dict heirs, amounts
     cdef public object unworked, full, lost, won_deal, log  # log: sim.synth, None when off
 
+    cpdef _grow_open(self, Py_ssize_t capacity)
+    cpdef _reserve(self, Py_ssize_t count)
+
+    @cython.locals(slot=Py_ssize_t, i=Py_ssize_t, parent=Py_ssize_t, above=Py_ssize_t)
+    cdef void _open(self, double close_day, long key, object owner, double created_day,
+                    double u_win, double z_size) except *
+
+    @cython.locals(top=Py_ssize_t, n=Py_ssize_t, last=Py_ssize_t, day=cython.double,
+                   key=cython.long, i=Py_ssize_t, child=Py_ssize_t, below=Py_ssize_t,
+                   right=Py_ssize_t)
+    cdef Py_ssize_t _close_first(self) except -1
+
+    @cython.locals(row=Py_ssize_t)
+    cpdef Py_ssize_t _first(self, Py_ssize_t i) except -1
+
     @cython.locals(owner=Head, day=cython.double, i=Py_ssize_t, key=Py_ssize_t,
-                   month=Py_ssize_t, slot=Py_ssize_t, u_win=cython.double,
-                   z_cycle=cython.double, z_size=cython.double, created_day=cython.double,
+                   month=Py_ssize_t, slot=Py_ssize_t, row=Py_ssize_t, kind=cython.long,
+                   u_win=cython.double, z_cycle=cython.double, z_size=cython.double,
+                   created_day=cython.double, next_day=cython.double, _key=cython.long,
                    size=cython.double, cycle_days=cython.double, month_end=cython.double,
-                   pending=list, closes=list, extra=list, all_spares=list, all_sellers=list,
-                   routers=list, created=list, unworked=list, lost=list, full=list,
-                   won=list, bookings=list, customers=list, cycles=list, commission=list,
-                   amounts=dict)
+                   arrivals=Arrivals, order=cython.long[::1], a_day=cython.double[::1],
+                   a_kind=cython.long[::1], a_u_win=cython.double[::1],
+                   a_z_cycle=cython.double[::1], a_z_size=cython.double[::1],
+                   o_close=cython.double[::1], o_created=cython.double[::1],
+                   o_u_win=cython.double[::1], o_z_size=cython.double[::1],
+                   o_keys=cython.long[::1], sources=list, owners=list, sdr=Head,
+                   extra=list, all_spares=list, all_sellers=list, routers=list,
+                   created=list, unworked=list, lost=list, full=list, won=list,
+                   bookings=list, customers=list, cycles=list, commission=list,
+                   amounts=dict, segment=Py_ssize_t)
     cpdef work_until(self, double until)
 
     @cython.locals(head=Head, count=Py_ssize_t)

@@ -1,43 +1,59 @@
 """The pipeline: opportunities arriving, routed, opened and closed, in time order.
 
 This is the engine's hot loop, so it trades a little elegance for speed: a month's
-arrivals from every source are drawn at the month's start and sorted once (those of a head
-starting mid-month wait in a small heap beside them); open opportunities wait in one heap
-of close times. Routing sends an opportunity to the segment's seller with the most spare
-capacity, the first in routing order (`Head.order`) on ties. A small segment keeps its
-sellers' spare capacities in a plain list in routing order (routing is ``max`` and
+arrivals from every source are drawn at the month's start into columns (sim.arrivals) and
+ordered once by day (those of a head starting mid-month wait in a small heap beside them);
+open opportunities live in columns too, in slots, with a binary heap of slots ordered by
+(close day, key). Neither an arrival nor an open opportunity is a Python object: the
+compiled core runs this loop over C arrays (sim/pipeline.pxd), the interpreted one over the
+same `array.array`s. Routing sends an opportunity to the segment's seller with the most
+spare capacity, the first in routing order (`Head.order`) on ties. A small segment keeps
+its sellers' spare capacities in a plain list in routing order (routing is ``max`` and
 ``index`` on it); a large one keeps them in a `Router`, which answers the same question in
 O(log n). People events (hires, departures) happen on the SimPy clock between calls to
 `work_until`.
 
-An arrival is a tuple ``(day, kind, source, u_win, z_cycle, z_size)``: `source` is the
-seller (self-sourced), the SDR, or the segment index (inbound). An open opportunity is its
-heap entry ``(close_day, key, owner, created_day, u_win, z_size)``; one that never decides
-(``no_decision``: u_win in the segment's top share) closes at its drop age as neither won
-nor lost. When a seller leaves, their open opportunities go, in close order, to the sellers
-with the most spare capacity then; the entries stay in the heap, and the leaver's list of
-heirs says, as they close one by one, whose each one is. (With nobody left to inherit they
-are counted lost that day, undecided ones too: the hand-over does not read their draws.)
+An arrival is a row ``(day, kind, source, u_win, z_cycle, z_size)``: `source` is the
+seller (self-sourced), the SDR, or the segment index (inbound). An open opportunity is a
+slot holding ``(close_day, key, owner, created_day, u_win, z_size)``; keys are unique, so
+the order in which opportunities close is fixed by (close day, key) alone. One that never
+decides (``no_decision``: u_win in the segment's top share) closes at its drop age as
+neither won nor lost. When a seller leaves, their open opportunities go, in close order,
+to the sellers with the most spare capacity then; the slots stay in the heap, and the
+leaver's list of heirs says, as they close one by one, whose each one is. (With nobody
+left to inherit they are counted lost that day, undecided ones too: the hand-over does not
+read their draws.)
 """
 
 from __future__ import annotations
 
 import heapq
 import math
+from array import array
 from collections import deque
 from collections.abc import Callable, Collection
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 
+import numpy as np
+
+try:
+    import cython
+except ImportError:  # the interpreted core where Cython is not installed
+    from sim import nocython as cython
+
+if cython.compiled:  # C's exp, not a Python call: the same libm function math.exp calls
+    from cython.cimports.libc.math import exp
+else:
+    from math import exp
+
+from sim.arrivals import Arrivals
 from sim.people import Head
 from sim.plan import MONTH_DAYS
 from sim.roles import SDR, SELF
 
 ROUTED_INBOUND = 2  # arrival kinds (SELF, SDR: sim.roles), also the index of `created`
-OWNER = 2  # in an open opportunity's entry (close_day, key, owner, created_day, u_win, z_size)
-NO_ARRIVAL = (math.inf, -1, None, 0.0, 0.0, 0.0)  # ends every month's arrival list
-NO_CLOSE = (math.inf, -1, None, 0.0, 0.0, 0.0)  # stays at the bottom of the close heap
-BY_DAY = itemgetter(0)
 ORDER = attrgetter("order")
+OPEN_CAPACITY = 512  # open-opportunity slots before the columns first double
 # Segments that may hold this many sellers route through a `Router`; below it, ``max`` and
 # ``index`` over a short list are faster. Either way the choice is the same.
 ROUTER_FROM = 128
@@ -128,11 +144,16 @@ class Pipeline:
                  won_deal: Callable[[float, float, int, float], None],
                  routed: Collection[int] = ()) -> None:
         self.month = 0
-        self.pending: list[tuple] = [NO_ARRIVAL]
+        self.arrivals = Arrivals()  # this month's, and those added mid-month after them
+        self.order = array("l", [0])  # the month's arrivals by day, then the end marker
         self.next = 0
-        self.extra: list[tuple[float, int, tuple]] = []  # arrivals added mid-month
+        self.extra: list[tuple[float, int, int]] = []  # (day, added, row) added mid-month
         self.added = 0  # arrivals ever added mid-month: their order on equal days
-        self.closes: list[tuple] = [NO_CLOSE]
+        # open opportunities: columns by slot, and `heap[:heap_n]`, slots by (close, key)
+        self.capacity = self.heap_n = self.free_n = 0
+        self.owners: list[Head | None] = []
+        self._open_columns: list[array] = []
+        self._grow_open(OPEN_CAPACITY)
         self.key = 0
         self.routers: list[Router | None] = [
             Router() if segment in routed else None for segment in range(segments)
@@ -161,32 +182,127 @@ class Pipeline:
         self.log: dict[int, list] | None = None
 
     # ---- arrivals ------------------------------------------------------------------
-    def new_month(self, arrivals: list[tuple]) -> None:
-        """Start the month (`month` set already) with its arrivals in generation order."""
-        arrivals.sort(key=BY_DAY)  # stable: equal days keep generation order
-        arrivals.append(NO_ARRIVAL)
-        self.pending = arrivals
+    def fresh_arrivals(self) -> Arrivals:
+        """The month's arrival columns, emptied for its sources to fill."""
+        self.arrivals.clear()
+        return self.arrivals
+
+    def new_month(self, arrivals: Arrivals) -> None:
+        """Start the month (`month` set already) with its arrivals in generation order:
+        read by day, equal days in generation order (a stable sort), then an end marker."""
+        n = arrivals.n
+        order = array("l")
+        order.frombytes(np.argsort(arrivals.days(), kind="stable").astype("l").tobytes())
+        order.append(n)
+        arrivals.add(math.inf, -1, None, 0.0, 0.0, 0.0)  # row n: no more arrivals
+        self.arrivals = arrivals
+        self.order = order
         self.next = 0
         self.extra = []
 
-    def add_arrivals(self, arrivals: list[tuple]) -> None:
-        """Add arrivals drawn mid-month (a head starting) to the month's rest.
+    def add_arrivals(self, first: int) -> None:
+        """Add the arrivals drawn mid-month (a head starting), rows `first` on, to the
+        month's rest.
 
         They come after the month's own arrivals and earlier added ones on equal days, in
         generation order: as if the rest were sorted again with them appended.
         """
-        extra = self.extra
-        for arrival in arrivals:
+        extra, day = self.extra, self.arrivals.day
+        for row in range(first, self.arrivals.n):
             self.added += 1
-            heapq.heappush(extra, (arrival[0], self.added, arrival))
+            heapq.heappush(extra, (day[row], self.added, row))
 
-    def _first(self, i: int) -> tuple:
-        """The next arrival: the month's `i`-th or an added one, whichever is earlier."""
-        arrival = self.pending[i]
+    def _first(self, i: int) -> int:
+        """Row of the next arrival: the month's `i`-th or an added one, whichever is earlier."""
+        row = self.order[i]
         extra = self.extra
-        if extra and extra[0][0] < arrival[0]:
+        if extra and extra[0][0] < self.arrivals.day[row]:
             return extra[0][2]
-        return arrival
+        return row
+
+    # ---- open opportunities: slots and a heap of slots by (close day, key) ----------
+    def _grow_open(self, capacity: int) -> None:
+        """Room for `capacity` open opportunities (new columns: a column may be lent to a C
+        view); the new slots are free."""
+        old = self.capacity
+        if capacity <= old:
+            return
+        grown = [array(code, bytes(8 * capacity)) for code in "dddd"] + [
+            array("l", bytes(8 * capacity)) for _ in range(3)]
+        for new, column in zip(grown, self._open_columns, strict=False):
+            new[:old] = column[:old]
+        self._open_columns = grown
+        self.close_day, self.created_day, self.u_win, self.z_size = grown[:4]
+        self.keys, self.heap, self.free = grown[4:]
+        self.owners.extend([None] * (capacity - old))
+        free = self.free
+        for slot in range(capacity - 1, old - 1, -1):  # the lowest slot is taken first
+            free[self.free_n] = slot
+            self.free_n += 1
+        self.capacity = capacity
+
+    def _reserve(self, count: int) -> None:
+        """Make sure `count` more opportunities can open without the columns growing."""
+        if count > self.free_n:
+            self._grow_open(max(2 * self.capacity, self.heap_n + count))
+
+    def _open(self, close_day: float, key: int, owner: Head, created_day: float,
+              u_win: float, z_size: float) -> None:
+        """Open an opportunity (a free slot must exist: `_reserve`)."""
+        self.free_n -= 1
+        slot = self.free[self.free_n]
+        self.close_day[slot] = close_day
+        self.keys[slot] = key
+        self.owners[slot] = owner
+        self.created_day[slot] = created_day
+        self.u_win[slot] = u_win
+        self.z_size[slot] = z_size
+        heap, closes, keys = self.heap, self.close_day, self.keys
+        i = self.heap_n
+        self.heap_n = i + 1
+        while i > 0:  # sift up
+            parent = (i - 1) >> 1
+            above = heap[parent]
+            if closes[above] < close_day or (closes[above] == close_day and keys[above] < key):
+                break
+            heap[i] = above
+            i = parent
+        heap[i] = slot
+
+    def _close_first(self) -> int:
+        """Take the first-closing opportunity off the heap; its slot (free again, its columns
+        still readable until the next `_open`)."""
+        heap, closes, keys = self.heap, self.close_day, self.keys
+        top = heap[0]
+        n = self.heap_n - 1
+        self.heap_n = n
+        if n > 0:
+            last = heap[n]
+            day, key = closes[last], keys[last]
+            i = 0
+            while True:  # sift down
+                child = 2 * i + 1
+                if child >= n:
+                    break
+                below = heap[child]
+                if child + 1 < n:
+                    right = heap[child + 1]
+                    if closes[right] < closes[below] or (
+                            closes[right] == closes[below] and keys[right] < keys[below]):
+                        child += 1
+                        below = right
+                if day < closes[below] or (day == closes[below] and key < keys[below]):
+                    break
+                heap[i] = below
+                i = child
+            heap[i] = last
+        self.free[self.free_n] = top
+        self.free_n += 1
+        return top
+
+    def _next_close(self) -> float:
+        """Close day of the first-closing open opportunity (inf when none is open)."""
+        return self.close_day[self.heap[0]] if self.heap_n else math.inf
 
     # ---- sellers -------------------------------------------------------------------
     # While seated, a seller's spare capacity lives in its segment's `spares` list at
@@ -271,9 +387,10 @@ class Pipeline:
     def _held_by(self, head: Head) -> list[int]:
         """Keys of the open opportunities `head` holds now, in the order they will close."""
         log = self.log
-        return [entry[1] for entry in sorted(self.closes)
-                if entry[1] in log and log[entry[1]][3][-1][1] is head
-                and log[entry[1]][4] is None]
+        heap, closes, keys = self.heap, self.close_day, self.keys
+        open_now = sorted([(closes[heap[i]], keys[heap[i]]) for i in range(self.heap_n)])
+        return [key for _day, key in open_now
+                if key in log and log[key][3][-1][1] is head and log[key][4] is None]
 
     def _log_hand_over(self, keys: list[int], heirs: deque, day: float) -> None:
         """The leaver's opportunities `keys` went to `heirs` (None: lost) on `day`."""
@@ -356,7 +473,8 @@ class Pipeline:
         owner.spares[owner.slot] -= 1
         owner.n_open += 1
         self.key += 1
-        heapq.heappush(self.closes, (close_day, self.key, owner, created_day, u_win, z_size))
+        self._reserve(1)
+        self._open(close_day, self.key, owner, created_day, u_win, z_size)
         if self.log is not None:
             self._log_open(self.key, owner.kind, owner, created_day, z_size)
 
@@ -383,7 +501,8 @@ class Pipeline:
         self.key += 1
         if amount == amount:
             self.amounts[self.key] = amount
-        heapq.heappush(self.closes, (close_day, self.key, owner, created_day, u_win, z_size))
+        self._reserve(1)
+        self._open(close_day, self.key, owner, created_day, u_win, z_size)
         if self.log is not None:
             self._log_open(self.key, owner.kind, owner, created_day, z_size)
         return True
@@ -391,29 +510,40 @@ class Pipeline:
     # ---- the hot loop --------------------------------------------------------------
     def work_until(self, until: float) -> None:
         """Process arrivals and closes, in time order, before day `until`."""
-        pending, closes, extra = self.pending, self.closes, self.extra
+        arrivals, order, extra = self.arrivals, self.order, self.extra
+        a_day, a_kind, sources = arrivals.day, arrivals.kind, arrivals.sources
+        a_u_win, a_z_cycle, a_z_size = arrivals.u_win, arrivals.z_cycle, arrivals.z_size
         all_spares, all_sellers, routers = self.spares, self.sellers, self.routers
         i, key, month = self.next, self.key, self.month
         created, unworked, lost, full = self.created, self.unworked, self.lost, self.full
         won, bookings, customers, cycles, commission = self.won
         won_deal, month_end = self.won_deal, (month + 1) * MONTH_DAYS
         amounts, log = self.amounts, self.log
-        pop, push, exp = heapq.heappop, heapq.heappush, math.exp
-        arrival = self._first(i)
+        pop = heapq.heappop
+        # each arrival opens at most one opportunity: the open columns never grow below
+        self._reserve(arrivals.n - i + len(extra))
+        o_close, o_created, o_u_win, o_z_size = (self.close_day, self.created_day,
+                                                 self.u_win, self.z_size)
+        o_keys, owners = self.keys, self.owners
+        row = self._first(i)
+        next_day = a_day[row]
         while True:
-            day = closes[0][0]
-            if day < arrival[0]:  # a close comes first
+            day = o_close[self.heap[0]] if self.heap_n else math.inf
+            if day < next_day:  # a close comes first
                 if day >= until:
                     break
-                _day, _key, owner, created_day, u_win, z_size = pop(closes)
-                slot = owner.slot
-                if slot < 0:  # its owner has left: it went to an heir
+                slot = self._close_first()
+                owner = owners[slot]
+                _key = o_keys[slot]
+                created_day = o_created[slot]
+                u_win = o_u_win[slot]
+                z_size = o_z_size[slot]
+                if owner.slot < 0:  # its owner has left: it went to an heir
                     owner = self._heir(owner)
                     if owner is None:  # lost when its owner left
                         continue
-                    slot = owner.slot
                 owner.n_open -= 1
-                owner.spares[slot] += 1
+                owner.spares[owner.slot] += 1
                 if log is not None:
                     self._log_close(_key, day, owner, u_win, z_size)
                 if day < 0:
@@ -439,24 +569,30 @@ class Pipeline:
                 owner.bookings += size
                 won_deal(size, day, owner.segment_index, month_end)
                 continue
-            day, kind, source, u_win, z_cycle, z_size = arrival
+            day = next_day
             if day >= until:
                 break
+            kind = a_kind[row]
+            source = sources[row]
+            u_win = a_u_win[row]
+            z_cycle = a_z_cycle[row]
+            z_size = a_z_size[row]
             if extra:  # arrivals added mid-month wait: take the earlier
-                if arrival is pending[i]:
+                if row == order[i]:
                     i += 1
                 else:
                     pop(extra)
-                arrival = pending[i]
-                if extra and extra[0][0] < arrival[0]:
-                    arrival = extra[0][2]
+                row = order[i]
+                if extra and extra[0][0] < a_day[row]:
+                    row = extra[0][2]
             else:
                 i += 1
-                arrival = pending[i]
+                row = order[i]
+            next_day = a_day[row]
             if kind == SELF:
-                if not source.active:
-                    continue
                 owner = source
+                if not owner.active:
+                    continue
                 spares = owner.spares
                 slot = owner.slot
                 if spares[slot] <= 0:  # a full seller sources nothing: counted as lost
@@ -465,9 +601,10 @@ class Pipeline:
                     continue
             else:
                 if kind == SDR:
-                    if not source.active:
+                    sdr = source
+                    if not sdr.active:
                         continue
-                    segment = source.segment_index
+                    segment = sdr.segment_index
                 else:
                     segment = source
                 spares = all_spares[segment]
@@ -492,7 +629,7 @@ class Pipeline:
                 cycle_days = exp(owner.cycle_mu + owner.cycle_sigma * z_cycle) * owner.cycle_mult
             else:  # an empirical cycle, or never deciding (sim.people.Head.open_days)
                 cycle_days = owner.open_days(u_win, z_cycle)
-            push(closes, (day + cycle_days, key, owner, day, u_win, z_size))
+            self._open(day + cycle_days, key, owner, day, u_win, z_size)
             if log is not None:
                 self._log_open(key, kind, owner, day, z_size)
             if day >= 0:

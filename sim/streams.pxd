@@ -1,6 +1,8 @@
 # Cython declarations for sim/streams.py (compiled core, sim/core.py).
 import cython
 
+from sim.arrivals cimport Arrivals
+
 
 cdef class OppDraws:
     cdef object _rng
@@ -11,4 +13,4 @@ cdef class OppDraws:
     @cython.locals(i=Py_ssize_t, left=cython.double, room=cython.double, day=cython.double,
                    gap=list, u_win=list, z_cycle=list, z_size=list)
     cpdef between(self, double start, double end, double rate, object kind, object source,
-                  list out)
+                  Arrivals out)

@@ -10,8 +10,12 @@ sellers see, and scenarios compared together share their streams.
 from __future__ import annotations
 
 import zlib
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from sim.arrivals import Arrivals
 
 # Stream kinds (never renumber: it would change every result).
 HEAD = 1  # one head (role, seat, occupant): header draws, then its opportunities
@@ -92,7 +96,7 @@ class OppDraws:
         self._z_cycle, self._z_size = z_cycle, z_size
 
     def arrivals(self, pieces: list[tuple[float, float, float]], rate: float, kind: int,
-                 source: object, out: list[tuple]) -> None:
+                 source: object, out: Arrivals) -> None:
         """Arrivals at `rate` per day × each piece's factor over `pieces` of ``(from_day,
         to_day, factor)`` (see `between`)."""
         for start, end, factor in pieces:
@@ -100,12 +104,12 @@ class OppDraws:
                 self.between(start, end, rate * factor, kind, source, out)
 
     def between(self, start: float, end: float, rate: float, kind: int, source: object,
-                out: list[tuple]) -> None:
+                out: Arrivals) -> None:
         """Arrivals in [start, end) of a Poisson process with `rate` > 0 per day.
 
         Unit-exponential gaps are mapped through the cumulative intensity, and what is left
         of the current gap carries over to the next call, so consecutive calls make one
-        non-homogeneous process. Appends ``(day, kind, source, u_win, z_cycle, z_size)``.
+        non-homogeneous process. Adds each arrival to `out` (sim.arrivals).
         """
         i, left = self._i, self.left
         if i < 0:  # the first candidate
@@ -116,11 +120,10 @@ class OppDraws:
             self.left = left - room
             return
         gap, u_win, z_cycle, z_size = self._gap, self._u_win, self._z_cycle, self._z_size
-        append = out.append
         day = start
         while True:
             day += left / rate
-            append((day, kind, source, u_win[i], z_cycle[i], z_size[i]))
+            out.add(day, kind, source, u_win[i], z_cycle[i], z_size[i])
             i += 1
             if i == BLOCK:
                 self._refill()

@@ -105,3 +105,16 @@ def test_churn_beyond_certain_empties_the_book_to_exactly_zero(tmp_path: Path) -
         assert (arr[customers == 0] == 0).all()
         emptied += int((customers == 0).any())
     assert emptied >= 3
+
+
+def test_a_stationary_tenure_of_1e90_days_runs() -> None:
+    """Attrition of 5e-90 a year draws today's tenures near 1e90 days: the ramp's month
+    number past its end must not overflow a C integer in the compiled core (hypothesis
+    found it)."""
+    from tests.factories import plan
+
+    tiny = plan(roles={"sdr": {"kind": "sdr", "segment": "mid", "headcount": 1,
+                               "cost": 80000, "ramp": [0.5, 1.0], "attrition": 5e-90,
+                               "opps_per_month": 1}})
+    result = Model(tiny, 0).run()
+    assert np.isfinite(result.raw).all()

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sim.pipeline
+from sim.arrivals import Arrivals
 from sim.metrics import Layout
 from sim.model import Model
 from sim.people import Head, Roster
@@ -51,6 +52,11 @@ def new_pipeline(routed: bool) -> Pipeline:
     return Pipeline(1, rows(), lambda *deal: None, routed=[0] if routed else [])
 
 
+def begin(pipeline: Pipeline, rows: list[tuple]) -> None:
+    """A new month with these arrivals, ``(day, kind, source, u_win, z_cycle, z_size)``."""
+    pipeline.new_month(Arrivals.of(rows))
+
+
 def inbound(day: float) -> tuple:
     return (day, ROUTED_INBOUND, 0, 0.5, 0.0, 0.0)
 
@@ -58,7 +64,7 @@ def inbound(day: float) -> tuple:
 def test_routing_takes_the_most_spare_capacity_first_in_order_on_ties(routed: bool) -> None:
     pipeline = new_pipeline(routed)
     a, b, c = sellers(pipeline, [1.0, 2.0, 2.0])
-    pipeline.new_month([inbound(1.0), inbound(2.0), inbound(3.0), inbound(4.0), inbound(5.0)])
+    begin(pipeline, [inbound(1.0), inbound(2.0), inbound(3.0), inbound(4.0), inbound(5.0)])
     pipeline.work_until(6.0)  # before any 10-day cycle ends
     # spares (1, 2, 2): b (tied with c, first) -> (1, 1, 2): c -> (1, 1, 1): a, b, c
     assert [h.n_open for h in (a, b, c)] == [1, 2, 2]
@@ -69,7 +75,7 @@ def test_routing_takes_the_most_spare_capacity_first_in_order_on_ties(routed: bo
 def test_nobody_with_room_leaves_the_opportunity_unworked(routed: bool) -> None:
     pipeline = new_pipeline(routed)
     sellers(pipeline, [1.0, 0.5])
-    pipeline.new_month([inbound(1.0), inbound(2.0), inbound(3.0)])
+    begin(pipeline, [inbound(1.0), inbound(2.0), inbound(3.0)])
     pipeline.work_until(6.0)
     # the first takes seller 0 to 0; the second goes to seller 1 (0.5 > 0); then none
     assert pipeline.created[ROUTED_INBOUND][0] == 3 and pipeline.unworked[0] == 1
@@ -81,7 +87,7 @@ def test_a_close_frees_capacity_for_the_next_arrival(routed: bool) -> None:
     own = (1.0, SELF, head, 0.5, 0.0, 0.0)
     blocked = (5.0, SELF, head, 0.5, 0.0, 0.0)  # full: its opportunity closes on day 11
     after = (12.0, SELF, head, 0.5, 0.0, 0.0)
-    pipeline.new_month([own, blocked, after])
+    begin(pipeline, [own, blocked, after])
     pipeline.work_until(20.0)
     assert pipeline.created[SELF][0] == 2 and head.opps == 2
     assert head.wins == 1 and head.n_open == 1  # day 11 closed; day 22 is still open
@@ -90,7 +96,7 @@ def test_a_close_frees_capacity_for_the_next_arrival(routed: bool) -> None:
 def test_a_leavers_deals_go_one_by_one_to_the_most_spare_even_beyond_capacity(routed: bool) -> None:
     pipeline = new_pipeline(routed)
     leaver, b, c = sellers(pipeline, [5.0, 1.0, 0.0])
-    pipeline.new_month([(float(day), SELF, leaver, 0.5, 0.0, 0.0) for day in (1, 2, 3, 4)])
+    begin(pipeline, [(float(day), SELF, leaver, 0.5, 0.0, 0.0) for day in (1, 2, 3, 4)])
     pipeline.work_until(5.0)
     assert leaver.n_open == 4
     leaver.active = False
@@ -98,7 +104,7 @@ def test_a_leavers_deals_go_one_by_one_to_the_most_spare_even_beyond_capacity(ro
     # spares (b, c) = (1, 0): b -> (0, 0): b, first -> (-1, 0): c -> (-1, -1): b
     assert (b.n_open, c.n_open) == (3, 1)
     assert [b.spares[b.slot], c.spares[c.slot]] == [-2.0, -1.0]
-    pipeline.new_month([])
+    begin(pipeline, [])
     pipeline.work_until(30.0)  # all four close (days 11-14) and are won by their new owners
     assert (b.wins, c.wins, leaver.wins) == (3, 1, 0)
     assert pipeline.won[0][0] == 4
@@ -107,12 +113,12 @@ def test_a_leavers_deals_go_one_by_one_to_the_most_spare_even_beyond_capacity(ro
 def test_a_last_leavers_deals_are_lost_that_day(routed: bool) -> None:
     pipeline = new_pipeline(routed)
     (head,) = sellers(pipeline, [3.0])
-    pipeline.new_month([(1.0, SELF, head, 0.5, 0.0, 0.0), (2.0, SELF, head, 0.5, 0.0, 0.0)])
+    begin(pipeline, [(1.0, SELF, head, 0.5, 0.0, 0.0), (2.0, SELF, head, 0.5, 0.0, 0.0)])
     pipeline.work_until(3.0)
     head.active = False
     pipeline.leave(head, 3.0)
     assert pipeline.lost[0] == 2 and pipeline.open_count() == 0
-    pipeline.new_month([])
+    begin(pipeline, [])
     pipeline.work_until(30.0)  # nothing is left to close
     assert pipeline.won[0][0] == 0 and pipeline.lost[0] == 2
 
@@ -121,7 +127,7 @@ def test_a_leavers_deals_follow_a_chain_of_leavers(routed: bool) -> None:
     """a leaves with two open deals: b gets both; b leaves: c gets them, and wins them."""
     pipeline = new_pipeline(routed)
     a, b, c = sellers(pipeline, [5.0, 3.0, 0.0])
-    pipeline.new_month([(1.0, SELF, a, 0.5, 0.0, 0.0), (2.0, SELF, a, 0.5, 0.0, 0.0),
+    begin(pipeline, [(1.0, SELF, a, 0.5, 0.0, 0.0), (2.0, SELF, a, 0.5, 0.0, 0.0),
                         (3.0, SELF, b, 0.5, 0.0, 0.0)])
     pipeline.work_until(4.0)
     a.active = False
@@ -130,7 +136,7 @@ def test_a_leavers_deals_follow_a_chain_of_leavers(routed: bool) -> None:
     b.active = False
     pipeline.leave(b, 5.0)  # everything to c, in close order
     assert c.n_open == 3 and pipeline.open_count() == 3
-    pipeline.new_month([])
+    begin(pipeline, [])
     pipeline.work_until(30.0)
     assert (a.wins, b.wins, c.wins) == (0, 0, 3) and c.n_open == 0
     assert c.spares[c.slot] == 0.0 and not pipeline.heirs

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sim.arrivals import Arrivals
 from sim.runner import run_plan
 from sim.streams import HEAD, OppDraws, key_words, stream
 from tests.factories import plan
@@ -68,10 +69,10 @@ def test_replication_depends_only_on_its_index() -> None:
 
 
 def _arrival_days(draws: OppDraws, cuts: list[float], rate: float) -> list[float]:
-    out: list[tuple] = []
+    out = Arrivals()
     for start, end in zip(cuts, cuts[1:], strict=False):
         draws.between(start, end, rate, 0, None, out)
-    return [arrival[0] for arrival in out]
+    return out.days().tolist()
 
 
 @given(st.lists(st.floats(0.01, 99.99), max_size=12), st.floats(0.001, 20.0))

@@ -1,0 +1,7 @@
+"""Stands in for the `cython` module where Cython is not installed: the interpreted core.
+
+A hot module reads ``cython.compiled`` to take C functions (``libc.math``) when compiled
+and their Python equivalents (the same functions of the C library, through `math`) when not.
+"""
+
+compiled = False
