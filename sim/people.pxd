@@ -7,7 +7,8 @@ from sim.arrivals cimport Arrivals
 
 
 cdef class Head:
-    cdef public object role, segment, draws, lever, month_pieces, spares, kind
+    cdef public object role, segment, draws, lever, month_pieces, kind
+    cdef public double[::1] spares  # the segment's spare capacities (sim.pipeline)
     cdef public object cycle_table, deal_mix, order
     cdef public Py_ssize_t seat, occupant, slot
     cdef public object segment_index

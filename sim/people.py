@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from array import array
 from typing import TYPE_CHECKING
 
 from sim import levers
@@ -63,7 +64,7 @@ class Head:
         self.month_pieces: list[tuple[float, float, float]] = []  # this month's ramp pieces
         self.spare = 0.0  # capacity - open opportunities (see Pipeline.spares)
         self.slot = 0  # position in the segment's spare list (-1 once it has left)
-        self.spares: list[float] = []  # the segment's spare list (shared)
+        self.spares = array("d")  # the segment's spare capacities (shared)
         self.n_open = 0  # open opportunities owned
         self.opps = 0
         self.wins = 0

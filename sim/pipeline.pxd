@@ -7,6 +7,10 @@ from sim.arrivals cimport Arrivals
 from sim.people cimport Head
 
 
+@cython.locals(slot=Py_ssize_t, i=Py_ssize_t, best=cython.double)
+cpdef Py_ssize_t first_max(double[::1] spares)
+
+
 cdef class Pipeline:
     cdef public Py_ssize_t month, next, added, key, capacity, heap_n, free_n
     cdef public Arrivals arrivals
@@ -45,7 +49,7 @@ cdef class Pipeline:
                    extra=list, all_spares=list, all_sellers=list, routers=list,
                    created=list, unworked=list, lost=list, full=list, won=list,
                    bookings=list, customers=list, cycles=list, commission=list,
-                   amounts=dict, segment=Py_ssize_t)
+                   amounts=dict, segment=Py_ssize_t, spares=cython.double[::1])
     cpdef work_until(self, double until)
 
     @cython.locals(head=Head, count=Py_ssize_t)

@@ -59,70 +59,92 @@ OPEN_CAPACITY = 512  # open-opportunity slots before the columns first double
 ROUTER_FROM = 128
 
 
-class Router(list):
+def first_max(spares: array) -> int:
+    """Slot of the most spare capacity in `spares`, the first on ties (what ``max`` then
+    ``index`` give); -1 when there is none."""
+    slot = -1
+    best = -math.inf
+    for i in range(len(spares)):
+        if spares[i] > best:
+            best = spares[i]
+            slot = i
+    return slot
+
+
+class Router:
     """Spare capacities of a segment's sellers by stable slot, and the seller with the most.
 
-    The list holds each seated seller's spare capacity at its `slot` (slots of leavers are
-    reused). A lazy max-heap of ``(-spare, order, slot)`` finds the most spare capacity,
-    the lowest routing order on ties — what ``max`` and ``index`` give over a list in
-    routing order. Every increase pushes an entry; a decrease pushes nothing, since the
-    old entry stays an upper bound that `best` corrects when it surfaces. So for each
-    seated seller the heap holds an entry at least its spare, and `best` pops and corrects
-    stale tops until the top is exact: O(log n) amortized per change.
+    `values` holds each seated seller's spare capacity at its `slot` (slots of leavers are
+    reused; a free slot holds -inf; the column doubles when full, and every seated head is
+    given the new one). A lazy max-heap of ``(-spare, order, slot)`` finds the most spare
+    capacity, the lowest routing order on ties — what `first_max` gives over the spares in
+    routing order. Every increase is followed by `raised`, which pushes an entry; a
+    decrease pushes nothing, since the old entry stays an upper bound that `best` corrects
+    when it surfaces. So for each seated seller the heap holds an entry at least its
+    spare, and `best` pops and corrects stale tops until the top is exact: O(log n)
+    amortized per change.
     """
 
     def __init__(self) -> None:
-        super().__init__()
+        self.values = array("d")
         self.heads: list[Head | None] = []  # by slot; None = free
         self.members: dict[Head, None] = {}  # the seated sellers
         self.free: list[int] = []
         self.heap: list[tuple[float, int, int]] = []
 
-    def __setitem__(self, slot: int, value: float) -> None:  # type: ignore[override]
-        if value > list.__getitem__(self, slot):
-            heapq.heappush(self.heap, (-value, self.heads[slot].order, slot))
-        list.__setitem__(self, slot, value)
+    def raised(self, slot: int) -> None:
+        """The spare capacity at `slot` went up."""
+        heapq.heappush(self.heap, (-self.values[slot], self.heads[slot].order, slot))
 
     def join(self, head: Head) -> None:
         if self.free:
             slot = self.free.pop()
             self.heads[slot] = head
-            list.__setitem__(self, slot, head.spare)
         else:
             slot = len(self.heads)
             self.heads.append(head)
-            self.append(head.spare)
-        head.slot, head.spares = slot, self
+            if slot == len(self.values):
+                self._grow()
+        self.values[slot] = head.spare
+        head.slot, head.spares = slot, self.values
         self.members[head] = None
         heapq.heappush(self.heap, (-head.spare, head.order, slot))
+
+    def _grow(self) -> None:
+        """Twice the room (a new column: the old one may be lent to a C view)."""
+        self.values = self.values + array("d", [-math.inf]) * max(8, len(self.values))
+        for head in self.heads:
+            if head is not None:
+                head.spares = self.values
 
     def leave(self, head: Head) -> None:
         slot = head.slot
         self.heads[slot] = None
-        list.__setitem__(self, slot, -math.inf)
+        self.values[slot] = -math.inf
         self.free.append(slot)
         del self.members[head]
 
     def seat(self) -> None:
         """Take every seller's spare capacity from `head.spare` (at a month's start)."""
         heap = []
+        values = self.values
         for slot, head in enumerate(self.heads):
             if head is not None:
-                list.__setitem__(self, slot, head.spare)
+                values[slot] = head.spare
                 heap.append((-head.spare, head.order, slot))
         heapq.heapify(heap)
         self.heap = heap
 
     def best(self) -> int:
         """Slot of the seller with the most spare capacity (first in order), -1 if none."""
-        heap, heads = self.heap, self.heads
+        heap, heads, values = self.heap, self.heads, self.values
         while heap:
             negative, order, slot = heap[0]
             head = heads[slot]
             if head is None or head.order != order:  # the slot changed hands
                 heapq.heappop(heap)
                 continue
-            spare = list.__getitem__(self, slot)
+            spare = values[slot]
             if spare == -negative:
                 return slot
             if spare < -negative:
@@ -162,8 +184,10 @@ class Pipeline:
         self.sellers: list[list[Head] | dict[Head, None]] = [
             [] if router is None else router.members for router in self.routers
         ]
-        self.spares: list[list[float]] = [  # parallel to small segments' sellers
-            [] if router is None else router for router in self.routers
+        # small segments' spare capacities, parallel to their sellers (routed: None, the
+        # router's `values`)
+        self.spares: list[array | None] = [
+            array("d") if router is None else None for router in self.routers
         ]
         self.heirs: dict[Head, deque[Head | None]] = {}  # leavers' open opportunities' heirs
         self.created = [rows["opps_created_self"], rows["opps_created_sdr"],
@@ -305,8 +329,9 @@ class Pipeline:
         return self.close_day[self.heap[0]] if self.heap_n else math.inf
 
     # ---- sellers -------------------------------------------------------------------
-    # While seated, a seller's spare capacity lives in its segment's `spares` list at
-    # `head.slot` (-1 once it has left); `head.spare` is only read when (re)seating.
+    # While seated, a seller's spare capacity lives in its segment's spares column (its
+    # `head.spares`) at `head.slot` (-1 once it has left); `head.spare` is only read when
+    # (re)seating.
 
     def join(self, head: Head) -> None:
         """A seller starts work with `head.spare` set."""
@@ -341,7 +366,7 @@ class Pipeline:
             router.seat()
             return
         sellers = self.sellers[segment]
-        self.spares[segment] = spares = [head.spare for head in sellers]
+        self.spares[segment] = spares = array("d", [head.spare for head in sellers])
         for slot, head in enumerate(sellers):
             head.slot = slot
             head.spares = spares
@@ -349,6 +374,16 @@ class Pipeline:
     def _unseat(self, segment: int) -> None:
         for head, spare in zip(self.sellers[segment], self.spares[segment], strict=True):
             head.spare = spare
+
+    def _most_spare(self, segment: int) -> Head | None:
+        """The segment's seller with the most spare capacity, the first in routing order on
+        ties; None when nobody is seated."""
+        router = self.routers[segment]
+        if router is None:
+            slot = first_max(self.spares[segment])
+            return self.sellers[segment][slot] if slot >= 0 else None
+        slot = router.best()
+        return router.heads[slot] if slot >= 0 else None
 
     def _hand_over(self, leaver: Head, day: float) -> None:
         """A leaver's open opportunities go, one by one in close order, to the segment's
@@ -359,24 +394,16 @@ class Pipeline:
         if self.log is not None:
             held = self._held_by(leaver)
         segment = leaver.segment_index
-        router = self.routers[segment]
-        spares = self.spares[segment]
-        sellers = self.sellers[segment]
         heirs: deque[Head | None] = deque()
         for _ in range(leaver.n_open):
-            if not sellers:
+            owner = self._most_spare(segment)
+            if owner is None:
                 if day >= 0:
                     self.lost[self.month] += 1
                 heirs.append(None)
                 continue
-            if router is None:
-                slot = spares.index(max(spares))
-                owner = sellers[slot]
-            else:
-                slot = router.best()
-                owner = router.heads[slot]
             owner.n_open += 1
-            spares[slot] -= 1
+            owner.spares[owner.slot] -= 1
             heirs.append(owner)
         self.heirs[leaver] = heirs
         leaver.n_open = 0
@@ -454,19 +481,8 @@ class Pipeline:
         has room, else (owner None) the segment's seller with the most spare capacity, even
         beyond capacity when `full_ok` (a leaver's, handed over); dropped otherwise."""
         if owner is None:
-            spares = self.spares[segment]
-            router = self.routers[segment]
-            if router is None:
-                if not spares:
-                    return
-                slot = spares.index(max(spares))
-                owner = self.sellers[segment][slot]
-            else:
-                slot = router.best()
-                if slot < 0:
-                    return
-                owner = router.heads[slot]
-            if spares[slot] <= 0 and not full_ok:
+            owner = self._most_spare(segment)
+            if owner is None or (owner.spares[owner.slot] <= 0 and not full_ok):
                 return
         elif owner.spares[owner.slot] <= 0:
             return
@@ -485,17 +501,9 @@ class Pipeline:
         already). A known `amount` (not NaN) is booked if won instead of a drawn size.
         False when the segment has nobody to hold it (it is dropped)."""
         if owner is None:
-            router = self.routers[segment]
-            if router is None:
-                spares = self.spares[segment]
-                if not spares:
-                    return False
-                owner = self.sellers[segment][spares.index(max(spares))]
-            else:
-                slot = router.best()
-                if slot < 0:
-                    return False
-                owner = router.heads[slot]
+            owner = self._most_spare(segment)
+            if owner is None:
+                return False
         owner.spares[owner.slot] -= 1
         owner.n_open += 1
         self.key += 1
@@ -544,6 +552,8 @@ class Pipeline:
                         continue
                 owner.n_open -= 1
                 owner.spares[owner.slot] += 1
+                if routers[owner.segment_index] is not None:
+                    routers[owner.segment_index].raised(owner.slot)
                 if log is not None:
                     self._log_close(_key, day, owner, u_win, z_size)
                 if day < 0:
@@ -607,15 +617,15 @@ class Pipeline:
                     segment = sdr.segment_index
                 else:
                     segment = source
-                spares = all_spares[segment]
                 router = routers[segment]
                 if router is None:
-                    best = max(spares) if spares else 0.0
-                    slot = spares.index(best) if best > 0 else -1  # ties: first in order
+                    spares = all_spares[segment]
+                    slot = first_max(spares)  # ties: the first in routing order
                 else:
+                    spares = router.values
                     slot = router.best()
-                    if slot >= 0 and spares[slot] <= 0:
-                        slot = -1
+                if slot >= 0 and spares[slot] <= 0:
+                    slot = -1
                 if slot < 0:  # nobody has room: created but unworked
                     if day >= 0:
                         created[kind][month] += 1
