@@ -15,17 +15,14 @@ cdef cython.ulonglong _pool_word(cython.ulonglong value, cython.ulonglong hash_c
                value=cython.ulonglong, p0=cython.ulonglong, p1=cython.ulonglong,
                p2=cython.ulonglong, p3=cython.ulonglong, low=cython.ulonglong,
                seed_high=cython.ulonglong, seed_low=cython.ulonglong,
-               inc_high=cython.ulonglong, inc_low=cython.ulonglong)
-cpdef tuple seed_state(list words)
+               inc_high=cython.ulonglong)
+cdef _seed_into(list words, cython.ulonglong[::1] out)
 
 @cython.locals(i=Py_ssize_t)
 cpdef list _words(object seed, object replication, object kind, tuple identity)
 
 cdef cython.ulonglong[::1] _STATE_WORDS
 
-@cython.locals(seed_high=cython.ulonglong, seed_low=cython.ulonglong,
-               inc_high=cython.ulonglong, inc_low=cython.ulonglong,
-               words=cython.ulonglong[::1])
 cpdef object _stream(object seed, object replication, object kind, tuple identity)
 
 

@@ -106,6 +106,13 @@ def seed_state(words: list[int]) -> tuple[int, int, int, int]:
     words are hashed out of the pool, cycling, and paired little-endian into 64-bit words:
     the seed and the increment a `PCG64` is seeded with (high, low, high, low).
     """
+    out = np.zeros(4, dtype=np.uint64)
+    _seed_into(words, out)
+    return tuple(out.tolist())
+
+
+def _seed_into(words: list[int], out: np.ndarray) -> None:
+    """Write `seed_state` of `words` into `out` (four uint64 words)."""
     n = len(words)
     h = _INIT_A
     # the first four words (zeros past the entropy), one to a pool word
@@ -159,13 +166,15 @@ def seed_state(words: list[int]) -> tuple[int, int, int, int]:
     h = h * _MULT_B & _MASK
     low = _pool_word(p2, h)
     h = h * _MULT_B & _MASK
-    inc_low = low | _pool_word(p3, h) << 32
-    return seed_high, seed_low, inc_high, inc_low
+    out[0] = seed_high
+    out[1] = seed_low
+    out[2] = inc_high
+    out[3] = low | _pool_word(p3, h) << 32
 
 
 class _Seeded(ISeedSequence):
     """The seed sequence every stream's `PCG64` seeds itself from: it hands over `_STATE`,
-    which `stream` has just set to the state `seed_state` computed (under `_SEEDING`)."""
+    which `stream` has just set to the key's `seed_state` (under `_SEEDING`)."""
 
     __slots__ = ()
 
@@ -190,14 +199,9 @@ def stream(seed: int, replication: int, kind: int, *identity: int) -> np.random.
 
 def _stream(seed: int, replication: int, kind: int, identity: tuple[int, ...]
             ) -> np.random.Generator:
-    seed_high, seed_low, inc_high, inc_low = seed_state(
-        _words(seed, replication, kind, identity))
-    words = _STATE_WORDS
+    words = _words(seed, replication, kind, identity)
     with _SEEDING:
-        words[0] = seed_high
-        words[1] = seed_low
-        words[2] = inc_high
-        words[3] = inc_low
+        _seed_into(words, _STATE_WORDS)
         bit_generator = PCG64(_SEEDED)
     return Generator(bit_generator)
 
