@@ -28,11 +28,12 @@ cpdef object _stream(object seed, object replication, object kind, tuple identit
 
 cdef class OppDraws:
     cdef object _rng
-    cdef list _gap, _u_win, _z_cycle, _z_size
+    cdef double[::1] _gap, _u_win, _z_cycle, _z_size
     cdef Py_ssize_t _i
     cdef public double left
 
     @cython.locals(i=Py_ssize_t, left=cython.double, room=cython.double, day=cython.double,
-                   gap=list, u_win=list, z_cycle=list, z_size=list)
+                   gap=double[::1], u_win=double[::1], z_cycle=double[::1],
+                   z_size=double[::1])
     cpdef between(self, double start, double end, double rate, object kind, object source,
                   list out)

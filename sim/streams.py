@@ -222,19 +222,21 @@ class OppDraws:
 
     def __init__(self, rng: np.random.Generator) -> None:
         self._rng = rng
-        self._gap: list[float] = []
-        self._u_win: list[float] = []
-        self._z_cycle: list[float] = []
-        self._z_size: list[float] = []
+        # the current block of each sequence: float64 arrays (typed in the compiled core),
+        # drawn on first use
+        self._gap: np.ndarray | None = None
+        self._u_win: np.ndarray | None = None
+        self._z_cycle: np.ndarray | None = None
+        self._z_size: np.ndarray | None = None
         self._i = -1  # the current candidate (-1: none drawn yet)
         self.left = -1.0  # cumulative intensity before the current candidate arrives
 
     def _refill(self) -> None:
         rng = self._rng
-        self._gap = rng.standard_exponential(BLOCK).tolist()
-        self._u_win = rng.random(BLOCK).tolist()
-        z_cycle, z_size = rng.standard_normal((2, BLOCK)).tolist()
-        self._z_cycle, self._z_size = z_cycle, z_size
+        self._gap = rng.standard_exponential(BLOCK)
+        self._u_win = rng.random(BLOCK)
+        z = rng.standard_normal((2, BLOCK))
+        self._z_cycle, self._z_size = z[0], z[1]
 
     def arrivals(self, pieces: list[tuple[float, float, float]], rate: float, kind: int,
                  source: object, out: list[tuple]) -> None:
