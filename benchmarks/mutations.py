@@ -234,7 +234,7 @@ MUTATIONS: tuple[Mutation, ...] = (
       "levers.apply(lever, effects, coverage)", "pass", (MECH,)),
     # ---- random streams ----
     M("stream key length prefix", "sim/streams.py",
-      "[len(seed_words), *seed_words, *rest]", "[*seed_words, *rest]", (STREAMS,)),
+      "[len(seed_words), *seed_words, replication", "[*seed_words, replication", (STREAMS,)),
 )
 
 

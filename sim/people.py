@@ -46,9 +46,11 @@ class Head:
         self.occupant = occupant
         self.order = order  # position for routing tie-breaks: (role order, seat)
         rng = stream(seed, rep, HEAD, role.ident, seat, occupant)
-        # Header draws, always in this order and count, before any opportunity draws.
-        tth_z, skill_z = rng.standard_normal(2).tolist()
-        self.attrition_left = float(rng.standard_exponential())
+        # Header draws, always in this order and count, before any opportunity draws (one
+        # at a time: the same numbers as ``standard_normal(2)``, without an array)
+        tth_z = rng.standard_normal()
+        skill_z = rng.standard_normal()
+        self.attrition_left = rng.standard_exponential()
         self.draws = OppDraws(rng)
         sigma = role.skill_sigma
         self.skill = math.exp(sigma * skill_z - 0.5 * sigma * sigma)

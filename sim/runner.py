@@ -527,7 +527,7 @@ def run_plan(
 # some margin: what one replication's model holds per person who ever works in it (their
 # random streams and draw blocks), per customer and per opportunity drawn in a month; and
 # what the parent keeps per seller row and per replication until the outputs are written.
-PERSON_BYTES = 28_000
+PERSON_BYTES = 9_000
 CUSTOMER_BYTES = 200
 OPPORTUNITY_BYTES = 400
 MODEL_BYTES = 2_000_000

@@ -4,13 +4,38 @@ import cython
 from sim.arrivals cimport Arrivals
 
 
+# numpy's SeedSequence constants, and its hashing in unsigned 64-bit C arithmetic (every
+# result is masked to 32 bits, so the C and the Python int arithmetic give the same words)
+cdef cython.ulonglong _MASK, _INIT_A, _MULT_A, _INIT_B, _MULT_B, _MIX_L, _MIX_R
+
+cdef cython.ulonglong _hashmix(cython.ulonglong value, cython.ulonglong hash_const)
+@cython.locals(value=cython.ulonglong)
+cdef cython.ulonglong _mix(cython.ulonglong x, cython.ulonglong y)
+cdef cython.ulonglong _pool_word(cython.ulonglong value, cython.ulonglong hash_const)
+
+@cython.locals(n=Py_ssize_t, i=Py_ssize_t, src=Py_ssize_t, h=cython.ulonglong,
+               value=cython.ulonglong, p0=cython.ulonglong, p1=cython.ulonglong,
+               p2=cython.ulonglong, p3=cython.ulonglong, low=cython.ulonglong,
+               seed_high=cython.ulonglong, seed_low=cython.ulonglong,
+               inc_high=cython.ulonglong)
+cdef _seed_into(list words, cython.ulonglong[::1] out)
+
+@cython.locals(i=Py_ssize_t)
+cpdef list _words(object seed, object replication, object kind, tuple identity)
+
+cdef cython.ulonglong[::1] _STATE_WORDS
+
+cpdef object _stream(object seed, object replication, object kind, tuple identity)
+
+
 cdef class OppDraws:
     cdef object _rng
-    cdef list _gap, _u_win, _z_cycle, _z_size
+    cdef double[::1] _gap, _u_win, _z_cycle, _z_size
     cdef Py_ssize_t _i
     cdef public double left
 
     @cython.locals(i=Py_ssize_t, left=cython.double, room=cython.double, day=cython.double,
-                   gap=list, u_win=list, z_cycle=list, z_size=list)
+                   gap=double[::1], u_win=double[::1], z_cycle=double[::1],
+                   z_size=double[::1])
     cpdef between(self, double start, double end, double rate, object kind, object source,
                   Arrivals out)

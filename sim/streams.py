@@ -9,10 +9,13 @@ sellers see, and scenarios compared together share their streams.
 
 from __future__ import annotations
 
+import threading
 import zlib
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.random import PCG64, Generator
+from numpy.random.bit_generator import ISeedSequence
 
 if TYPE_CHECKING:
     from sim.arrivals import Arrivals
@@ -40,29 +43,171 @@ def name_id(name: str) -> int:
     return zlib.crc32(name.encode("utf-8"))
 
 
+def _words(seed: int, replication: int, kind: int, identity: tuple[int, ...]) -> list[int]:
+    """The entropy words of a stream, as ints (see `key_words`)."""
+    if 0 <= seed <= _MASK:
+        seed_words = [seed]
+    elif seed < 0:
+        raise ValueError(f"stream seed {seed} must be a non-negative integer")
+    else:
+        seed_words = []
+        while seed:
+            seed_words.append(seed & _MASK)
+            seed >>= 32
+    words = [len(seed_words), *seed_words, replication, kind, *identity]
+    for i in range(len(seed_words) + 1, len(words)):
+        if not 0 <= words[i] <= _MASK:
+            raise ValueError(f"stream key {(replication, kind, *identity)} must be 32-bit "
+                             "unsigned integers")
+    return words
+
+
 def key_words(seed: int, replication: int, kind: int, identity: tuple[int, ...]) -> np.ndarray:
     """The entropy words of a stream: the seed's word count and words, then the rest.
 
     Every part after the seed must fit one 32-bit word; the seed may be any size. Given the
     kind, the identity has a fixed length, so the encoding is one-to-one. (An array of
-    uint32 is also the fastest entropy `SeedSequence` takes.)
+    uint32 is what `SeedSequence` takes; `stream` seeds as `SeedSequence` of it would.)
     """
-    seed_words = []
-    while True:
-        seed_words.append(seed % WORD)
-        seed //= WORD
-        if not seed:
-            break
-    rest = (replication, kind, *identity)
-    if min(rest) < 0 or max(rest) >= WORD:
-        raise ValueError(f"stream key {rest} must be 32-bit unsigned integers")
-    return np.array([len(seed_words), *seed_words, *rest], dtype=np.uint32)
+    return np.array(_words(seed, replication, kind, identity), dtype=np.uint32)
+
+
+# numpy's SeedSequence (numpy/random/bit_generator.pyx), for a pool of four 32-bit words:
+# the constants of its `hashmix` (the hash constant A, then B when the state is drawn) and
+# of its `mix`.
+_MASK = WORD - 1
+_INIT_A = 0x43B0D7E5
+_MULT_A = 0x931E8875
+_INIT_B = 0x8B51F9DD
+_MULT_B = 0x58F38DED
+_MIX_L = 0xCA01F9DD
+_MIX_R = 0x4973F715
+
+
+def _hashmix(value: int, hash_const: int) -> int:
+    """numpy's `hashmix` of a word with hash constant `hash_const` (its value before the
+    call; the caller then multiplies it by `_MULT_A`)."""
+    value = ((value ^ hash_const) * (hash_const * _MULT_A & _MASK)) & _MASK
+    return value ^ (value >> 16)
+
+
+def _mix(x: int, y: int) -> int:
+    """numpy's `mix` of two words."""
+    value = (_MIX_L * x - _MIX_R * y) & _MASK
+    return value ^ (value >> 16)
+
+
+def _pool_word(value: int, hash_const: int) -> int:
+    """One word of numpy's `generate_state`: a pool word hashed with constant B."""
+    value = ((value ^ hash_const) * (hash_const * _MULT_B & _MASK)) & _MASK
+    return value ^ (value >> 16)
+
+
+def seed_state(words: list[int]) -> tuple[int, int, int, int]:
+    """``SeedSequence(words).generate_state(4, np.uint64)``, computed without numpy.
+
+    The entropy is mixed into a pool of four words (numpy's `mix_entropy`), and eight
+    words are hashed out of the pool, cycling, and paired little-endian into 64-bit words:
+    the seed and the increment a `PCG64` is seeded with (high, low, high, low).
+    """
+    out = np.zeros(4, dtype=np.uint64)
+    _seed_into(words, out)
+    return tuple(out.tolist())
+
+
+def _seed_into(words: list[int], out: np.ndarray) -> None:
+    """Write `seed_state` of `words` into `out` (four uint64 words)."""
+    n = len(words)
+    h = _INIT_A
+    # the first four words (zeros past the entropy), one to a pool word
+    p0 = _hashmix(words[0] if n > 0 else 0, h)
+    h = h * _MULT_A & _MASK
+    p1 = _hashmix(words[1] if n > 1 else 0, h)
+    h = h * _MULT_A & _MASK
+    p2 = _hashmix(words[2] if n > 2 else 0, h)
+    h = h * _MULT_A & _MASK
+    p3 = _hashmix(words[3] if n > 3 else 0, h)
+    h = h * _MULT_A & _MASK
+    # every pool word into each of the others, in order
+    for src in range(4):
+        value = p0 if src == 0 else p1 if src == 1 else p2 if src == 2 else p3
+        if src != 0:
+            p0 = _mix(p0, _hashmix(value, h))
+            h = h * _MULT_A & _MASK
+        if src != 1:
+            p1 = _mix(p1, _hashmix(value, h))
+            h = h * _MULT_A & _MASK
+        if src != 2:
+            p2 = _mix(p2, _hashmix(value, h))
+            h = h * _MULT_A & _MASK
+        if src != 3:
+            p3 = _mix(p3, _hashmix(value, h))
+            h = h * _MULT_A & _MASK
+    # the rest of the entropy into every pool word
+    for i in range(4, n):
+        value = words[i]
+        p0 = _mix(p0, _hashmix(value, h))
+        h = h * _MULT_A & _MASK
+        p1 = _mix(p1, _hashmix(value, h))
+        h = h * _MULT_A & _MASK
+        p2 = _mix(p2, _hashmix(value, h))
+        h = h * _MULT_A & _MASK
+        p3 = _mix(p3, _hashmix(value, h))
+        h = h * _MULT_A & _MASK
+    # eight words out of the pool, cycling, paired little-endian into four 64-bit words
+    h = _INIT_B
+    low = _pool_word(p0, h)
+    h = h * _MULT_B & _MASK
+    seed_high = low | _pool_word(p1, h) << 32
+    h = h * _MULT_B & _MASK
+    low = _pool_word(p2, h)
+    h = h * _MULT_B & _MASK
+    seed_low = low | _pool_word(p3, h) << 32
+    h = h * _MULT_B & _MASK
+    low = _pool_word(p0, h)
+    h = h * _MULT_B & _MASK
+    inc_high = low | _pool_word(p1, h) << 32
+    h = h * _MULT_B & _MASK
+    low = _pool_word(p2, h)
+    h = h * _MULT_B & _MASK
+    out[0] = seed_high
+    out[1] = seed_low
+    out[2] = inc_high
+    out[3] = low | _pool_word(p3, h) << 32
+
+
+class _Seeded(ISeedSequence):
+    """The seed sequence every stream's `PCG64` seeds itself from: it hands over `_STATE`,
+    which `stream` has just set to the key's `seed_state` (under `_SEEDING`)."""
+
+    __slots__ = ()
+
+    def generate_state(self, n_words: int, dtype: object = np.uint32) -> np.ndarray:
+        """The four 64-bit words set last (PCG64 asks for ``(4, np.uint64)`` only)."""
+        return _STATE
+
+
+_STATE = np.zeros(4, dtype=np.uint64)
+_STATE_WORDS = _STATE  # the same memory, typed in the compiled core (streams.pxd)
+_SEEDED = _Seeded()
+_SEEDING = threading.Lock()  # from setting _STATE to PCG64 having read it
 
 
 def stream(seed: int, replication: int, kind: int, *identity: int) -> np.random.Generator:
-    """The generator for one random source in one replication."""
-    entropy = key_words(seed, replication, kind, identity)
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy)))
+    """The generator for one random source in one replication: numpy's
+    ``Generator(PCG64(SeedSequence(key_words(...))))``, the seed sequence's work done here
+    (`seed_state`). Its ``bit_generator.seed_seq`` is not a `SeedSequence` (it cannot spawn).
+    """
+    return _stream(seed, replication, kind, identity)
+
+
+def _stream(seed: int, replication: int, kind: int, identity: tuple[int, ...]
+            ) -> np.random.Generator:
+    words = _words(seed, replication, kind, identity)
+    with _SEEDING:
+        _seed_into(words, _STATE_WORDS)
+        bit_generator = PCG64(_SEEDED)
+    return Generator(bit_generator)
 
 
 class OppDraws:
@@ -81,19 +226,21 @@ class OppDraws:
 
     def __init__(self, rng: np.random.Generator) -> None:
         self._rng = rng
-        self._gap: list[float] = []
-        self._u_win: list[float] = []
-        self._z_cycle: list[float] = []
-        self._z_size: list[float] = []
+        # the current block of each sequence: float64 arrays (typed in the compiled core),
+        # drawn on first use
+        self._gap: np.ndarray | None = None
+        self._u_win: np.ndarray | None = None
+        self._z_cycle: np.ndarray | None = None
+        self._z_size: np.ndarray | None = None
         self._i = -1  # the current candidate (-1: none drawn yet)
         self.left = -1.0  # cumulative intensity before the current candidate arrives
 
     def _refill(self) -> None:
         rng = self._rng
-        self._gap = rng.standard_exponential(BLOCK).tolist()
-        self._u_win = rng.random(BLOCK).tolist()
-        z_cycle, z_size = rng.standard_normal((2, BLOCK)).tolist()
-        self._z_cycle, self._z_size = z_cycle, z_size
+        self._gap = rng.standard_exponential(BLOCK)
+        self._u_win = rng.random(BLOCK)
+        z = rng.standard_normal((2, BLOCK))
+        self._z_cycle, self._z_size = z[0], z[1]
 
     def arrivals(self, pieces: list[tuple[float, float, float]], rate: float, kind: int,
                  source: object, out: Arrivals) -> None:

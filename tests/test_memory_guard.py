@@ -36,8 +36,8 @@ def test_the_issue_scenario_is_estimated_in_gigabytes_not_kilobytes() -> None:
     plan = issue_plan()
     one_worker = estimate_bytes(plan, 1_000, workers=1)
     assert one_worker > 1 * GiB  # the old estimate: 0.2 MiB per replication
-    # each worker holds a model of ~33,000 people (about 1 GB): 40 workers need 40 of them
-    assert estimate_bytes(plan, 1_000, workers=40) - one_worker > 39 * GiB
+    # each worker holds a model of ~33,000 people (about 0.7 GB): 40 workers need 40 of them
+    assert estimate_bytes(plan, 1_000, workers=40) - one_worker > 39 * GiB / 2
     assert estimate_bytes(plan, 1_000, workers=40) > estimate_bytes(plan, 1_000, workers=2)
 
 
@@ -45,9 +45,9 @@ def test_workers_count_not_cores(monkeypatch) -> None:
     import sim.runner
 
     plan = issue_plan(replications=100)
-    monkeypatch.setattr(sim.runner, "available_bytes", lambda: 8 * GiB)
+    monkeypatch.setattr(sim.runner, "available_bytes", lambda: 4 * GiB)
     monkeypatch.setattr(sim.runner, "default_workers", lambda: 2)
-    check_memory(plan, 100, workers=2, allow_long=True)  # fits 8 GiB: two models of ~1 GB
+    check_memory(plan, 100, workers=2, allow_long=True)  # fits 4 GiB: two models of ~0.7 GB
     with pytest.raises(ScenarioError, match="GiB of memory"):
         check_memory(plan, 100, workers=40, allow_long=True)
 
