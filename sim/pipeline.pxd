@@ -8,7 +8,7 @@ from sim.people cimport Head
 
 
 @cython.locals(slot=Py_ssize_t, i=Py_ssize_t, best=cython.double)
-cpdef Py_ssize_t first_max(double[::1] spares)
+cpdef Py_ssize_t first_max(double[::1] spares, Py_ssize_t n)
 
 
 cdef class Pipeline:

@@ -59,12 +59,12 @@ OPEN_CAPACITY = 512  # open-opportunity slots before the columns first double
 ROUTER_FROM = 128
 
 
-def first_max(spares: array) -> int:
-    """Slot of the most spare capacity in `spares`, the first on ties (what ``max`` then
-    ``index`` give); -1 when there is none."""
+def first_max(spares: array, n: int) -> int:
+    """Slot of the most spare capacity in ``spares[:n]``, the first on ties (what ``max``
+    then ``index`` give); -1 when there is none."""
     slot = -1
     best = -math.inf
-    for i in range(len(spares)):
+    for i in range(n):
         if spares[i] > best:
             best = spares[i]
             slot = i
@@ -184,8 +184,8 @@ class Pipeline:
         self.sellers: list[list[Head] | dict[Head, None]] = [
             [] if router is None else router.members for router in self.routers
         ]
-        # small segments' spare capacities, parallel to their sellers (routed: None, the
-        # router's `values`)
+        # small segments' spare capacities, parallel to their sellers (the column may be
+        # longer; routed: None, the router's `values`)
         self.spares: list[array | None] = [
             array("d") if router is None else None for router in self.routers
         ]
@@ -344,6 +344,7 @@ class Pipeline:
         sellers = self.sellers[segment]
         sellers.append(head)
         sellers.sort(key=ORDER)
+        head.spares = self.spares[segment]
         self.seat(segment)
 
     def leave(self, head: Head, day: float) -> None:
@@ -366,21 +367,26 @@ class Pipeline:
             router.seat()
             return
         sellers = self.sellers[segment]
-        self.spares[segment] = spares = array("d", [head.spare for head in sellers])
+        spares = self.spares[segment]
+        if len(spares) < len(sellers):  # a new column (the old one may be lent to a C view)
+            spares = self.spares[segment] = array("d", bytes(8 * max(8, 2 * len(sellers))))
+            for head in sellers:
+                head.spares = spares
         for slot, head in enumerate(sellers):
+            spares[slot] = head.spare
             head.slot = slot
-            head.spares = spares
 
     def _unseat(self, segment: int) -> None:
-        for head, spare in zip(self.sellers[segment], self.spares[segment], strict=True):
-            head.spare = spare
+        spares = self.spares[segment]
+        for slot, head in enumerate(self.sellers[segment]):
+            head.spare = spares[slot]
 
     def _most_spare(self, segment: int) -> Head | None:
         """The segment's seller with the most spare capacity, the first in routing order on
         ties; None when nobody is seated."""
         router = self.routers[segment]
         if router is None:
-            slot = first_max(self.spares[segment])
+            slot = first_max(self.spares[segment], len(self.sellers[segment]))
             return self.sellers[segment][slot] if slot >= 0 else None
         slot = router.best()
         return router.heads[slot] if slot >= 0 else None
@@ -620,7 +626,7 @@ class Pipeline:
                 router = routers[segment]
                 if router is None:
                     spares = all_spares[segment]
-                    slot = first_max(spares)  # ties: the first in routing order
+                    slot = first_max(spares, len(all_sellers[segment]))  # ties: the first
                 else:
                     spares = router.values
                     slot = router.best()
