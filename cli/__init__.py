@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from typing import NoReturn
 
 INTERRUPTED = "simrev: interrupted; previous results are untouched"
 
@@ -60,4 +61,28 @@ def entry() -> None:
         prestart(workers)
     from cli.main import main
 
-    main()
+    try:
+        main()
+    except SystemExit as done:
+        end(done.code)
+
+
+def end(code: object) -> NoReturn:
+    """Exit with `code` (as `sys.exit` reads it) once stdout and stderr are flushed,
+    without the interpreter's teardown: freeing pandas, pyarrow and the rest module by
+    module took 0.15-0.3 s after every command's work was done. Nothing is lost: every
+    file is written and closed by then, and worker processes end with this one (see
+    sim.runner)."""
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:
+        sys.stderr.write(f"{code}\n")
+        status = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe or file: nothing more can reach it
+            pass
+    os._exit(status)

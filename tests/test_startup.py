@@ -52,3 +52,38 @@ def test_the_command_lines_copies_of_library_values_agree() -> None:
     assert options.DEFAULT_OBJECTIVE == recommend.DEFAULT_OBJECTIVE
     assert (options.MAX_QUARTERS, options.MAX_ROLLING) == (backtest.MAX_QUARTERS,
                                                           backtest.MAX_ROLLING)
+
+
+def simrev(*args: str) -> subprocess.CompletedProcess:
+    """`simrev ARGS` through its entry point, in a process that registered an atexit hook
+    (which prints TEARDOWN to stderr if the interpreter's teardown runs)."""
+    code = ("import atexit, sys\n"
+            "atexit.register(lambda: sys.stderr.write('TEARDOWN'))\n"
+            f"sys.argv = ['simrev', *{list(args)!r}]\n"
+            "from cli import entry\nentry()\n")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, timeout=300)
+
+
+def test_the_command_ends_without_the_interpreters_teardown_and_loses_no_output() -> None:
+    done = simrev("schema")
+    assert done.returncode == 0 and "TEARDOWN" not in done.stderr
+    assert done.stdout.endswith("}\n") and len(done.stdout) > 10_000  # flushed, whole
+    bad = simrev("validate", "no-such-file.yaml")
+    assert bad.returncode == 2 and "TEARDOWN" not in bad.stderr
+    assert bad.stderr.count("\n") == 1 and "no-such-file.yaml" in bad.stderr
+
+
+def test_a_comparisons_t_quantile_is_scipy_stats_without_importing_it() -> None:
+    code = ("import numpy as np\nfrom sim.compare import paired\n"
+            "paired(np.arange(30.0), np.arange(30.0) ** 1.5)")
+    done = subprocess.run([sys.executable, "-c", code + "\nimport sys\n"
+                           "print('scipy.stats' in sys.modules)"],
+                          capture_output=True, text=True, check=True, cwd=ROOT)
+    assert done.stdout.strip() == "False"
+    from scipy.stats import t
+
+    from sim.compare import t_quantile_975
+
+    for df in (1, 2, 5, 29, 99, 999, 9999, 123_456):
+        assert t_quantile_975(df) == float(t.ppf(0.975, df))
