@@ -87,3 +87,12 @@ def test_a_comparisons_t_quantile_is_scipy_stats_without_importing_it() -> None:
 
     for df in (1, 2, 5, 29, 99, 999, 9999, 123_456):
         assert t_quantile_975(df) == float(t.ppf(0.975, df))
+
+
+def test_a_profiled_command_still_gets_the_normal_exit(tmp_path) -> None:
+    """`python -m cProfile -o FILE -m cli ...` writes FILE (it does so at the normal exit)."""
+    stats = tmp_path / "cli.prof"
+    done = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(stats), "-m", "cli",
+                           "--version"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0 and "core)" in done.stdout
+    assert stats.stat().st_size > 0
