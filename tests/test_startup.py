@@ -96,3 +96,14 @@ def test_a_profiled_command_still_gets_the_normal_exit(tmp_path) -> None:
                            "--version"], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert done.returncode == 0 and "core)" in done.stdout
     assert stats.stat().st_size > 0
+
+
+def test_the_exit_stops_and_reaps_the_idle_workers() -> None:
+    code = ("import os, multiprocessing\nfrom sim.runner import prestart\nprestart(2)\n"
+            "assert len(multiprocessing.active_children()) == 2\n"
+            "from cli import stop_children\nstop_children()\n"
+            "try:\n    os.waitpid(-1, os.WNOHANG)\nexcept ChildProcessError:\n"
+            "    print('no child left')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, cwd=ROOT, timeout=300)
+    assert done.stdout.strip() == "no child left", done.stdout + done.stderr
