@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from typing import NoReturn
 
 INTERRUPTED = "simrev: interrupted; previous results are untouched"
 
@@ -60,4 +61,46 @@ def entry() -> None:
         prestart(workers)
     from cli.main import main
 
-    main()
+    try:
+        main()
+    except SystemExit as done:
+        end(done.code)
+
+
+def end(code: object) -> NoReturn:
+    """Exit with `code` (as `sys.exit` reads it) once stdout and stderr are flushed,
+    without the interpreter's teardown: freeing pandas, pyarrow and the rest module by
+    module took 0.15-0.3 s after every command's work was done. Nothing is lost: every
+    file is written and closed by then, and the worker processes are stopped first
+    (`stop_children`). Under a profiler or tracer (`python -m cProfile -m cli ...`, coverage)
+    the normal exit runs, so that they can write their results."""
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        sys.exit(code)
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:
+        sys.stderr.write(f"{code}\n")
+        status = 1
+    stop_children()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe or file: nothing more can reach it
+            pass
+    os._exit(status)
+
+
+def stop_children() -> None:
+    """Kill and reap this process's worker processes (idle once a command is done), as
+    the normal exit does: none outlives the command, and whoever waits for it counts
+    their resources (a benchmark's peak memory of the largest process)."""
+    multiprocessing = sys.modules.get("multiprocessing")
+    if multiprocessing is None:
+        return
+    children = multiprocessing.active_children()
+    for child in children:
+        child.kill()
+    for child in children:
+        child.join(5.0)

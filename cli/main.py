@@ -2,6 +2,10 @@
 
 Exit codes: 0 success, 1 internal error, 2 bad input (file, key, value or option),
 130 interrupted. Every error is one line on stderr.
+
+Each command imports the library modules it uses when it runs: defining the commands
+loads click alone, so `simrev --version`, `validate` or `schema` never pay for pandas,
+scipy or rich, and `run` never loads what only `fit` or `backtest` need.
 """
 
 from __future__ import annotations
@@ -13,40 +17,28 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from cli import INTERRUPTED
-from cli.options import debug_option, export_options, run_options, scenario_options
-from cli.tables import (
-    compare_drivers_table,
-    compare_table,
-    hire_tables,
-    increments_table,
-    leaders,
-    print_backtest,
-    print_run,
+from cli.options import (
+    DEFAULT_OBJECTIVE,
+    MAX_QUARTERS,
+    MAX_ROLLING,
+    debug_option,
+    export_options,
+    run_options,
+    scenario_options,
 )
 from sim import __version__, api
-from sim.backtest import MAX_QUARTERS, MAX_ROLLING
-from sim.compare import compare as paired_table
-from sim.compare import increments as paired_increments
-from sim.hire_sweep import check_options, hire_curve, hire_sweep, payback_lines
-from sim.outputs import (
-    check_out_dir,
-    check_replaceable,
-    compare_folder_name,
-    write_compare,
-    write_run,
-)
-from sim.plan import compile_plan
-from sim.recommend import DEFAULT_OBJECTIVE, check_objective, recommend
-from sim.runner import RunFailed, check_memory, default_workers
-from sim.scenario import Scenario, ScenarioError, scenario_to_yaml
-from sim.scenario.schema import schema_json
-from sim.sensitivity import paired_sensitivity, run_sensitivity
+from sim.scenario.errors import ScenarioError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from sim.scenario import Scenario
 
 EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 1, 2, 130
 
@@ -86,18 +78,19 @@ class SimrevGroup(click.Group):
         except ScenarioError as error:
             click.echo(one_line(str(error)), err=True)
             code = EXIT_BAD_INPUT
-        except RunFailed as error:
-            click.echo(one_line(f"simrev: {error}; previous results are untouched"), err=True)
-            code = EXIT_INTERNAL
         except Exception as error:  # noqa: BLE001 - the one place internal errors end
-            if debug:
-                traceback.print_exc()
-            click.echo(
-                one_line(f"simrev: internal error: {type(error).__name__}: {error} "
-                         "(rerun with --debug for the traceback)"),
-                err=True,
-            )
             code = EXIT_INTERNAL
+            if _run_failed(error):
+                click.echo(one_line(f"simrev: {error}; previous results are untouched"),
+                           err=True)
+            else:
+                if debug:
+                    traceback.print_exc()
+                click.echo(
+                    one_line(f"simrev: internal error: {type(error).__name__}: {error} "
+                             "(rerun with --debug for the traceback)"),
+                    err=True,
+                )
         finally:
             if _interrupted and previous is not None:
                 # The process is ending: a late signal must not turn exit 130 into a death
@@ -106,6 +99,13 @@ class SimrevGroup(click.Group):
                 previous = dict.fromkeys(previous, signal.SIG_IGN)
             _restore(previous)
         sys.exit(code or 0)
+
+
+def _run_failed(error: Exception) -> bool:
+    """A `sim.runner.RunFailed` (a lost worker or scheduler): only a command that imported
+    sim.runner can raise one, so no other needs to import it to check."""
+    runner = sys.modules.get("sim.runner")
+    return runner is not None and isinstance(error, runner.RunFailed)
 
 
 _interrupted = False
@@ -173,6 +173,9 @@ def guard_memory(scenarios: Sequence[Scenario], paths: Sequence[str], workers: i
     """Refuse a run too big for this machine's memory or too long for its patience
     (unless `allow_long`), counting the worker processes it will start (none here when a
     Dask scheduler runs it)."""
+    from sim.plan import compile_plan
+    from sim.runner import check_memory, default_workers
+
     local = 0 if scheduler else (default_workers() if workers is None else workers)
     for scenario, path in zip(scenarios, paths, strict=True):
         check_memory(compile_plan(scenario), scenario.replications, path, workers=local,
@@ -202,6 +205,15 @@ class ProgressReporter:
         if not self.enabled:
             return
         if self.bar is None and self.clock() - self.started >= self.after_seconds:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
             self.bar = Progress(
                 TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                 TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
@@ -236,6 +248,8 @@ def stdout_console() -> Console:
     """Results go here: a terminal's own width; piped, COLUMNS if set, else `PIPED_WIDTH`.
 
     Tables split to fit the width (cli/tables.py), so no width cuts a number."""
+    from rich.console import Console
+
     console = Console()
     if not console.is_terminal and not os.environ.get("COLUMNS", "").strip().isdigit():
         console = Console(width=PIPED_WIDTH)
@@ -257,12 +271,15 @@ def run(scenarios: tuple[str, ...], xlsx: bool, overrides: tuple[str, ...],
     Example:
       simrev run scenarios/hire5.yaml --replications 500 --set roles.ae.headcount=25
     """
+    from sim.outputs import check_out_dir, check_replaceable, write_run
+    from sim.sensitivity import run_sensitivity
+
     loaded = load_all(scenarios, overrides, replications, seed)
     out_dir = check_out_dir(out)
     for scenario in loaded:  # refuse before simulating, not minutes later
         check_replaceable(out_dir, scenario.name, "run")
     guard_memory(loaded, scenarios, workers, scheduler, allow_long)
-    console = stdout_console()
+    console = None if quiet else stdout_console()
     for scenario in loaded:
         reporter = progress_for(scenario.replications, scenario.name, quiet)
         try:
@@ -273,6 +290,8 @@ def run(scenarios: tuple[str, ...], xlsx: bool, overrides: tuple[str, ...],
         drivers = run_sensitivity(result)  # once: the file, the report and the terminal
         folder = write_run(result, out_dir, xlsx, drivers)
         if not quiet:
+            from cli.tables import print_run
+
             print_run(console, result, str(folder), drivers)
 
 
@@ -315,6 +334,8 @@ def show(scenario: str, overrides: tuple[str, ...], replications: int | None,
     Example:
       simrev show scenarios/hire5.yaml --set roles.ae.headcount=25
     """
+    from sim.scenario import scenario_to_yaml
+
     click.echo(scenario_to_yaml(api.load(scenario, overrides, replications=replications,
                                          seed=seed)), nl=False)
 
@@ -374,6 +395,13 @@ def compare(scenarios: tuple[str, ...], vary: str | None, hires: tuple[str, ...]
       simrev compare scenarios/base.yaml scenarios/hire5.yaml --objective bookings
       simrev compare scenarios/base.yaml --hire ae=0,3,5,8 --at 2027-01,2027-04
     """
+    from sim.compare import compare as paired_table
+    from sim.compare import increments as paired_increments
+    from sim.hire_sweep import check_options, hire_curve, hire_sweep, payback_lines
+    from sim.outputs import check_out_dir, check_replaceable, compare_folder_name, write_compare
+    from sim.recommend import check_objective, recommend
+    from sim.sensitivity import paired_sensitivity
+
     check_objective(objective)
     check_options(hires, at, vary)
     loaded = load_all(scenarios, overrides, replications, seed)
@@ -420,6 +448,14 @@ def compare(scenarios: tuple[str, ...], vary: str | None, hires: tuple[str, ...]
     folder = write_compare(results, table, increments, out_dir, report, xlsx, drivers,
                            advice)
     if not quiet:
+        from cli.tables import (
+            compare_drivers_table,
+            compare_table,
+            hire_tables,
+            increments_table,
+            leaders,
+        )
+
         console = stdout_console()
         console.print(compare_table(table, base.replications, base.seed))
         if len(results) > 1:
@@ -580,8 +616,10 @@ def backtest(export: str, as_of: str, quarters: int, rolling: int, columns: str 
     Example:
       simrev backtest crm.csv --as-of 2017-06-30 --quarters 2 --rolling 3 --out results
     """
+    from cli.tables import print_backtest
     from sim.backtest import backtest as run_backtest
     from sim.backtest import write_backtest
+    from sim.outputs import check_out_dir, check_replaceable
 
     out_dir = check_out_dir(out)
     check_replaceable(out_dir, name, "backtest")  # refuse before fitting, not minutes later
@@ -608,4 +646,6 @@ def schema() -> None:
       # first line of a scenario, for the VS Code YAML extension:
       # yaml-language-server: $schema=scenario.schema.json
     """
+    from sim.scenario.schema import schema_json
+
     click.echo(schema_json(), nl=False)

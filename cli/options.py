@@ -6,7 +6,12 @@ from collections.abc import Callable
 
 import click
 
-from sim.runner import SCHEDULER_ENV
+# Values of the library, written here so that defining the commands imports neither the
+# simulation nor pandas and scipy (`simrev --version`, `validate`, `schema` stay fast);
+# tests/test_startup.py checks each against its source.
+SCHEDULER_ENV = "SIMREV_SCHEDULER"  # sim.runner.SCHEDULER_ENV
+DEFAULT_OBJECTIVE = "arr_per_extra_dollar"  # sim.recommend.DEFAULT_OBJECTIVE
+MAX_QUARTERS, MAX_ROLLING = 8, 20  # sim.backtest's limits of --quarters and --rolling
 
 
 def scenario_options(command: Callable) -> Callable:

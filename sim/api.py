@@ -16,14 +16,16 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sim.aggregate import build_result
-from sim.plan import compile_plan
-from sim.results import RunResult
-from sim.runner import check_memory, gather
-from sim.scenario import Scenario, ScenarioError, load_scenario
-from sim.scenario.loader import validate_raw
+from sim.scenario.errors import ScenarioError
+
+if TYPE_CHECKING:
+    from sim.results import RunResult
+    from sim.scenario import Scenario
+
+# The modules behind each function are imported when it is first called: `import sim.api`
+# (and so the command line's start) loads neither pandas nor pydantic nor the simulation.
 
 # Keys that do not change what is simulated: a comparison runs every variant with the
 # base's seed and replications, and names and descriptions are labels.
@@ -51,6 +53,9 @@ def _check_overrides(overrides: object) -> None:
 
 def _check_scenario(scenario: object, key: str = "scenario") -> None:
     """A `Scenario` whose values all pass validation (a `model_copy(update=...)` skips it)."""
+    from sim.scenario import Scenario
+    from sim.scenario.loader import validate_raw
+
     if not isinstance(scenario, Scenario):
         raise _bad(key, scenario,
                    "expected a Scenario, e.g. from sim.api.load(path)")
@@ -77,6 +82,8 @@ def load(
     seed: int | None = None,
 ) -> Scenario:
     """Read, merge (`extends`, `--set`) and validate a scenario file."""
+    from sim.scenario import load_scenario
+
     _check_path(path)
     _check_overrides(overrides)
     return load_scenario(path, overrides, replications=replications, seed=seed)
@@ -101,6 +108,10 @@ def run(
     A run estimated to take more than about ten minutes here is refused unless
     `allow_long`.
     """
+    from sim.aggregate import build_result
+    from sim.plan import compile_plan
+    from sim.runner import check_memory, gather
+
     _check_scenario(scenario)
     _check_run_options(workers, progress, scheduler)
     plan = compile_plan(scenario)
@@ -132,6 +143,8 @@ def comparable(
     validation error, naming `how` (the option that asked for it). `files` name the
     scenarios in messages (default: their names).
     """
+    from sim.scenario.loader import validate_raw
+
     names = list(files) if files is not None else [f"scenario {s.name!r}" for s in scenarios]
     base, base_file = scenarios[0], names[0]
     out = [base]
@@ -174,6 +187,10 @@ def run_compared(
     the base is refused (`ScenarioError`) unless `align`, which runs it on the base's
     horizon (see `comparable`).
     """
+    from sim.aggregate import build_result
+    from sim.plan import compile_plan
+    from sim.runner import check_memory, gather
+
     if isinstance(scenarios, (str, bytes)) or not isinstance(scenarios, Sequence) or not scenarios:
         raise _bad("scenarios", scenarios, "expected a non-empty list of Scenario, the base first")
     for i, scenario in enumerate(scenarios):
@@ -241,6 +258,8 @@ def sweep(
     A key that does not change what is simulated (seed, replications, name, description)
     and two values that give the same scenario are refused: the variants would be identical.
     """
+    from sim.scenario import load_scenario
+
     _check_path(path)
     _check_overrides(overrides)
     if not isinstance(vary, str):

@@ -141,10 +141,10 @@ def _cohort_order(cohort: str) -> tuple[int, int]:
     return (1, int(match.group(1))) if match else (0, 0)
 
 
-def _cohort_label(result: RunResult, cohort: str) -> str:
+def _cohort_label(starts: dict[str, object], cohort: str) -> str:
+    """`starts`: each quarter's label by period (Q1, Q2, ...)."""
     if cohort == "today":
         return "today's team"
-    starts = result.quarterly.drop_duplicates("period").set_index("period").quarter_label
     start = starts.get(cohort)
     return f"hired {cohort}" + (f"\n{start}" if isinstance(start, str) else "")
 
@@ -153,15 +153,18 @@ def cohorts(result: RunResult) -> list[tuple[str, dict]]:
     """Annual bookings of sellers employed a full year, by hire cohort: the box plot data."""
     reps = result.reps
     full = reps[reps.months_employed >= 12.0 - 1e-9]
+    quarters = result.quarterly.drop_duplicates("period")
+    starts = dict(zip(quarters.period, quarters.quarter_label, strict=True))
+    # one pass over the rows (each group keeps the rows' order), not one mask per cohort
+    bookings = dict(tuple(full.groupby("cohort", sort=False)["annual_bookings"]))
     groups = []
-    found = sorted(full.cohort.dropna().unique(), key=_cohort_order)
-    for cohort in found:
-        values = full.loc[full.cohort == cohort, "annual_bookings"].dropna().to_numpy(float)
+    for cohort in sorted(bookings, key=_cohort_order):
+        values = bookings[cohort].dropna().to_numpy(float)
         if len(values):
             q = pd.Series(values).quantile([0.1, 0.25, 0.5, 0.75, 0.9]).tolist()
         else:
             q = [math.nan] * 5
-        groups.append((_cohort_label(result, cohort),
+        groups.append((_cohort_label(starts, cohort),
                        {"p10": q[0], "p25": q[1], "median": q[2], "p75": q[3], "p90": q[4],
                         "sellers": len(values)}))
     return groups
