@@ -11,6 +11,11 @@ from sim.people cimport Head
 cpdef Py_ssize_t first_max(double[::1] spares, Py_ssize_t n)
 
 
+cdef class SpareColumn:
+    cdef public object store
+    cdef public double[::1] values
+
+
 cdef class Pipeline:
     cdef public Py_ssize_t month, next, added, key, capacity, heap_n, free_n
     cdef public Arrivals arrivals
@@ -49,7 +54,8 @@ cdef class Pipeline:
                    extra=list, all_spares=list, all_sellers=list, routers=list,
                    created=list, unworked=list, lost=list, full=list, won=list,
                    bookings=list, customers=list, cycles=list, commission=list,
-                   amounts=dict, segment=Py_ssize_t, spares=cython.double[::1])
+                   amounts=dict, segment=Py_ssize_t, spares=cython.double[::1],
+                   column=SpareColumn)
     cpdef work_until(self, double until)
 
     @cython.locals(head=Head, count=Py_ssize_t)

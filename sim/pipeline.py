@@ -71,6 +71,15 @@ def first_max(spares: array, n: int) -> int:
     return slot
 
 
+class SpareColumn:
+    """A small segment's spare capacities, parallel to its sellers in routing order (the
+    column may be longer than the sellers): `values` is a C view of `store` when compiled."""
+
+    def __init__(self, size: int) -> None:
+        self.store = array("d", bytes(8 * size))
+        self.values = self.store
+
+
 class Router:
     """Spare capacities of a segment's sellers by stable slot, and the seller with the most.
 
@@ -186,8 +195,8 @@ class Pipeline:
         ]
         # small segments' spare capacities, parallel to their sellers (the column may be
         # longer; routed: None, the router's `values`)
-        self.spares: list[array | None] = [
-            array("d") if router is None else None for router in self.routers
+        self.spares: list[SpareColumn | None] = [
+            SpareColumn(0) if router is None else None for router in self.routers
         ]
         self.heirs: dict[Head, deque[Head | None]] = {}  # leavers' open opportunities' heirs
         self.created = [rows["opps_created_self"], rows["opps_created_sdr"],
@@ -344,7 +353,7 @@ class Pipeline:
         sellers = self.sellers[segment]
         sellers.append(head)
         sellers.sort(key=ORDER)
-        head.spares = self.spares[segment]
+        head.spares = self.spares[segment].store
         self.seat(segment)
 
     def leave(self, head: Head, day: float) -> None:
@@ -367,17 +376,18 @@ class Pipeline:
             router.seat()
             return
         sellers = self.sellers[segment]
-        spares = self.spares[segment]
-        if len(spares) < len(sellers):  # a new column (the old one may be lent to a C view)
-            spares = self.spares[segment] = array("d", bytes(8 * max(8, 2 * len(sellers))))
+        column = self.spares[segment]
+        if len(column.store) < len(sellers):  # a new column (the old may be lent to a C view)
+            column = self.spares[segment] = SpareColumn(max(8, 2 * len(sellers)))
             for head in sellers:
-                head.spares = spares
+                head.spares = column.store
+        spares = column.store
         for slot, head in enumerate(sellers):
             spares[slot] = head.spare
             head.slot = slot
 
     def _unseat(self, segment: int) -> None:
-        spares = self.spares[segment]
+        spares = self.spares[segment].store
         for slot, head in enumerate(self.sellers[segment]):
             head.spare = spares[slot]
 
@@ -386,7 +396,7 @@ class Pipeline:
         ties; None when nobody is seated."""
         router = self.routers[segment]
         if router is None:
-            slot = first_max(self.spares[segment], len(self.sellers[segment]))
+            slot = first_max(self.spares[segment].values, len(self.sellers[segment]))
             return self.sellers[segment][slot] if slot >= 0 else None
         slot = router.best()
         return router.heads[slot] if slot >= 0 else None
@@ -625,7 +635,8 @@ class Pipeline:
                     segment = source
                 router = routers[segment]
                 if router is None:
-                    spares = all_spares[segment]
+                    column = all_spares[segment]
+                    spares = column.values
                     slot = first_max(spares, len(all_sellers[segment]))  # ties: the first
                 else:
                     spares = router.values

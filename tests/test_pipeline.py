@@ -68,7 +68,7 @@ def test_routing_takes_the_most_spare_capacity_first_in_order_on_ties(routed: bo
     pipeline.work_until(6.0)  # before any 10-day cycle ends
     # spares (1, 2, 2): b (tied with c, first) -> (1, 1, 2): c -> (1, 1, 1): a, b, c
     assert [h.n_open for h in (a, b, c)] == [1, 2, 2]
-    spares = pipeline.routers[0].values if routed else pipeline.spares[0]
+    spares = pipeline.routers[0].values if routed else pipeline.spares[0].store
     assert list(spares[:3]) == [0.0] * 3
     assert pipeline.created[ROUTED_INBOUND][0] == 5 and pipeline.unworked[0] == 0
 
