@@ -129,7 +129,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     M("a full seller sources nothing", "sim/pipeline.py",
       "if spares[slot] <= 0:", "if False:", (MECH,)),
     M("a full seller's arrivals counted as lost to capacity", "sim/pipeline.py",
-      "full[month] += 1", "pass", ("tests/test_capacity_loss.py",)),
+      "n_full += 1", "pass", ("tests/test_capacity_loss.py",)),
     M("routing to the most spare capacity", "sim/pipeline.py",
       "        if spares[i] > best:", "        if i == 0:", (PIPE, MECH)),
     M("unworked when nobody has room", "sim/pipeline.py",

@@ -55,7 +55,11 @@ cdef class Pipeline:
                    created=list, unworked=list, lost=list, full=list, won=list,
                    bookings=list, customers=list, cycles=list, commission=list,
                    amounts=dict, segment=Py_ssize_t, spares=cython.double[::1],
-                   column=SpareColumn)
+                   column=SpareColumn, n_self=cython.double, n_sdr=cython.double,
+                   n_inbound=cython.double, n_unworked=cython.double, n_full=cython.double,
+                   n_lost=cython.double, n_won=cython.double, n_bookings=cython.double,
+                   n_customers=cython.double, n_cycles=cython.double,
+                   n_commission=cython.double)
     cpdef work_until(self, double until)
 
     @cython.locals(head=Head, count=Py_ssize_t)

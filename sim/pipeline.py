@@ -551,6 +551,15 @@ class Pipeline:
         o_keys, owners = self.keys, self.owners
         row = self._first(i)
         next_day = a_day[row]
+        # this month's tallies in locals, added to in the same order as the rows would be
+        # (the same sums), written back when the call ends; nothing before day 0 counts
+        n_self = n_sdr = n_inbound = n_unworked = n_full = n_lost = 0.0
+        n_won = n_bookings = n_customers = n_cycles = n_commission = 0.0
+        if month >= 0:
+            n_self, n_sdr, n_inbound = created[0][month], created[1][month], created[2][month]
+            n_unworked, n_full, n_lost = unworked[month], full[month], lost[month]
+            n_won, n_bookings, n_customers = won[month], bookings[month], customers[month]
+            n_cycles, n_commission = cycles[month], commission[month]
         while True:
             day = o_close[self.heap[0]] if self.heap_n else math.inf
             if day < next_day:  # a close comes first
@@ -578,7 +587,7 @@ class Pipeline:
                 # decided (u_win >= decided: sim.people), dropped without a trace
                 if u_win >= owner.p_win:
                     if u_win < owner.decided:
-                        lost[month] += 1
+                        n_lost += 1
                     continue
                 if owner.deal_mix is None:
                     size = exp(owner.deal_mu + owner.deal_sigma * z_size) * owner.deal_mult
@@ -586,11 +595,11 @@ class Pipeline:
                     size = owner.deal_mix.at(z_size) * owner.deal_mult
                 if amounts and _key in amounts:  # a start state's known amount
                     size = amounts.pop(_key)
-                won[month] += 1
-                bookings[month] += size
-                customers[month] += 1
-                cycles[month] += day - created_day
-                commission[month] += size * owner.commission
+                n_won += 1
+                n_bookings += size
+                n_customers += 1
+                n_cycles += day - created_day
+                n_commission += size * owner.commission
                 owner.wins += 1
                 owner.bookings += size
                 won_deal(size, day, owner.segment_index, month_end)
@@ -623,7 +632,7 @@ class Pipeline:
                 slot = owner.slot
                 if spares[slot] <= 0:  # a full seller sources nothing: counted as lost
                     if day >= 0:
-                        full[month] += 1
+                        n_full += 1
                     continue
             else:
                 if kind == SDR:
@@ -645,8 +654,11 @@ class Pipeline:
                     slot = -1
                 if slot < 0:  # nobody has room: created but unworked
                     if day >= 0:
-                        created[kind][month] += 1
-                        unworked[month] += 1
+                        if kind == SDR:
+                            n_sdr += 1
+                        else:
+                            n_inbound += 1
+                        n_unworked += 1
                     continue
                 owner = all_sellers[segment][slot] if router is None else router.heads[slot]
             spares[slot] -= 1
@@ -660,6 +672,16 @@ class Pipeline:
             if log is not None:
                 self._log_open(key, kind, owner, day, z_size)
             if day >= 0:
-                created[kind][month] += 1
+                if kind == SELF:
+                    n_self += 1
+                elif kind == SDR:
+                    n_sdr += 1
+                else:
+                    n_inbound += 1
                 owner.opps += 1
         self.next, self.key = i, key
+        if month >= 0:
+            created[0][month], created[1][month], created[2][month] = n_self, n_sdr, n_inbound
+            unworked[month], full[month], lost[month] = n_unworked, n_full, n_lost
+            won[month], bookings[month], customers[month] = n_won, n_bookings, n_customers
+            cycles[month], commission[month] = n_cycles, n_commission
