@@ -28,7 +28,7 @@ from sim import pipeline as pipeline_module
 from sim import state as state_module
 from sim.customers import Book
 from sim.metrics import Layout
-from sim.people import Head, Roster, employed_days
+from sim.people import Head, Roster, advance_all, employed_days, heads_month
 from sim.pipeline import ROUTED_INBOUND, Pipeline
 from sim.plan import MONTH_DAYS, YEAR_DAYS, Plan, ProgramPlan, RolePlan, month_of
 from sim.ranges import drawn_plan
@@ -291,8 +291,7 @@ class Model:
         self.pipeline.month = month
         plan = self.plan
         heads = [h for roster in self.rosters.values() for h in roster.active]
-        for head in heads:
-            head.advance_progress(start)
+        advance_all(heads, start)
         moves = plan.hiring.get(month, ()) if month >= 0 else ()
         if moves:  # planned exits leave first: this month's cohorts and seats exclude them
             for role_name, count in moves:
@@ -319,15 +318,10 @@ class Model:
             )
         self.started = list(heads)
         arrivals: list[tuple] = []
-        may_leave = month >= 0
-        segment_factor = self.segment_factor
-        for head in heads:  # as _head_month, inline: the month's largest loop
-            role = head.role
-            leaves = head.month(start, end,
-                                segment_factor[role.segment] if head.kind is not None else 1.0,
-                                arrivals, may_leave or role.tenures_days is None)
-            if leaves == leaves:  # not NaN: it leaves this month
-                self._at(leaves, self._departure, head)
+        # as _head_month for every head, in one loop: the month's largest
+        for leaves, head in heads_month(heads, start, end, self.segment_factor, arrivals,
+                                        month >= 0):
+            self._at(leaves, self._departure, head)
         for seg in plan.segments:
             rate = seg.inbound_per_day * self.segment_factor[seg.index]
             if rate > 0:
