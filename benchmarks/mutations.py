@@ -225,7 +225,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     M("program targets bottom_quartile", "sim/model.py",
       "return head in cohort", "return True", (MECH,)),
     M("program targets new_hires", "sim/model.py",
-      "return head.hired_at > self.month_start - YEAR_DAYS", "return True", (BITE,)),
+      "return head.hired_at > month_start - YEAR_DAYS", "return True", (BITE,)),
     M("program reaches a head starting mid-month", "sim/model.py",
       "head.set_lever(self._levers_for(head))", "pass", (BITE,)),
     M("support coverage (covers)", "sim/model.py",

@@ -52,3 +52,7 @@ cpdef list heads_month(list heads, double start, double end, list segment_factor
 
 @cython.locals(head=Head)
 cpdef advance_all(list heads, double day)
+
+
+@cython.locals(head=Head, neutral=list)
+cpdef neutral_levers(list heads)

@@ -294,6 +294,15 @@ def advance_all(heads: list[Head], day: float) -> None:
         head.advance_progress(day)
 
 
+def neutral_levers(heads: list[Head]) -> None:
+    """Every one of `heads` at the neutral levers (`levers.NEUTRAL`; a head already at an
+    equal list keeps its own)."""
+    neutral = levers.NEUTRAL
+    for head in heads:
+        if head.lever is not neutral and head.lever != neutral:
+            head.set_lever(neutral)
+
+
 class Roster:
     """The seats and heads of one role."""
 
