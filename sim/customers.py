@@ -89,7 +89,9 @@ class Book:
             return
         if self.n + count > len(self.arr):
             self._grow(self.n + count)
-        arr, segment, alive = self.arr, self.segment, self.alive
+        arr = self.arr  # one view per statement: a tuple of them would box each one
+        segment = self.segment
+        alive = self.alive
         new_arr, new_segment, per_segment = self.new_arr, self.new_segment, self.per_segment
         n = self.n
         for j in range(count):
@@ -108,12 +110,16 @@ class Book:
         arr = array("d", bytes(8 * size))
         segment = array("q", bytes(8 * size))
         alive = array("b", bytes(size))
-        old_arr, old_segment, old_alive = self.arr, self.segment, self.alive
+        old_arr = self.arr
+        old_segment = self.segment
+        old_alive = self.alive
         for i in range(self.n):
             arr[i] = old_arr[i]
             segment[i] = old_segment[i]
             alive[i] = old_alive[i]
-        self.arr, self.segment, self.alive = arr, segment, alive
+        self.arr = arr
+        self.segment = segment
+        self.alive = alive
         self.kept_buffer = array("d", bytes(8 * size))
         self.churned_buffer = array("d", bytes(8 * size))
 
@@ -146,8 +152,11 @@ class Book:
         if n_at_start == 0:
             return 0.0, 0, 0.0
         u = memoryview(stream(plan.seed, self.replication, CHURN, month).random(n_at_start))
-        arr, alive, segment = self.arr, self.alive, self.segment
-        kept_arr, churned_arr_each = self.kept_buffer, self.churned_buffer
+        arr = self.arr
+        alive = self.alive
+        segment = self.segment
+        kept_arr = self.kept_buffer
+        churned_arr_each = self.churned_buffer
         per_segment = self.per_segment
         below = p_churn  # a customer churns when its draw is below the churn probability
         factor = 1.0 + growth
@@ -182,7 +191,9 @@ class Book:
         if len(self.marks) <= months:
             return 0.0, 0.0, 0.0
         n, arr_then, index_then = self.marks[-1 - months]
-        arr, alive, summands = self.arr, self.alive, self.kept_buffer
+        arr = self.arr
+        alive = self.alive
+        summands = self.kept_buffer
         count = 0
         for i in range(n):
             if alive[i]:
