@@ -15,3 +15,7 @@ cpdef list _levers_for(Head head, list programs, list support, double month_star
 
 @cython.locals(head=Head, lever=list, made=dict)
 cpdef _set_head_levers(list heads, list programs, list support, double month_start)
+
+
+@cython.locals(count=Py_ssize_t)
+cpdef Py_ssize_t _count(list lists)

@@ -357,7 +357,7 @@ class Model:
         for roster in self.rosters.values():
             raw[ix[f"heads_{roster.role.name}"]][month] = len(roster.active)
             heads_total += len(roster.active)
-        n_sellers = sum(len(s) for s in self.sellers)
+        n_sellers = _count(self.sellers)
         for role in self.managers:
             count = math.ceil(n_sellers / role.span)
             raw[ix[f"heads_{role.name}"]][month] = count
@@ -398,7 +398,7 @@ class Model:
     def _managers_to(self, day: float) -> None:
         """Accrue manager-days up to `day`: managers follow sellers, ceil(sellers / span)."""
         if self.managers and day > self.manager_mark:
-            n_sellers = sum(len(s) for s in self.sellers)
+            n_sellers = _count(self.sellers)
             for role in self.managers:
                 count = math.ceil(n_sellers / role.span)
                 self.manager_days[role.name] += count * (day - self.manager_mark)
@@ -409,7 +409,7 @@ class Model:
         rosters = [r for r in self.rosters.values() if r.role.kind.covers_book]
         if not rosters:
             return None
-        return sum(h.ramp_avg * r.role.book_per_head for r in rosters for h in r.active)
+        return sum([h.ramp_avg * r.role.book_per_head for r in rosters for h in r.active])
 
     # ---- levers -------------------------------------------------------------------
     def _set_levers(self, month: int, start: float, heads: list[Head]) -> None:
@@ -481,7 +481,7 @@ class Model:
         if follow.driver == "arr":
             value = self.book.total_arr
         else:
-            value = sum(len(s) for s in self.sellers)
+            value = _count(self.sellers)
         return max(role.headcount, follow.need(value))
 
     def _follow(self, roster: Roster, day: float, grow: bool) -> None:
@@ -656,6 +656,14 @@ def _levers_for(head: Head, programs: list, support: list, month_start: float,
         if made is not None:
             made[reach] = lever
     return lever
+
+
+def _count(lists: list[list]) -> int:
+    """How many items `lists` hold (the active sellers of every segment)."""
+    count = 0
+    for items in lists:
+        count += len(items)
+    return count
 
 
 def _most_sellers(plan: Plan, segment: int) -> int:
