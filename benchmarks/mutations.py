@@ -180,7 +180,7 @@ MUTATIONS: tuple[Mutation, ...] = (
       "            factor *= own_factor\n", "            pass\n", (FIT,)),
     # ---- customers and revenue ----
     M("churn", "sim/customers.py",
-      "below = p_churn  #", "below = 0.0  #", (CLOSED,)),
+      "p_churn = min(1.0, p_churn)", "p_churn = 0.0", (CLOSED,)),
     M("expansion", "sim/customers.py",
       "growth = ((1.0 + plan.expansion) ** (1.0 / 12.0) - 1.0) * expansion_mult",
       "growth = 0.0 * expansion_mult", (CLOSED,)),

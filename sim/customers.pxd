@@ -25,13 +25,14 @@ cdef class Book:
                    old_alive=cython.schar[:])
     cpdef _grow(self, Py_ssize_t need)
 
-    @cython.locals(u=cython.double[:], arr=cython.double[:], alive=cython.schar[:],
-                   segment=cython.longlong[:], kept_arr=cython.double[:],
-                   churned_arr_each=cython.double[:], per_segment=list,
-                   below=cython.double, factor=cython.double, kept=Py_ssize_t,
-                   churned=Py_ssize_t, i=Py_ssize_t)
     cpdef tuple month_end(self, Py_ssize_t month, Py_ssize_t n_at_start, double churn_mult,
                           double expansion_mult, object csm_capacity)
+
+    @cython.locals(arr=cython.double[:], alive=cython.schar[:], segment=cython.longlong[:],
+                   kept_arr=cython.double[:], churned_arr=cython.double[:],
+                   per_segment=list, below=cython.double, factor=cython.double,
+                   kept=Py_ssize_t, churned=Py_ssize_t, i=Py_ssize_t)
+    cpdef tuple _churn_each(self, Py_ssize_t n, double[:] u, double p_churn, double growth)
 
     @cython.locals(n=Py_ssize_t, arr=cython.double[:], alive=cython.schar[:],
                    summands=cython.double[:], count=Py_ssize_t, i=Py_ssize_t)

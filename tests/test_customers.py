@@ -102,3 +102,24 @@ def test_retention_sums_the_cohort_still_on_the_book() -> None:
     assert then == 4_000_000
     assert bits(now) == bits(np.array(book.arr[:n])[alive].sum())
     assert bits(kept_then) == bits(now * 1.0 / book.growth_index)
+
+
+def test_the_loop_and_the_vector_operations_churn_alike() -> None:
+    """`Book._churn_each` (the compiled core's loop) and `Book._churn_all` (the interpreted
+    core's numpy) give the same numbers and leave the same book, month after month."""
+    plan = small_plan(count=500, churn=0.4)
+    books = Book(plan, 1), Book(plan, 1)
+    for month in range(8):
+        for book in books:
+            for size in np.random.default_rng(month).lognormal(10.0, 1.0, 25).tolist():
+                book.add(size, 1.0, 0, 30.0)
+            book.settle()
+        n = books[0].n
+        u = stream(plan.seed, 1, CHURN, month).random(n)
+        each = books[0]._churn_each(n, u, 0.05, 0.01)
+        every = books[1]._churn_all(n, u, 0.05, 0.01)
+        assert each[1] > 0
+        assert [bits(v) for v in each] == [bits(v) for v in every]
+        for name in ("arr", "alive", "segment"):
+            assert bytes(getattr(books[0], name)) == bytes(getattr(books[1], name)), name
+        assert books[0].per_segment == books[1].per_segment
