@@ -18,27 +18,52 @@ keeps, from day 0, each month end's (size, ARR, growth index) and nothing per cu
 
 from __future__ import annotations
 
+from array import array
+
 import numpy as np
 
 from sim.plan import MONTH_DAYS, YEAR_DAYS, Plan
 from sim.streams import CHURN, stream
 
+try:  # Cython's pure-Python mode: True in the compiled core (sim/core.py)
+    import cython
+
+    COMPILED = cython.compiled
+except ImportError:  # no Cython installed: the interpreted core
+    COMPILED = False
+
+PAIRWISE_BLOCK = 128  # numpy's PW_BLOCKSIZE: a pairwise sum's blocks are summed in order
+
 
 class Book:
+    """The customers, in order of arrival: each one's ARR, segment and whether still on the
+    book, in flat arrays (`array.array`; typed views in the compiled core, sim/customers.pxd).
+
+    A month end goes over every customer: the compiled core in a C loop (`_churn_each`), the
+    interpreted one in numpy's vector operations (`_churn_all`), a Python loop being ten
+    times slower; both give the same numbers (tests/test_customers.py, test_compiled.py)."""
+
     def __init__(self, plan: Plan, replication: int) -> None:
         self.plan = plan
         self.replication = replication
+        segments = len(plan.segments)
         n = plan.customers_count
         size = max(64, 2 * n)
-        self.arr = np.zeros(size)
-        self.segment = np.zeros(size, dtype=np.int64)
-        self.alive = np.zeros(size, dtype=bool)
+        self.arr = array("d", bytes(8 * size))
+        self.segment = array("q", bytes(8 * size))
+        self.alive = array("b", bytes(size))
+        # the ARR of those kept and of those churned in a month, gathered for `pairwise_sum`
+        self.kept_buffer = array("d", bytes(8 * size))
+        self.churned_buffer = array("d", bytes(8 * size))
+        self.per_segment = [0] * segments  # customers on the book by segment
         if n:
-            self.arr[:n] = plan.customers_arr / n
-            self.segment[:n] = np.arange(n) % len(plan.segments)
-            self.alive[:n] = True
+            share = plan.customers_arr / n
+            for i in range(n):
+                self.arr[i] = share
+                self.segment[i] = i % segments
+                self.alive[i] = 1
+                self.per_segment[i % segments] += 1
         self.n = n
-        self.per_segment = np.bincount(self.segment[:n], minlength=len(plan.segments))
         self.total_arr = float(plan.customers_arr)
         self.month_revenue_extra = 0.0  # revenue this month from deals won during it
         self.new_arr: list[float] = []  # ARR of deals won since `settle`
@@ -48,7 +73,7 @@ class Book:
 
     @property
     def customers(self) -> int:
-        return int(self.per_segment.sum())
+        return sum(self.per_segment)
 
     def market_factor(self, segment: int) -> float:
         """(accounts - customers) / accounts for a segment with `accounts`, else 1."""
@@ -73,18 +98,41 @@ class Book:
         count = len(self.new_arr)
         if not count:
             return
-        while self.n + count > len(self.arr):
-            grow = len(self.arr)
-            self.arr = np.concatenate([self.arr, np.zeros(grow)])
-            self.segment = np.concatenate([self.segment, np.zeros(grow, dtype=np.int64)])
-            self.alive = np.concatenate([self.alive, np.zeros(grow, dtype=bool)])
-        new = slice(self.n, self.n + count)
-        self.arr[new] = self.new_arr
-        self.segment[new] = self.new_segment
-        self.alive[new] = True
-        self.n += count
-        self.per_segment += np.bincount(self.new_segment, minlength=len(self.per_segment))
+        if self.n + count > len(self.arr):
+            self._grow(self.n + count)
+        arr = self.arr  # one view per statement: a tuple of them would box each one
+        segment = self.segment
+        alive = self.alive
+        new_arr, new_segment, per_segment = self.new_arr, self.new_segment, self.per_segment
+        n = self.n
+        for j in range(count):
+            arr[n + j] = new_arr[j]
+            segment[n + j] = new_segment[j]
+            alive[n + j] = 1
+            per_segment[new_segment[j]] += 1
+        self.n = n + count
         self.new_arr, self.new_segment = [], []
+
+    def _grow(self, need: int) -> None:
+        """Room for `need` customers: the arrays doubled until they hold them."""
+        size = len(self.arr)
+        while size < need:
+            size *= 2
+        arr = array("d", bytes(8 * size))
+        segment = array("q", bytes(8 * size))
+        alive = array("b", bytes(size))
+        old_arr = self.arr
+        old_segment = self.segment
+        old_alive = self.alive
+        for i in range(self.n):
+            arr[i] = old_arr[i]
+            segment[i] = old_segment[i]
+            alive[i] = old_alive[i]
+        self.arr = arr
+        self.segment = segment
+        self.alive = alive
+        self.kept_buffer = array("d", bytes(8 * size))
+        self.churned_buffer = array("d", bytes(8 * size))
 
     def month_revenue(self, arr_at_start: float) -> float:
         """Recognized revenue of the month: ARR accrued daily."""
@@ -97,7 +145,8 @@ class Book:
         """Churn and expand the customers on the book since the month's start.
 
         `csm_capacity` is the ARR the CSMs cover (None: no CSM role, no load effect).
-        Returns (churned ARR, customers churned, expansion ARR).
+        Returns (churned ARR, customers churned, expansion ARR). The sums are numpy's
+        pairwise sums of the customers' ARR in book order (`pairwise_sum`).
         """
         plan = self.plan
         load = 0.0
@@ -114,23 +163,63 @@ class Book:
         if n_at_start == 0:
             return 0.0, 0, 0.0
         u = stream(plan.seed, self.replication, CHURN, month).random(n_at_start)
-        alive = self.alive[:n_at_start]
-        arr = self.arr[:n_at_start]
-        churned = alive & (u < p_churn)
-        kept = alive & ~churned
-        churned_arr = float(arr[churned].sum())
-        expansion = float(arr[kept].sum() * growth)
-        np.multiply(arr, 1.0 + growth, out=arr, where=kept)
-        alive[:] = kept
-        count = int(np.count_nonzero(churned))
-        if count:
-            self.per_segment -= np.bincount(
-                self.segment[:n_at_start][churned], minlength=len(plan.segments)
-            )
+        if COMPILED:
+            churned_arr, churned, expansion = self._churn_each(n_at_start, u, p_churn, growth)
+        else:
+            churned_arr, churned, expansion = self._churn_all(n_at_start, u, p_churn, growth)
         total = self.total_arr + (expansion - churned_arr)
         # ARR is kept as a running sum: with every customer gone it is exactly 0, never a
         # rounding residue below it
-        self.total_arr = max(0.0, total) if self.per_segment.any() else 0.0
+        self.total_arr = max(0.0, total) if any(self.per_segment) else 0.0
+        return churned_arr, churned, expansion
+
+    def _churn_each(self, n: int, u, p_churn: float, growth: float  # noqa: ANN001
+                    ) -> tuple[float, int, float]:
+        """`month_end`'s churn and expansion of the first `n` customers (draws `u`) as a
+        loop over them (the compiled core: C), summed by `pairwise_sum`."""
+        arr = self.arr
+        alive = self.alive
+        segment = self.segment
+        kept_arr = self.kept_buffer
+        churned_arr = self.churned_buffer
+        per_segment = self.per_segment
+        below = p_churn  # a customer churns when its draw is below the churn probability
+        factor = 1.0 + growth
+        kept = churned = 0
+        for i in range(n):
+            if not alive[i]:
+                continue
+            if u[i] < below:
+                churned_arr[churned] = arr[i]
+                churned += 1
+                alive[i] = 0
+                per_segment[segment[i]] -= 1
+            else:
+                kept_arr[kept] = arr[i]
+                kept += 1
+                arr[i] = arr[i] * factor
+        return (pairwise_sum(churned_arr, churned), churned,
+                pairwise_sum(kept_arr, kept) * growth)
+
+    def _churn_all(self, n: int, u: np.ndarray, p_churn: float, growth: float
+                   ) -> tuple[float, int, float]:
+        """`_churn_each` in numpy's vector operations (the interpreted core: no Python loop
+        over the customers); the same numbers (tests/test_compiled.py)."""
+        arr = np.frombuffer(self.arr, count=n)
+        alive = np.frombuffer(self.alive, dtype=np.int8, count=n)
+        on_book = alive != 0
+        churned = on_book & (u < p_churn)
+        kept = on_book & ~churned
+        churned_arr = float(arr[churned].sum())
+        expansion = float(arr[kept].sum() * growth)
+        np.multiply(arr, 1.0 + growth, out=arr, where=kept)
+        alive[churned] = 0
+        count = int(np.count_nonzero(churned))
+        if count:
+            gone = np.bincount(np.frombuffer(self.segment, dtype=np.int64, count=n)[churned],
+                               minlength=len(self.per_segment)).tolist()
+            for index, lost in enumerate(gone):
+                self.per_segment[index] -= lost
         return churned_arr, count, expansion
 
     def mark(self) -> None:
@@ -143,7 +232,59 @@ class Book:
         if len(self.marks) <= months:
             return 0.0, 0.0, 0.0
         n, arr_then, index_then = self.marks[-1 - months]
-        alive = self.alive[:n]
-        arr_now = float(self.arr[:n][alive].sum())
+        if COMPILED:  # the ARR of those on the book, summed as numpy would
+            arr = self.arr
+            alive = self.alive
+            summands = self.kept_buffer
+            count = 0
+            for i in range(n):
+                if alive[i]:
+                    summands[count] = arr[i]
+                    count += 1
+            arr_now = pairwise_sum(summands, count)
+        else:
+            on_book = np.frombuffer(self.alive, dtype=np.int8, count=n) != 0
+            arr_now = float(np.frombuffer(self.arr, count=n)[on_book].sum())
         kept_then = arr_now * index_then / self.growth_index
         return arr_then, kept_then, arr_now
+
+
+def pairwise_sum(values, n: int, start: int = 0) -> float:  # noqa: ANN001 (a double buffer)
+    """The sum of the `n` non-negative `values` from `start` as numpy's ``sum`` adds a
+    contiguous float64 array: pairwise halves (multiples of 8) down to blocks of at most
+    128, each summed by 8 interleaved accumulators, and fewer than 8 in order
+    (tests/test_customers.py checks it against numpy)."""
+    if n < 8:
+        total = 0.0
+        for i in range(start, start + n):
+            total += values[i]
+        return total
+    if n <= PAIRWISE_BLOCK:
+        r0 = values[start]
+        r1 = values[start + 1]
+        r2 = values[start + 2]
+        r3 = values[start + 3]
+        r4 = values[start + 4]
+        r5 = values[start + 5]
+        r6 = values[start + 6]
+        r7 = values[start + 7]
+        stop = start + n - n % 8
+        i = start + 8
+        while i < stop:
+            r0 += values[i]
+            r1 += values[i + 1]
+            r2 += values[i + 2]
+            r3 += values[i + 3]
+            r4 += values[i + 4]
+            r5 += values[i + 5]
+            r6 += values[i + 6]
+            r7 += values[i + 7]
+            i += 8
+        total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        while i < start + n:
+            total += values[i]
+            i += 1
+        return total
+    half = n // 2
+    half -= half % 8
+    return pairwise_sum(values, half, start) + pairwise_sum(values, n - half, start + half)

@@ -29,11 +29,10 @@ from sim import state as state_module
 from sim.arrivals import Arrivals
 from sim.customers import Book
 from sim.metrics import Layout
-from sim.people import Head, Roster, employed_days
+from sim.people import Head, Roster, advance_all, employed_days, heads_month, neutral_levers
 from sim.pipeline import ROUTED_INBOUND, Pipeline
 from sim.plan import MONTH_DAYS, YEAR_DAYS, Plan, ProgramPlan, RolePlan, month_of
 from sim.ranges import drawn_plan
-from sim.roles import SELF
 from sim.streams import INBOUND, START_STATE, OppDraws, stream
 
 SEAT = attrgetter("seat")
@@ -292,8 +291,7 @@ class Model:
         self.pipeline.month = month
         plan = self.plan
         heads = [h for roster in self.rosters.values() for h in roster.active]
-        for head in heads:
-            head.advance_progress(start)
+        advance_all(heads, start)
         moves = plan.hiring.get(month, ()) if month >= 0 else ()
         if moves:  # planned exits leave first: this month's cohorts and seats exclude them
             for role_name, count in moves:
@@ -320,15 +318,10 @@ class Model:
             )
         self.started = list(heads)
         arrivals = self.pipeline.fresh_arrivals()
-        may_leave = month >= 0
-        segment_factor = self.segment_factor
-        for head in heads:  # as _head_month, inline: the month's largest loop
-            role = head.role
-            leaves = head.month(start, end,
-                                segment_factor[role.segment] if head.kind is not None else 1.0,
-                                arrivals, may_leave or role.tenures_days is None)
-            if leaves == leaves:  # not NaN: it leaves this month
-                self._at(leaves, self._departure, head)
+        # as _head_month for every head, in one loop: the month's largest
+        for leaves, head in heads_month(heads, start, end, self.segment_factor, arrivals,
+                                        month >= 0):
+            self._at(leaves, self._departure, head)
         for seg in plan.segments:
             rate = seg.inbound_per_day * self.segment_factor[seg.index]
             if rate > 0:
@@ -365,7 +358,7 @@ class Model:
         for roster in self.rosters.values():
             raw[ix[f"heads_{roster.role.name}"]][month] = len(roster.active)
             heads_total += len(roster.active)
-        n_sellers = sum(len(s) for s in self.sellers)
+        n_sellers = _count(self.sellers)
         for role in self.managers:
             count = math.ceil(n_sellers / role.span)
             raw[ix[f"heads_{role.name}"]][month] = count
@@ -406,7 +399,7 @@ class Model:
     def _managers_to(self, day: float) -> None:
         """Accrue manager-days up to `day`: managers follow sellers, ceil(sellers / span)."""
         if self.managers and day > self.manager_mark:
-            n_sellers = sum(len(s) for s in self.sellers)
+            n_sellers = _count(self.sellers)
             for role in self.managers:
                 count = math.ceil(n_sellers / role.span)
                 self.manager_days[role.name] += count * (day - self.manager_mark)
@@ -417,7 +410,7 @@ class Model:
         rosters = [r for r in self.rosters.values() if r.role.kind.covers_book]
         if not rosters:
             return None
-        return sum(h.ramp_avg * r.role.book_per_head for r in rosters for h in r.active)
+        return sum([h.ramp_avg * r.role.book_per_head for r in rosters for h in r.active])
 
     # ---- levers -------------------------------------------------------------------
     def _set_levers(self, month: int, start: float, heads: list[Head]) -> None:
@@ -442,7 +435,10 @@ class Model:
             program_cost += program.monthly_cost
             cohort = self.cohorts.get(program.name, set())
             self.month_programs.append((program, fraction, cohort))
-            targeted = sum(1 for h in heads if self._targets(program, cohort, h))
+            targeted = 0
+            for h in heads:
+                if _targets(program, cohort, h, start):
+                    targeted += 1
             program_cost += program.seat_cost_per_month * targeted
             book_effects = {k: v for k, v in program.effects.items() if k in ("churn", "expansion")}
             levers.apply(self.company, book_effects, fraction)
@@ -456,37 +452,20 @@ class Model:
             covered = sum(
                 len(s) for i, s in enumerate(self.sellers) if role.segment in (None, i)
             )
-            supported = role.covers * sum(h.ramp_now() for h in roster.active)
+            supported = role.covers * sum([h.ramp_now() for h in roster.active])
             coverage = min(1.0, supported / covered) if covered else 0.0
             self.month_support.append((role.segment, role.effects, coverage))
             book_effects = {k: v for k, v in role.effects.items() if k in ("churn", "expansion")}
             levers.apply(self.company, book_effects, coverage)
-        for head in heads:
-            lever = self._levers_for(head)
-            if lever is not head.lever and lever != head.lever:
-                head.set_lever(lever)
+        if self.month_programs or self.month_support:
+            _set_head_levers(heads, self.month_programs, self.month_support, start)
+        else:  # no effect reaches any head this month
+            neutral_levers(heads)
 
     def _levers_for(self, head: Head) -> list[float]:
-        lever = None
-        for program, fraction, cohort in self.month_programs:
-            if self._targets(program, cohort, head):
-                lever = lever or levers.neutral()
-                levers.apply(lever, program.effects, fraction)
-        if head.kind == SELF:
-            for segment, effects, coverage in self.month_support:
-                if segment in (None, head.segment_index):
-                    lever = lever or levers.neutral()
-                    levers.apply(lever, effects, coverage)
-        return levers.NEUTRAL if lever is None else lever
-
-    def _targets(self, program: ProgramPlan, cohort: set, head: Head) -> bool:
-        if program.role is not None and head.role.name != program.role:
-            return False
-        if program.who == "bottom_quartile":
-            return head in cohort
-        if program.who == "new_hires":
-            return head.hired_at > self.month_start - YEAR_DAYS
-        return True
+        """`head`'s levers now (`_levers_for`)."""
+        return _levers_for(head, self.month_programs, self.month_support, self.month_start,
+                           None)
 
     def _time_to_hire_lever(self, role_name: str) -> float:
         lever = 1.0
@@ -503,7 +482,7 @@ class Model:
         if follow.driver == "arr":
             value = self.book.total_arr
         else:
-            value = sum(len(s) for s in self.sellers)
+            value = _count(self.sellers)
         return max(role.headcount, follow.need(value))
 
     def _follow(self, roster: Roster, day: float, grow: bool) -> None:
@@ -575,7 +554,7 @@ class Model:
         seats = sum(
             program.seat_cost_per_month
             for program, _fraction, cohort in self.month_programs
-            if self._targets(program, cohort, head)
+            if _targets(program, cohort, head, self.month_start)
         )
         self._record("cost_programs", day, seats)  # a seat is bought for the starting month
         self.started.append(head)
@@ -619,6 +598,74 @@ class Model:
                           head.left_at if not head.active else math.nan, head.skill,
                           head.opps, head.wins, head.bookings)
                 for head in self.all_sellers]
+
+
+def _targets(program: ProgramPlan, cohort: set, head: Head, month_start: float) -> bool:
+    """Whether `program` (its `cohort` this month) reaches `head` in the month from
+    `month_start`."""
+    if program.role is not None and head.role.name != program.role:
+        return False
+    if program.who == "bottom_quartile":
+        return head in cohort
+    if program.who == "new_hires":
+        return head.hired_at > month_start - YEAR_DAYS
+    return True
+
+
+def _set_head_levers(heads: list[Head], programs: list, support: list,
+                     month_start: float) -> None:
+    """Each of `heads` at its levers this month (`_levers_for`; a head already at an equal
+    list keeps its own)."""
+    made: dict = {}  # heads reached by the same effects share one lever list
+    for head in heads:
+        lever = _levers_for(head, programs, support, month_start, made)
+        if lever is not head.lever and lever != head.lever:
+            head.set_lever(lever)
+
+
+def _levers_for(head: Head, programs: list, support: list, month_start: float,
+                made: dict | None) -> list[float]:
+    """`head`'s levers this month: the effects of the `programs` (program, fraction, cohort)
+    that reach it, then for a seller those of the `support` staff (segment, effects,
+    coverage) covering its segment, applied in that order to neutral levers; NEUTRAL when
+    none reaches it. `made` keeps the lists made this month by which effects reach a head
+    (heads reached by the same ones get the same list)."""
+    reach = 0  # bit i: the i-th program, then the i-th support entry, reaches the head
+    bit = 1
+    for program, _fraction, cohort in programs:
+        if _targets(program, cohort, head, month_start):
+            reach |= bit
+        bit <<= 1
+    if head.own:  # a seller
+        for segment, _effects, _coverage in support:
+            if segment in (None, head.segment_index):
+                reach |= bit
+            bit <<= 1
+    if not reach:
+        return levers.NEUTRAL
+    lever = made.get(reach) if made is not None else None
+    if lever is None:
+        lever = levers.neutral()
+        bit = 1
+        for program, fraction, _cohort in programs:
+            if reach & bit:
+                levers.apply(lever, program.effects, fraction)
+            bit <<= 1
+        for _segment, effects, coverage in support:
+            if reach & bit:
+                levers.apply(lever, effects, coverage)
+            bit <<= 1
+        if made is not None:
+            made[reach] = lever
+    return lever
+
+
+def _count(lists: list[list]) -> int:
+    """How many items `lists` hold (the active sellers of every segment)."""
+    count = 0
+    for items in lists:
+        count += len(items)
+    return count
 
 
 def _most_sellers(plan: Plan, segment: int) -> int:

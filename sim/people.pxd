@@ -4,12 +4,15 @@
 import cython
 
 from sim.arrivals cimport Arrivals
+from sim.streams cimport OppDraws
 
 
 cdef class Head:
-    cdef public object role, segment, draws, lever, month_pieces, kind
+    cdef public object role, segment, lever, month_pieces, kind
     cdef public double[::1] spares  # the segment's spare capacities (sim.pipeline)
+    cdef public OppDraws draws
     cdef public object cycle_table, deal_mix, order
+    cdef public tuple ramp
     cdef public Py_ssize_t seat, occupant, slot
     cdef public object segment_index
     cdef public Py_ssize_t opps, wins, n_open
@@ -18,11 +21,15 @@ cdef class Head:
     cdef public double cycle_mu, cycle_sigma, cycle_mult, deal_mu, deal_sigma, deal_mult
     cdef public double commission, rate_unit, seat_factor, room, hazard, decided
     cdef public double no_decision_days, opps_factor
-    cdef public bint active, ramped, plain
+    cdef public double ramp_last, ramp_speed, max_open, month_from, month_to, month_ramp
+    cdef public bint active, ramped, plain, own, unlimited, stationary
 
-    @cython.locals(rate=cython.double, hazard=cython.double, wait=cython.double)
-    cpdef double month(self, double start, double end, double segment_factor, Arrivals arrivals,
-                       bint may_leave)
+    @cython.locals(rate=cython.double, hazard=cython.double, wait=cython.double,
+                   factor=cython.double, days=cython.double)
+    cpdef double month(self, double start, double end, double segment_factor,
+                       Arrivals arrivals, bint may_leave)
+
+    cpdef advance_progress(self, double day)
 
     @cython.locals(speed=cython.double, progress=cython.double, t=cython.double,
                    t_next=cython.double, step=cython.double, k=Py_ssize_t, pieces=list)
@@ -36,5 +43,18 @@ cpdef double ramp_days(list pieces, double a, double b)
 
 @cython.locals(head=Head, a=cython.double, b=cython.double, days=cython.double,
                cost=cython.double, head_days=cython.double, seller_days=cython.double,
-               ramped=cython.double)
+               ramped=cython.double, lo=cython.double, hi=cython.double)
 cpdef tuple employed_days(list heads, double start, double end)
+
+
+@cython.locals(head=Head, leaves=cython.double, factor=cython.double, leaving=list)
+cpdef list heads_month(list heads, double start, double end, list segment_factor,
+                       Arrivals arrivals, bint may_leave)
+
+
+@cython.locals(head=Head)
+cpdef advance_all(list heads, double day)
+
+
+@cython.locals(head=Head, neutral=list)
+cpdef neutral_levers(list heads)

@@ -35,6 +35,8 @@ class Head:
         "cycle_mu", "cycle_sigma", "cycle_mult", "deal_mu", "deal_sigma", "deal_mult",
         "commission", "kind", "rate_unit", "seat_factor", "room", "hazard",
         "plain", "decided", "no_decision_days", "cycle_table", "deal_mix", "opps_factor",
+        "ramp", "ramp_last", "ramp_speed", "own", "max_open", "unlimited", "stationary",
+        "month_from", "month_to", "month_ramp",
     )
 
     def __init__(self, role: RolePlan, seat: int, occupant: int, seed: int, rep: int,
@@ -109,9 +111,17 @@ class Head:
         self.set_lever(levers.NEUTRAL)
 
     def set_lever(self, lever: list[float]) -> None:
-        """This month's levers, and the products of them the month and pipeline read."""
+        """This month's levers, and the products of them the month and pipeline read (with
+        the role's figures the month reads, kept beside them)."""
         self.lever = lever
         role = self.role
+        self.ramp = role.ramp
+        self.ramp_last = role.ramp[-1]
+        self.own = self.kind == SELF  # a seller: capacity, its own pipeline, seller-days
+        self.max_open = role.max_open_opps
+        self.unlimited = role.max_open_opps == math.inf
+        self.stationary = role.tenures_days is None  # leaves in the warm-up too
+        self.ramp_speed = lever[levers.RAMP_SPEED]
         self.rate_unit = role.opps_per_day * lever[levers.PIPELINE] * lever[levers.SELLING_TIME]
         if self.opps_factor != 1.0:
             self.rate_unit *= self.opps_factor
@@ -138,22 +148,42 @@ class Head:
               may_leave: bool) -> float:
         """This head's month from `start` (sim.model): ramp, a seller's capacity, its
         arrivals (at `segment_factor` × its own rate) added to `arrivals`, and attrition
-        when `may_leave`: the day it leaves within the month, else NaN."""
-        role = self.role
-        pieces = self.ramp_pieces(start, end)
+        when `may_leave`: the day it leaves within the month, else NaN.
+
+        The month's ramp is kept for `employed_days`: [`month_from`, `month_to`) at
+        `month_ramp` when `month_pieces` is None (a ramped head: no list), else the pieces."""
+        self.month_from = start
+        self.month_to = end
+        pieces = None
+        if self.ramped:
+            factor = self.ramp_last
+        else:
+            pieces = self.ramp_pieces(start, end)
+            factor = pieces[0][2]
+            if len(pieces) == 1:  # at one value all month (e.g. ramped from now on)
+                pieces = None
         self.month_pieces = pieces
-        self.ramp_avg = ramp_days(pieces, start, end) / (end - start)
+        self.month_ramp = factor
+        if pieces is None:
+            days = (end - start) * factor if end > start else 0.0  # as ramp_days, one piece
+        else:
+            days = ramp_days(pieces, start, end)
+        self.ramp_avg = days / (end - start)
         kind = self.kind
         if kind is not None:  # sellers and SDRs source opportunities
             rate = self.rate_unit * segment_factor * self.seat_factor
-            if kind == SELF:
-                if role.max_open_opps == math.inf:
+            if self.own:
+                if self.unlimited:
                     self.capacity = UNLIMITED if self.ramp_avg > 0 else 0.0
                 else:
-                    self.capacity = role.max_open_opps * self.ramp_avg * self.room
+                    self.capacity = self.max_open * self.ramp_avg * self.room
                 self.spare = self.capacity - self.n_open
             if rate > 0:
-                self.draws.arrivals(pieces, rate, kind, self, arrivals)
+                if pieces is None:  # as OppDraws.arrivals over the one piece
+                    if rate * factor > 0.0:
+                        self.draws.between(start, end, rate * factor, kind, self, arrivals)
+                else:
+                    self.draws.arrivals(pieces, rate, kind, self, arrivals)
         hazard = self.hazard
         if hazard > 0 and may_leave:
             wait = self.attrition_left / hazard
@@ -172,12 +202,12 @@ class Head:
     def advance_progress(self, day: float) -> None:
         """Bring ramp progress up to `day` at this month's ramp speed (moot once ramped)."""
         if day > self.progress_at and not self.ramped:
-            self.progress_days += (day - self.progress_at) * self.lever[levers.RAMP_SPEED]
+            self.progress_days += (day - self.progress_at) * self.ramp_speed
             self.progress_at = day
 
     def ramp_now(self) -> float:
         """Ramp factor at `progress_at` (the month's start once progress is advanced)."""
-        ramp = self.role.ramp
+        ramp = self.ramp
         return ramp[min(month_of(self.progress_days), len(ramp) - 1)]
 
     def ramp_pieces(self, start: float, end: float) -> list[tuple[float, float, float]]:
@@ -186,10 +216,10 @@ class Head:
         Progress along the ramp runs at ramp_speed; `ramp[k]` holds in month k of progress
         and the last value holds after the curve ends.
         """
-        ramp = self.role.ramp
+        ramp = self.ramp
         if self.ramped:
             return [(start, end, ramp[-1])]
-        speed = self.lever[levers.RAMP_SPEED]
+        speed = self.ramp_speed
         progress = self.progress_days + (start - self.progress_at) * speed
         pieces = []
         t = start
@@ -242,10 +272,45 @@ def employed_days(heads: list[Head], start: float, end: float
         days = b - a
         cost += days * head.role.cost_per_day
         head_days += days
-        if head.kind == SELF:
+        if head.own:
             seller_days += days
-            ramped += ramp_days(head.month_pieces, a, b)
+            if head.month_pieces is None:  # one piece (Head.month): as ramp_days
+                lo = head.month_from if head.month_from > a else a
+                hi = head.month_to if head.month_to < b else b
+                if hi > lo:
+                    ramped += (hi - lo) * head.month_ramp
+            else:
+                ramped += ramp_days(head.month_pieces, a, b)
     return cost, head_days, seller_days, ramped
+
+
+def heads_month(heads: list[Head], start: float, end: float, segment_factor: list[float],
+                arrivals: Arrivals, may_leave: bool) -> list[tuple[float, Head]]:
+    """Every head's month from `start` in list order (`Head.month`, its segment's
+    `segment_factor`; a stationary role's heads may leave in the warm-up too): the heads
+    that leave within the month, as (day, head) in that order."""
+    leaving = []
+    for head in heads:
+        factor = segment_factor[head.segment_index] if head.kind is not None else 1.0
+        leaves = head.month(start, end, factor, arrivals, may_leave or head.stationary)
+        if leaves == leaves:  # not NaN: it leaves this month
+            leaving.append((leaves, head))
+    return leaving
+
+
+def advance_all(heads: list[Head], day: float) -> None:
+    """`Head.advance_progress` of each of `heads` to `day`."""
+    for head in heads:
+        head.advance_progress(day)
+
+
+def neutral_levers(heads: list[Head]) -> None:
+    """Every one of `heads` at the neutral levers (`levers.NEUTRAL`; a head already at an
+    equal list keeps its own)."""
+    neutral = levers.NEUTRAL
+    for head in heads:
+        if head.lever is not neutral and head.lever != neutral:
+            head.set_lever(neutral)
 
 
 class Roster:

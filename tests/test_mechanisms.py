@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from sim.arrivals import Arrivals
 from sim.model import Model, layout_for
 from sim.people import Roster
 from sim.runner import run_plan
@@ -267,3 +268,33 @@ def test_ramp_pieces_cover_the_whole_month_at_every_tenure() -> None:
                 if b - a > 1e-6:
                     tenure = (a + b) / 2 - hired
                     assert factor == role.ramp[min(month_of(tenure), len(role.ramp) - 1)]
+
+
+def test_a_heads_month_keeps_its_ramp_as_the_pieces_give_it() -> None:
+    """`Head.month` keeps the month's ramp without a list when it is one value all month
+    (`month_pieces` None): its average and the month end's ramp-weighted seller-days over any
+    employed part are what the pieces give, month after month from the hire on."""
+    from sim.people import employed_days, ramp_days
+    from sim.plan import MONTH_DAYS, month_of
+
+    p = plan(roles={"ae": {"ramp": [0.0, 0.25, 0.5, 0.8, 1.0]}})
+    role = p.role("ae")
+    hires = np.random.default_rng(9).uniform(0.0, 200.0, 60).tolist()
+    hires += [k * MONTH_DAYS for k in range(4)]  # steps on the month starts: one value
+    for hired in hires:
+        head = Roster(role, 0, p.segments[0]).new_head(0, p.seed, 0)
+        head.start(hired)
+        singles = 0
+        for month in range(month_of(hired), month_of(hired) + 8):
+            start = max(hired, month * MONTH_DAYS)
+            end = (month + 1) * MONTH_DAYS
+            head.advance_progress(start)
+            pieces = head.ramp_pieces(start, end)
+            head.month(start, end, 1.0, Arrivals(), False)
+            singles += head.month_pieces is None
+            assert head.ramp_avg == ramp_days(pieces, start, end) / (end - start)
+            for a, b in ((start, end), (start, (start + end) / 2), ((start + end) / 2, end)):
+                head.active, head.left_at = b == end, b
+                assert employed_days([head], a, b)[3] == ramp_days(pieces, a, b)
+            head.active = True
+        assert singles >= 3  # ramped at the curve's end: one piece, no list
