@@ -56,9 +56,9 @@ def serial_ms(scenario: Path, replications: int) -> dict[str, float]:
     plan = compile_plan(loaded)
     clock = time.process_time
     t0 = clock()
-    done = gather(plan, replications, default_workers(), start=loaded.start)
+    done = gather(plan, replications, default_workers(), start=loaded.start, metrics=True)
     t1 = clock()
-    result = build_result(loaded, plan, done.raw, done.sellers, done.text)
+    result = build_result(loaded, plan, done.raw, done.sellers, done.text, done.metrics)
     t2 = clock()
     with tempfile.TemporaryDirectory() as out:
         fill_run(result, Path(out))

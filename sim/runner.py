@@ -22,6 +22,7 @@ from multiprocessing.connection import Connection, wait
 import numpy as np
 
 from sim.model import Model, layout_for
+from sim.periods import Periods, metric_rows
 from sim.plan import MONTH_DAYS, YEAR_DAYS, Plan
 from sim.scenario.errors import ScenarioError
 from sim.sellers import RAW_FIELDS, SELLER_DTYPE, render_rows, seller_array
@@ -30,18 +31,24 @@ CHUNK = 25  # replications per task
 
 
 class Chunk:
-    """A chunk's raw metrics (replications x raw metrics x months), its sellers (one
-    structured array, `sim.sellers.SELLER_DTYPE`) and, when the run's start month was
-    given, their reps.csv rows already rendered (`sim.sellers.render_rows`)."""
+    """A chunk's raw metrics (replications x raw metrics x months) or, from `run_chunk`
+    with `metrics`, each replication's metric row instead (`sim.periods.metric_rows`);
+    its sellers (one structured array, `sim.sellers.SELLER_DTYPE`) and, when the run's
+    start month was given, their reps.csv rows already rendered (`sim.sellers.render_rows`)."""
 
-    __slots__ = ("first", "raw", "sellers", "text")
+    __slots__ = ("first", "raw", "sellers", "text", "metrics")
 
-    def __init__(self, first: int, raw: np.ndarray, sellers: np.ndarray,
-                 text: bytes | None = None) -> None:
+    def __init__(self, first: int, raw: np.ndarray | None, sellers: np.ndarray,
+                 text: bytes | None = None, metrics: np.ndarray | None = None) -> None:
         self.first = first
         self.raw = raw
         self.sellers = sellers
         self.text = text
+        self.metrics = metrics
+
+    def __len__(self) -> int:
+        """Its replications."""
+        return len(self.raw if self.metrics is None else self.metrics)
 
 
 def simulate_chunk(plan: Plan, first: int, count: int, start: str | None = None) -> Chunk:
@@ -70,6 +77,18 @@ def simulate_chunk(plan: Plan, first: int, count: int, start: str | None = None)
     return Chunk(first, raw, table, text)
 
 
+def run_chunk(plan: Plan, first: int, count: int, start: str | None = None,
+              metrics: bool = False) -> Chunk:
+    """`simulate_chunk`; with `metrics`, the chunk carries each replication's metric row
+    (`sim.periods.metric_rows`, derived here, where the replications were simulated)
+    instead of its raw arrays, so the parent only summarises across replications."""
+    chunk = simulate_chunk(plan, first, count, start)
+    if metrics:
+        chunk.metrics = metric_rows(chunk.raw, layout_for(plan), plan)
+        chunk.raw = None
+    return chunk
+
+
 def chunk_workers(workers: int, replications: int) -> int:
     """Worker processes a local run of `replications` starts: no more than its chunks."""
     return min(workers, max(1, -(-replications // CHUNK)))
@@ -88,24 +107,25 @@ SCHEDULER_ENV = "SIMREV_SCHEDULER"
 
 def iter_chunks(
     plan: Plan, replications: int, workers: int | None = 1, scheduler: str | None = None,
-    connect_timeout: float | None = None, start: str | None = None,
+    connect_timeout: float | None = None, start: str | None = None, metrics: bool = False,
 ) -> Iterator[Chunk]:
     """Simulate every replication; yield chunks in replication order.
 
     With `scheduler` (a Dask distributed scheduler address), chunks run on that cluster;
     a chunk depends only on (plan, first, count), so a retried chunk gives the same result.
-    With `start` (`YYYY-MM`), chunks carry their reps.csv rows (`Chunk.text`).
+    With `start` (`YYYY-MM`), chunks carry their reps.csv rows (`Chunk.text`); with
+    `metrics`, their replications' metric rows instead of raw arrays (`run_chunk`).
     """
     tasks = chunks(replications)
     if scheduler:
-        yield from _dask_chunks(plan, tasks, scheduler, connect_timeout, start)
+        yield from _dask_chunks(plan, tasks, scheduler, connect_timeout, start, metrics)
         return
     workers = default_workers() if workers is None else workers
     if workers <= 1 or len(tasks) <= 1:
         for first, count in tasks:
-            yield simulate_chunk(plan, first, count, start)
+            yield run_chunk(plan, first, count, start, metrics)
         return
-    pool = WorkerPool(plan, min(workers, len(tasks)), start)
+    pool = WorkerPool(plan, min(workers, len(tasks)), start, metrics)
     try:
         yield from pool.map(tasks)
     except BaseException:
@@ -172,7 +192,7 @@ def _dask_quiet() -> Iterator[None]:
 
 def _dask_chunks(plan: Plan, tasks: list[tuple[int, int]], address: str,
                  connect_timeout: float | None = None,
-                 start: str | None = None) -> Iterator[Chunk]:
+                 start: str | None = None, metrics: bool = False) -> Iterator[Chunk]:
     check_scheduler_address(address)
     try:
         from distributed import Client
@@ -193,6 +213,9 @@ def _dask_chunks(plan: Plan, tasks: list[tuple[int, int]], address: str,
         try:
             shared = client.scatter(plan, broadcast=True)
             futures = [
+                client.submit(run_chunk, shared, first, count, start, True, pure=False,
+                              retries=2)
+                if metrics else
                 client.submit(simulate_chunk, shared, first, count,
                               *(() if start is None else (start,)), pure=False, retries=2)
                 for first, count in tasks
@@ -295,7 +318,8 @@ class WorkerPool:
     parent breaks.
     """
 
-    def __init__(self, plan: Plan, size: int, start: str | None = None) -> None:
+    def __init__(self, plan: Plan, size: int, start: str | None = None,
+                 metrics: bool = False) -> None:
         self.workers: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
         try:
             while _IDLE and len(self.workers) < size:
@@ -308,7 +332,7 @@ class WorkerPool:
             while len(self.workers) < size:
                 self.workers.append(_start_worker())
             for _, conn in self.workers:
-                conn.send(("plan", plan, start))
+                conn.send(("plan", plan, start, metrics))
         except BaseException:
             self.stop()
             raise
@@ -405,8 +429,9 @@ def _die_with_parent(parent: int) -> None:
 
 def _work(conn: Connection, inherited: list[Connection], parent: int) -> None:
     """A worker: take a plan, run the chunks the parent sends, until it sends None or
-    goes away. Messages: ("plan", plan, start); (first, count), answered with a `Chunk`
-    (or a `_Failure`); ("modules",), answered with `sys.modules`' names."""
+    goes away. Messages: ("plan", plan, start, metrics); (first, count), answered with a
+    `Chunk` from `run_chunk` (or a `_Failure`); ("modules",), answered with `sys.modules`'
+    names."""
     gc.freeze()  # what the parent left needs no collecting (and stays shared)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -417,6 +442,7 @@ def _work(conn: Connection, inherited: list[Connection], parent: int) -> None:
         other.close()
     plan: Plan | None = None
     start: str | None = None
+    metrics = False
     while True:
         try:
             task = conn.recv()
@@ -426,14 +452,14 @@ def _work(conn: Connection, inherited: list[Connection], parent: int) -> None:
             return
         result: object
         if task[0] == "plan":
-            _, plan, start = task
+            _, plan, start, metrics = task
             continue
         if task[0] == "modules":
             result = sorted(sys.modules)
         else:
             try:
                 assert plan is not None, "a worker got a chunk before its plan"
-                result = simulate_chunk(plan, *task, start)
+                result = run_chunk(plan, *task, start, metrics)
             except Exception as error:  # noqa: BLE001 - raised again in the parent
                 result = _Failure(error)
         try:
@@ -443,16 +469,20 @@ def _work(conn: Connection, inherited: list[Connection], parent: int) -> None:
 
 
 class Gathered:
-    """A run's raw metrics (replications x raw metrics x months), its sellers (one
-    structured array, `sim.sellers.SELLER_DTYPE`, in replication order) and, when
-    gathered with a start month, reps.csv's rows as the workers rendered them."""
+    """A run's raw metrics (replications x raw metrics x months) or, gathered with
+    `metrics`, each replication's metric row instead (`sim.periods.metric_rows`; `raw` is
+    then None); its sellers (one structured array, `sim.sellers.SELLER_DTYPE`, in
+    replication order) and, when gathered with a start month, reps.csv's rows as the
+    workers rendered them."""
 
-    __slots__ = ("raw", "sellers", "text")
+    __slots__ = ("raw", "sellers", "text", "metrics")
 
-    def __init__(self, raw: np.ndarray, sellers: np.ndarray, text: bytes | None) -> None:
+    def __init__(self, raw: np.ndarray | None, sellers: np.ndarray, text: bytes | None,
+                 metrics: np.ndarray | None = None) -> None:
         self.raw = raw
         self.sellers = sellers
         self.text = text
+        self.metrics = metrics
 
 
 def gather(
@@ -463,22 +493,30 @@ def gather(
     scheduler: str | None = None,
     connect_timeout: float | None = None,
     start: str | None = None,
+    metrics: bool = False,
 ) -> Gathered:
     """All replications, as arrays: the parent only copies and concatenates what the
-    workers computed (and, with `start`, the text of reps.csv's rows they rendered)."""
+    workers computed (with `start`, also the text of reps.csv's rows they rendered; with
+    `metrics`, each replication's metric row, not its raw arrays: see `run_chunk`)."""
     layout = layout_for(plan)
-    raw = np.empty((replications, len(layout), plan.months))
+    if metrics:
+        out = np.empty((replications, Periods(plan, layout).width))
+    else:
+        out = np.empty((replications, len(layout), plan.months))
     sellers: list[np.ndarray] = []
     texts: list[bytes] = []
-    for chunk in iter_chunks(plan, replications, workers, scheduler, connect_timeout, start):
-        raw[chunk.first : chunk.first + len(chunk.raw)] = chunk.raw
+    for chunk in iter_chunks(plan, replications, workers, scheduler, connect_timeout, start,
+                             metrics):
+        out[chunk.first : chunk.first + len(chunk)] = (
+            chunk.metrics if metrics else chunk.raw)
         sellers.append(chunk.sellers)
         if chunk.text is not None:
             texts.append(chunk.text)
         if progress is not None:
-            progress(len(chunk.raw))
+            progress(len(chunk))
     table = np.concatenate(sellers) if sellers else np.zeros(0, SELLER_DTYPE)
-    return Gathered(raw, table, b"".join(texts) if start is not None else None)
+    text = b"".join(texts) if start is not None else None
+    return Gathered(None, table, text, out) if metrics else Gathered(out, table, text)
 
 
 def run_plan(
