@@ -22,8 +22,7 @@ from sim.ranges import draws_frame
 from sim.results import RunResult
 from sim.scenario import Scenario, scenario_hash
 from sim.scenario.schema import month_label, parse_month
-from sim.sellers import REPS_COLUMNS, csv_header
-from sim.sellers import labels as seller_labels
+from sim.sellers import REPS_COLUMNS, csv_header, label_codes
 
 STAT_COLUMNS = ("mean", "sd", "p10", "p50", "p90")
 
@@ -147,13 +146,18 @@ def percentiles(values: np.ndarray) -> np.ndarray:
 
 def seller_frame(sellers: np.ndarray, plan: Plan, start: str) -> pd.DataFrame:
     """reps.csv: one row per seller per replication, from the workers' structured array
-    (`sim.sellers.SELLER_DTYPE`, derived columns filled): columns and look-ups only."""
-    hired, left, cohort = seller_labels(sellers, start)
-    roles = np.array([r.name for r in plan.roles], dtype=object)
+    (`sim.sellers.SELLER_DTYPE`, derived columns filled): columns and look-ups only (each
+    text column taken from its few distinct texts, as pandas holds them)."""
+    codes = label_codes(sellers, start)
+    codes["role"] = (sellers["role"], np.array([r.name for r in plan.roles], dtype=object))
+    if len(sellers):
+        text = {name: pd.Series(table).array.take(code) for name, (code, table) in codes.items()}
+    else:
+        text = {name: table[code] for name, (code, table) in codes.items()}
     return pd.DataFrame({
-        "replication": sellers["replication"], "role": roles[sellers["role"]],
-        "seat": sellers["seat"], "occupant": sellers["occupant"], "hired": hired,
-        "left": left, "cohort": cohort, "skill": sellers["skill"],
+        "replication": sellers["replication"], "role": text["role"],
+        "seat": sellers["seat"], "occupant": sellers["occupant"], "hired": text["hired"],
+        "left": text["left"], "cohort": text["cohort"], "skill": sellers["skill"],
         "months_employed": sellers["months_employed"], "opportunities": sellers["opps"],
         "wins": sellers["wins"], "bookings": sellers["bookings"],
         "annual_bookings": sellers["annual_bookings"],
@@ -182,12 +186,20 @@ def distribution(values: np.ndarray) -> dict[str, float]:
 
 def rep_distribution(sellers: pd.DataFrame) -> dict:
     """Annual bookings of sellers employed at least a full year of the horizon."""
-    full_year = sellers[sellers["months_employed"] >= 12.0 - 1e-9]
-    result = distribution(full_year["annual_bookings"].to_numpy(float))
-    result["by_cohort"] = {
-        cohort: distribution(group["annual_bookings"].to_numpy(float))
-        for cohort, group in full_year.groupby("cohort", sort=True)
-    }
+    codes, cohorts = pd.factorize(sellers["cohort"])
+    return seller_distribution(sellers["months_employed"].to_numpy(float),
+                               sellers["annual_bookings"].to_numpy(float), codes, cohorts)
+
+
+def seller_distribution(months_employed: np.ndarray, annual_bookings: np.ndarray,
+                        cohort_codes: np.ndarray, cohorts: np.ndarray) -> dict:
+    """`rep_distribution` from columns: a seller's cohort is `cohorts[cohort_codes[i]]`;
+    cohorts in the order of their names, each seller's values in row order."""
+    full_year = months_employed >= 12.0 - 1e-9
+    values, codes = annual_bookings[full_year], cohort_codes[full_year]
+    result = distribution(values)
+    present = sorted((str(cohorts[c]), c) for c in np.unique(codes).tolist())
+    result["by_cohort"] = {name: distribution(values[codes == c]) for name, c in present}
     return result
 
 
@@ -226,7 +238,9 @@ def build_result(scenario: Scenario, plan: Plan, raw: np.ndarray | None, sellers
         "start": scenario.start,
         "simrev_version": __version__,
         "headline": headline(total, headline_metrics(plan)),
-        "rep_distribution": _json_ready(rep_distribution(reps)),
+        "rep_distribution": _json_ready(seller_distribution(
+            sellers["months_employed"], sellers["annual_bookings"],
+            *label_codes(sellers, scenario.start)["cohort"])),
     }
     return RunResult(
         scenario=scenario,

@@ -400,6 +400,35 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     frame.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
 
 
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """`frame.to_parquet(path, index=False)` as pyarrow reads it back (schema, pandas
+    metadata, values), built from the frame's numpy columns and categories' codes without
+    pandas' conversion, and its float columns written without a dictionary: pyarrow would
+    try one, find it too big and fall back to plain values (half the writing time, for a
+    slightly larger file)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if frame.attrs:  # pandas keeps them in the file's metadata
+        frame.to_parquet(path, index=False)
+        return
+    schema = pa.Schema.from_pandas(frame.iloc[:0], preserve_index=False)
+    arrays = []
+    plain = []
+    for field in schema:
+        column = frame[field.name]
+        if pa.types.is_dictionary(field.type):
+            arrays.append(pa.DictionaryArray.from_arrays(
+                pa.array(column.cat.codes.to_numpy(), type=field.type.index_type),
+                pa.array(list(column.cat.categories), type=field.type.value_type)))
+        else:
+            arrays.append(pa.array(column.to_numpy(), type=field.type, from_pandas=True))
+            if pa.types.is_floating(field.type):
+                plain.append(field.name)
+    table = pa.Table.from_arrays(arrays, schema=schema)
+    pq.write_table(table, path, use_dictionary=[n for n in schema.names if n not in plain])
+
+
 def fill_run(result: RunResult, folder: Path, xlsx: bool = False,
              sensitivity: pd.DataFrame | None = None) -> None:
     """Every file of a run into `folder` (`sensitivity.csv` only when it has ranges;
@@ -413,7 +442,7 @@ def fill_run(result: RunResult, folder: Path, xlsx: bool = False,
     (folder / "scenario.yaml").write_text(scenario_to_yaml(result.scenario), encoding="utf-8")
     write_csv(result.monthly, folder / "monthly.csv")
     write_csv(result.quarterly, folder / "quarterly.csv")
-    result.replications.to_parquet(folder / "replications.parquet", index=False)
+    write_parquet(result.replications, folder / "replications.parquet")
     if result.draws is not None:
         result.draws.to_parquet(folder / "draws.parquet", index=False)
     if result.reps_csv is not None:
