@@ -85,12 +85,20 @@ QUANTILES = np.true_divide([10, 50, 90], 100)  # p10, p50, p90, as np.percentile
 
 def summarize(values: np.ndarray) -> dict[str, np.ndarray]:
     """`sim.metrics.stats` of a (replications, columns) array, the same numbers: mean, sd,
-    p10, p50, p90 of each column, ignoring missing values (`percentiles`)."""
-    with np.errstate(all="ignore"), _quiet():
-        count = np.sum(~np.isnan(values), axis=0)
-        mean = np.nanmean(values, axis=0)
-        sd = np.nanstd(values, axis=0, ddof=1) if values.shape[0] > 1 else np.zeros_like(mean)
-        sd = np.where(count > 1, sd, np.where(count == 1, 0.0, np.nan))
+    p10, p50, p90 of each column, ignoring missing values. Mean and sd take numpy's
+    nanmean and nanstd steps (the same sums over replications, in the same order) on one
+    copy of the values with missing ones zeroed; percentiles from `percentiles`."""
+    missing = np.isnan(values)
+    zeroed = values.copy()
+    np.copyto(zeroed, 0, where=missing)
+    count = np.sum(~missing, axis=0, dtype=np.intp)
+    with np.errstate(all="ignore"):
+        mean = np.divide(np.sum(zeroed, axis=0), count)
+        np.subtract(zeroed, mean, out=zeroed)
+        np.copyto(zeroed, 0, where=missing)
+        np.multiply(zeroed, zeroed, out=zeroed)
+        sd = np.sqrt(np.divide(np.sum(zeroed, axis=0), count - 1))
+    sd = np.where(count > 1, sd, np.where(count == 1, 0.0, np.nan))
     p10, p50, p90 = percentiles(values)
     return {"mean": mean, "sd": sd, "p10": p10, "p50": p50, "p90": p90}
 
@@ -144,11 +152,14 @@ def percentiles(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def seller_frame(sellers: np.ndarray, plan: Plan, start: str) -> pd.DataFrame:
+def seller_frame(sellers: np.ndarray, plan: Plan, start: str,
+                 codes: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
+                 ) -> pd.DataFrame:
     """reps.csv: one row per seller per replication, from the workers' structured array
     (`sim.sellers.SELLER_DTYPE`, derived columns filled): columns and look-ups only (each
-    text column taken from its few distinct texts, as pandas holds them)."""
-    codes = label_codes(sellers, start)
+    text column taken from its few distinct texts, as pandas holds them); `codes`:
+    `sim.sellers.label_codes(sellers, start)` when already at hand."""
+    codes = dict(label_codes(sellers, start) if codes is None else codes)
     codes["role"] = (sellers["role"], np.array([r.name for r in plan.roles], dtype=object))
     if len(sellers):
         text = {name: pd.Series(table).array.take(code) for name, (code, table) in codes.items()}
@@ -227,7 +238,8 @@ def build_result(scenario: Scenario, plan: Plan, raw: np.ndarray | None, sellers
     q_starts = [month_label(scenario.start, 3 * q) for q in range(quarters)]
     q_calendar = [quarter_label(scenario.start, 3 * q) for q in range(quarters)]
     periods = summarize(rows[:, : where.quarterly.stop])  # every month's and quarter's
-    reps = seller_frame(sellers, plan, scenario.start)
+    codes = label_codes(sellers, scenario.start)
+    reps = seller_frame(sellers, plan, scenario.start, codes)
     summary = {
         "name": scenario.name,
         "description": scenario.description,
@@ -240,7 +252,7 @@ def build_result(scenario: Scenario, plan: Plan, raw: np.ndarray | None, sellers
         "headline": headline(total, headline_metrics(plan)),
         "rep_distribution": _json_ready(seller_distribution(
             sellers["months_employed"], sellers["annual_bookings"],
-            *label_codes(sellers, scenario.start)["cohort"])),
+            *codes["cohort"])),
     }
     return RunResult(
         scenario=scenario,

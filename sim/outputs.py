@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sim import __version__
@@ -397,7 +398,53 @@ def write_json(data: dict, path: Path) -> None:
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    frame.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    """`frame` as CSV (no index, `FLOAT_FORMAT`, `\\n` line ends); see `csv_text`."""
+    text = csv_text(frame)
+    if text is None:
+        frame.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    else:
+        path.write_bytes(text.encode("utf-8"))
+
+
+_QUOTED = re.compile(r'[,"\r\n]')  # a CSV writer quotes a field holding one of these
+
+
+def csv_text(frame: pd.DataFrame) -> str | None:
+    """What pandas' `to_csv(index=False, float_format=FLOAT_FORMAT, lineterminator="\\n")`
+    writes, rendered column by column (floats by `FLOAT_FORMAT`, integers by `str`, texts
+    as they are, a missing value empty); None for a frame it does not cover: fewer than
+    two columns or no rows, a column of another type (numpy float64 and integers, object
+    columns of `str` and text columns only), or a name or text that would be quoted."""
+    names = list(frame.columns)
+    if len(frame) == 0 or len(names) < 2 or len(set(names)) < len(names):
+        return None
+    if not all(type(n) is str and not _QUOTED.search(n) for n in names):
+        return None
+    columns = []
+    for name in names:
+        dtype = frame[name].dtype
+        if isinstance(dtype, np.dtype) and dtype == np.float64:
+            values = frame[name].to_numpy()
+            cells = list(map(FLOAT_FORMAT.__mod__, values.tolist()))
+            for i in np.flatnonzero(np.isnan(values)).tolist():
+                cells[i] = ""
+        elif isinstance(dtype, np.dtype) and dtype.kind in "iu":
+            cells = list(map(str, frame[name].to_numpy().tolist()))
+        elif isinstance(dtype, pd.StringDtype) or dtype == np.dtype(object):
+            values = frame[name].to_numpy(dtype=object)
+            missing = pd.isna(values)
+            cells = values.tolist()
+            for i in np.flatnonzero(missing).tolist():
+                cells[i] = ""
+            distinct = set(cells)
+            if not all(type(c) is str for c in distinct) or any(
+                    _QUOTED.search(c) for c in distinct):
+                return None
+        else:
+            return None
+        columns.append(cells)
+    rows = "\n".join(map(",".join, zip(*columns, strict=True)))
+    return ",".join(names) + "\n" + rows + "\n"
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:
