@@ -473,7 +473,8 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
             if pa.types.is_floating(field.type):
                 plain.append(field.name)
     table = pa.Table.from_arrays(arrays, schema=schema)
-    pq.write_table(table, path, use_dictionary=[n for n in schema.names if n not in plain])
+    pq.write_table(table, path, use_dictionary=[n for n in schema.names if n not in plain],
+                   write_batch_size=1 << 16)  # the same file, written in fewer batches
 
 
 def fill_run(result: RunResult, folder: Path, xlsx: bool = False,
