@@ -108,13 +108,15 @@ SCHEDULER_ENV = "SIMREV_SCHEDULER"
 def iter_chunks(
     plan: Plan, replications: int, workers: int | None = 1, scheduler: str | None = None,
     connect_timeout: float | None = None, start: str | None = None, metrics: bool = False,
+    into: np.ndarray | None = None,
 ) -> Iterator[Chunk]:
     """Simulate every replication; yield chunks in replication order.
 
     With `scheduler` (a Dask distributed scheduler address), chunks run on that cluster;
     a chunk depends only on (plan, first, count), so a retried chunk gives the same result.
     With `start` (`YYYY-MM`), chunks carry their reps.csv rows (`Chunk.text`); with
-    `metrics`, their replications' metric rows instead of raw arrays (`run_chunk`).
+    `metrics`, their replications' metric rows instead of raw arrays (`run_chunk`), which
+    local worker processes' chunks hand over in `into`'s rows when given (`WorkerPool.map`).
     """
     tasks = chunks(replications)
     if scheduler:
@@ -127,7 +129,7 @@ def iter_chunks(
         return
     pool = WorkerPool(plan, min(workers, len(tasks)), start, metrics)
     try:
-        yield from pool.map(tasks)
+        yield from pool.map(tasks, into if metrics else None)
     except BaseException:
         pool.stop()  # on failure, Ctrl-C or an abandoned generator alike
         raise
@@ -257,6 +259,52 @@ class _Failure:
             self.error = RuntimeError(f"{type(error).__name__}: {error}")
 
 
+class _Arrays:
+    """The header of a chunk of metric rows sent as bytes, not pickled: the rows, the
+    sellers' structured array and reps.csv's text follow on the pipe, each read straight
+    into its array by the parent (no pickle's copies, no temporary objects)."""
+
+    __slots__ = ("first", "shape", "sellers", "text")
+
+    def __init__(self, chunk: Chunk) -> None:
+        assert chunk.metrics is not None
+        self.first = chunk.first
+        self.shape = chunk.metrics.shape
+        self.sellers = len(chunk.sellers)
+        self.text = None if chunk.text is None else len(chunk.text)
+
+    @staticmethod
+    def send(conn: Connection, chunk: Chunk) -> None:
+        """Send `chunk` (with metric rows): its header, then its arrays' bytes."""
+        conn.send(_Arrays(chunk))
+        parts = [np.ascontiguousarray(chunk.metrics), np.ascontiguousarray(chunk.sellers)]
+        for part in [*(a.view(np.uint8).reshape(-1) for a in parts), chunk.text or b""]:
+            view = memoryview(part)
+            while len(view):
+                view = view[os.write(conn.fileno(), view):]
+
+    def receive(self, conn: Connection, into: np.ndarray | None = None) -> Chunk:
+        """The chunk this header announces, its bytes read from `conn`; its metric rows
+        read into `into`'s rows when given (and of the right width)."""
+        rows = self.shape[0]
+        if into is not None and into.shape[1:] == self.shape[1:] and into.flags.c_contiguous:
+            metrics = into[self.first : self.first + rows]
+        else:
+            metrics = np.empty(self.shape)
+        sellers = np.empty(self.sellers, SELLER_DTYPE)
+        text = bytearray(self.text or 0)
+        for part in (metrics.view(np.uint8).reshape(-1), sellers.view(np.uint8).reshape(-1),
+                     text):
+            view = memoryview(part)
+            while len(view):
+                read = os.readv(conn.fileno(), [view])
+                if read == 0:
+                    raise EOFError("the worker's pipe closed mid-chunk")
+                view = view[read:]
+        return Chunk(self.first, None, sellers, None if self.text is None else bytes(text),
+                     metrics)
+
+
 # Idle worker processes of this process (with the parent's end of their pipe), started
 # early (`prestart`) or left by a finished run; and every parent end a worker could inherit.
 _IDLE: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
@@ -337,8 +385,11 @@ class WorkerPool:
             self.stop()
             raise
 
-    def map(self, tasks: list[tuple[int, int]]) -> Iterator[Chunk]:
-        """Run every task; yield the chunks in task order."""
+    def map(self, tasks: list[tuple[int, int]], into: np.ndarray | None = None
+            ) -> Iterator[Chunk]:
+        """Run every task; yield the chunks in task order. Metric rows (`run_chunk` with
+        `metrics`) come as bytes (`_Arrays`), read from the pipe straight into `into`'s
+        rows (replications x row width) when given, else into new arrays."""
         ahead = 2 * len(self.workers)
         waiting = list(range(len(tasks)))[::-1]  # task indices, next last
         idle = [conn for _, conn in self.workers]
@@ -360,6 +411,8 @@ class WorkerPool:
                 assert isinstance(conn, Connection)
                 try:
                     message = conn.recv()
+                    if isinstance(message, _Arrays):
+                        message = message.receive(conn, into)
                 except (EOFError, OSError):
                     process = process_of[conn]
                     process.join(1.0)
@@ -463,7 +516,10 @@ def _work(conn: Connection, inherited: list[Connection], parent: int) -> None:
             except Exception as error:  # noqa: BLE001 - raised again in the parent
                 result = _Failure(error)
         try:
-            conn.send(result)
+            if isinstance(result, Chunk) and result.metrics is not None:
+                _Arrays.send(conn, result)
+            else:
+                conn.send(result)
         except OSError:  # the parent is gone
             return
 
@@ -506,9 +562,10 @@ def gather(
     sellers: list[np.ndarray] = []
     texts: list[bytes] = []
     for chunk in iter_chunks(plan, replications, workers, scheduler, connect_timeout, start,
-                             metrics):
-        out[chunk.first : chunk.first + len(chunk)] = (
-            chunk.metrics if metrics else chunk.raw)
+                             metrics, out):
+        part = chunk.metrics if metrics else chunk.raw
+        if part.base is not out:  # else read into its place already
+            out[chunk.first : chunk.first + len(chunk)] = part
         sellers.append(chunk.sellers)
         if chunk.text is not None:
             texts.append(chunk.text)

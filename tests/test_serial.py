@@ -362,3 +362,39 @@ def test_csv_text_is_what_pandas_writes(tmp_path) -> None:
                   pd.DataFrame({"a": [1, "x"], "b": [1, 2]}),
                   pd.DataFrame({"a,b": [1], "c": [2]})):
         assert csv_text(other) is None  # pandas writes these
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks its workers")
+def test_workers_metric_rows_are_read_straight_into_the_runs_array() -> None:
+    from sim.model import layout_for
+    from sim.periods import Periods
+    from sim.runner import WorkerPool
+
+    plan = stress_plan()
+    out = np.full((8, Periods(plan, layout_for(plan)).width), np.nan)
+    pool = WorkerPool(plan, 2, "2027-01", metrics=True)
+    try:
+        chunks = list(pool.map([(0, 4), (4, 4)], into=out))
+    finally:
+        pool.stop()
+    assert all(c.metrics.base is out and c.raw is None for c in chunks)
+    assert not np.isnan(out[:, 0]).any()
+    expected = gather(plan, 8, workers=1, start="2027-01", metrics=True)
+    assert out.tobytes() == expected.metrics.tobytes()
+    assert b"".join(c.text for c in chunks) == expected.text
+    assert np.concatenate([c.sellers for c in chunks]).tobytes() == expected.sellers.tobytes()
+
+
+def test_a_chunk_cut_short_on_the_pipe_is_an_end_of_file() -> None:
+    import multiprocessing
+
+    from sim.runner import _Arrays, run_chunk
+
+    plan = stress_plan()
+    chunk = run_chunk(plan, 0, 2, "2027-01", metrics=True)
+    here, there = multiprocessing.Pipe()
+    there.send(_Arrays(chunk))
+    there.send_bytes(b"\0" * 64)  # fewer bytes than the rows announced, then gone
+    there.close()
+    with pytest.raises(EOFError):
+        here.recv().receive(here)
