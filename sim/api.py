@@ -118,8 +118,8 @@ def run(
     check_memory(plan, scenario.replications, workers=_local(workers, scheduler),
                  allow_long=allow_long)
     done = gather(plan, scenario.replications, workers, progress, scheduler,
-                  start=scenario.start)
-    return build_result(scenario, plan, done.raw, done.sellers, done.text)
+                  start=scenario.start, metrics=True)
+    return build_result(scenario, plan, done.raw, done.sellers, done.text, done.metrics)
 
 
 def _horizon_text(scenario: Scenario) -> str:
@@ -211,8 +211,9 @@ def run_compared(
     results = []
     for scenario, plan in zip(aligned, plans, strict=True):
         done = gather(plan, scenario.replications, workers, progress, scheduler,
-                      start=scenario.start)
-        results.append(build_result(scenario, plan, done.raw, done.sellers, done.text))
+                      start=scenario.start, metrics=True)
+        results.append(build_result(scenario, plan, done.raw, done.sellers, done.text,
+                                    done.metrics))
     return results
 
 

@@ -22,6 +22,7 @@ from multiprocessing.connection import Connection, wait
 import numpy as np
 
 from sim.model import Model, layout_for
+from sim.periods import Periods, metric_rows
 from sim.plan import MONTH_DAYS, YEAR_DAYS, Plan
 from sim.scenario.errors import ScenarioError
 from sim.sellers import RAW_FIELDS, SELLER_DTYPE, render_rows, seller_array
@@ -30,18 +31,24 @@ CHUNK = 25  # replications per task
 
 
 class Chunk:
-    """A chunk's raw metrics (replications x raw metrics x months), its sellers (one
-    structured array, `sim.sellers.SELLER_DTYPE`) and, when the run's start month was
-    given, their reps.csv rows already rendered (`sim.sellers.render_rows`)."""
+    """A chunk's raw metrics (replications x raw metrics x months) or, from `run_chunk`
+    with `metrics`, each replication's metric row instead (`sim.periods.metric_rows`);
+    its sellers (one structured array, `sim.sellers.SELLER_DTYPE`) and, when the run's
+    start month was given, their reps.csv rows already rendered (`sim.sellers.render_rows`)."""
 
-    __slots__ = ("first", "raw", "sellers", "text")
+    __slots__ = ("first", "raw", "sellers", "text", "metrics")
 
-    def __init__(self, first: int, raw: np.ndarray, sellers: np.ndarray,
-                 text: bytes | None = None) -> None:
+    def __init__(self, first: int, raw: np.ndarray | None, sellers: np.ndarray,
+                 text: bytes | None = None, metrics: np.ndarray | None = None) -> None:
         self.first = first
         self.raw = raw
         self.sellers = sellers
         self.text = text
+        self.metrics = metrics
+
+    def __len__(self) -> int:
+        """Its replications."""
+        return len(self.raw if self.metrics is None else self.metrics)
 
 
 def simulate_chunk(plan: Plan, first: int, count: int, start: str | None = None) -> Chunk:
@@ -93,6 +100,18 @@ def _simulate(plan: Plan, layout, first: int, count: int, raw: np.ndarray,
             people = 0
 
 
+def run_chunk(plan: Plan, first: int, count: int, start: str | None = None,
+              metrics: bool = False) -> Chunk:
+    """`simulate_chunk`; with `metrics`, the chunk carries each replication's metric row
+    (`sim.periods.metric_rows`, derived here, where the replications were simulated)
+    instead of its raw arrays, so the parent only summarises across replications."""
+    chunk = simulate_chunk(plan, first, count, start)
+    if metrics:
+        chunk.metrics = metric_rows(chunk.raw, layout_for(plan), plan)
+        chunk.raw = None
+    return chunk
+
+
 def chunk_workers(workers: int, replications: int) -> int:
     """Worker processes a local run of `replications` starts: no more than its chunks."""
     return min(workers, max(1, -(-replications // CHUNK)))
@@ -111,26 +130,29 @@ SCHEDULER_ENV = "SIMREV_SCHEDULER"
 
 def iter_chunks(
     plan: Plan, replications: int, workers: int | None = 1, scheduler: str | None = None,
-    connect_timeout: float | None = None, start: str | None = None,
+    connect_timeout: float | None = None, start: str | None = None, metrics: bool = False,
+    into: np.ndarray | None = None,
 ) -> Iterator[Chunk]:
     """Simulate every replication; yield chunks in replication order.
 
     With `scheduler` (a Dask distributed scheduler address), chunks run on that cluster;
     a chunk depends only on (plan, first, count), so a retried chunk gives the same result.
-    With `start` (`YYYY-MM`), chunks carry their reps.csv rows (`Chunk.text`).
+    With `start` (`YYYY-MM`), chunks carry their reps.csv rows (`Chunk.text`); with
+    `metrics`, their replications' metric rows instead of raw arrays (`run_chunk`), which
+    local worker processes' chunks hand over in `into`'s rows when given (`WorkerPool.map`).
     """
     tasks = chunks(replications)
     if scheduler:
-        yield from _dask_chunks(plan, tasks, scheduler, connect_timeout, start)
+        yield from _dask_chunks(plan, tasks, scheduler, connect_timeout, start, metrics)
         return
     workers = default_workers() if workers is None else workers
     if workers <= 1 or len(tasks) <= 1:
         for first, count in tasks:
-            yield simulate_chunk(plan, first, count, start)
+            yield run_chunk(plan, first, count, start, metrics)
         return
-    pool = WorkerPool(plan, min(workers, len(tasks)), start)
+    pool = WorkerPool(plan, min(workers, len(tasks)), start, metrics)
     try:
-        yield from pool.map(tasks)
+        yield from pool.map(tasks, into if metrics else None)
     except BaseException:
         pool.stop()  # on failure, Ctrl-C or an abandoned generator alike
         raise
@@ -195,7 +217,7 @@ def _dask_quiet() -> Iterator[None]:
 
 def _dask_chunks(plan: Plan, tasks: list[tuple[int, int]], address: str,
                  connect_timeout: float | None = None,
-                 start: str | None = None) -> Iterator[Chunk]:
+                 start: str | None = None, metrics: bool = False) -> Iterator[Chunk]:
     check_scheduler_address(address)
     try:
         from distributed import Client
@@ -216,6 +238,9 @@ def _dask_chunks(plan: Plan, tasks: list[tuple[int, int]], address: str,
         try:
             shared = client.scatter(plan, broadcast=True)
             futures = [
+                client.submit(run_chunk, shared, first, count, start, True, pure=False,
+                              retries=2)
+                if metrics else
                 client.submit(simulate_chunk, shared, first, count,
                               *(() if start is None else (start,)), pure=False, retries=2)
                 for first, count in tasks
@@ -255,6 +280,52 @@ class _Failure:
             self.error: BaseException = error
         except Exception:  # noqa: BLE001 - an unpicklable exception still reports its text
             self.error = RuntimeError(f"{type(error).__name__}: {error}")
+
+
+class _Arrays:
+    """The header of a chunk of metric rows sent as bytes, not pickled: the rows, the
+    sellers' structured array and reps.csv's text follow on the pipe, each read straight
+    into its array by the parent (no pickle's copies, no temporary objects)."""
+
+    __slots__ = ("first", "shape", "sellers", "text")
+
+    def __init__(self, chunk: Chunk) -> None:
+        assert chunk.metrics is not None
+        self.first = chunk.first
+        self.shape = chunk.metrics.shape
+        self.sellers = len(chunk.sellers)
+        self.text = None if chunk.text is None else len(chunk.text)
+
+    @staticmethod
+    def send(conn: Connection, chunk: Chunk) -> None:
+        """Send `chunk` (with metric rows): its header, then its arrays' bytes."""
+        conn.send(_Arrays(chunk))
+        parts = [np.ascontiguousarray(chunk.metrics), np.ascontiguousarray(chunk.sellers)]
+        for part in [*(a.view(np.uint8).reshape(-1) for a in parts), chunk.text or b""]:
+            view = memoryview(part)
+            while len(view):
+                view = view[os.write(conn.fileno(), view):]
+
+    def receive(self, conn: Connection, into: np.ndarray | None = None) -> Chunk:
+        """The chunk this header announces, its bytes read from `conn`; its metric rows
+        read into `into`'s rows when given (and of the right width)."""
+        rows = self.shape[0]
+        if into is not None and into.shape[1:] == self.shape[1:] and into.flags.c_contiguous:
+            metrics = into[self.first : self.first + rows]
+        else:
+            metrics = np.empty(self.shape)
+        sellers = np.empty(self.sellers, SELLER_DTYPE)
+        text = bytearray(self.text or 0)
+        for part in (metrics.view(np.uint8).reshape(-1), sellers.view(np.uint8).reshape(-1),
+                     text):
+            view = memoryview(part)
+            while len(view):
+                read = os.readv(conn.fileno(), [view])
+                if read == 0:
+                    raise EOFError("the worker's pipe closed mid-chunk")
+                view = view[read:]
+        return Chunk(self.first, None, sellers, None if self.text is None else bytes(text),
+                     metrics)
 
 
 # Idle worker processes of this process (with the parent's end of their pipe), started
@@ -318,7 +389,8 @@ class WorkerPool:
     parent breaks.
     """
 
-    def __init__(self, plan: Plan, size: int, start: str | None = None) -> None:
+    def __init__(self, plan: Plan, size: int, start: str | None = None,
+                 metrics: bool = False) -> None:
         self.workers: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
         try:
             while _IDLE and len(self.workers) < size:
@@ -331,13 +403,16 @@ class WorkerPool:
             while len(self.workers) < size:
                 self.workers.append(_start_worker())
             for _, conn in self.workers:
-                conn.send(("plan", plan, start))
+                conn.send(("plan", plan, start, metrics))
         except BaseException:
             self.stop()
             raise
 
-    def map(self, tasks: list[tuple[int, int]]) -> Iterator[Chunk]:
-        """Run every task; yield the chunks in task order."""
+    def map(self, tasks: list[tuple[int, int]], into: np.ndarray | None = None
+            ) -> Iterator[Chunk]:
+        """Run every task; yield the chunks in task order. Metric rows (`run_chunk` with
+        `metrics`) come as bytes (`_Arrays`), read from the pipe straight into `into`'s
+        rows (replications x row width) when given, else into new arrays."""
         ahead = 2 * len(self.workers)
         waiting = list(range(len(tasks)))[::-1]  # task indices, next last
         idle = [conn for _, conn in self.workers]
@@ -359,6 +434,8 @@ class WorkerPool:
                 assert isinstance(conn, Connection)
                 try:
                     message = conn.recv()
+                    if isinstance(message, _Arrays):
+                        message = message.receive(conn, into)
                 except (EOFError, OSError):
                     process = process_of[conn]
                     process.join(1.0)
@@ -428,8 +505,9 @@ def _die_with_parent(parent: int) -> None:
 
 def _work(conn: Connection, inherited: list[Connection], parent: int) -> None:
     """A worker: take a plan, run the chunks the parent sends, until it sends None or
-    goes away. Messages: ("plan", plan, start); (first, count), answered with a `Chunk`
-    (or a `_Failure`); ("modules",), answered with `sys.modules`' names."""
+    goes away. Messages: ("plan", plan, start, metrics); (first, count), answered with a
+    `Chunk` from `run_chunk` (or a `_Failure`); ("modules",), answered with `sys.modules`'
+    names."""
     gc.freeze()  # what the parent left needs no collecting (and stays shared)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -440,6 +518,7 @@ def _work(conn: Connection, inherited: list[Connection], parent: int) -> None:
         other.close()
     plan: Plan | None = None
     start: str | None = None
+    metrics = False
     while True:
         try:
             task = conn.recv()
@@ -449,33 +528,40 @@ def _work(conn: Connection, inherited: list[Connection], parent: int) -> None:
             return
         result: object
         if task[0] == "plan":
-            _, plan, start = task
+            _, plan, start, metrics = task
             continue
         if task[0] == "modules":
             result = sorted(sys.modules)
         else:
             try:
                 assert plan is not None, "a worker got a chunk before its plan"
-                result = simulate_chunk(plan, *task, start)
+                result = run_chunk(plan, *task, start, metrics)
             except Exception as error:  # noqa: BLE001 - raised again in the parent
                 result = _Failure(error)
         try:
-            conn.send(result)
+            if isinstance(result, Chunk) and result.metrics is not None:
+                _Arrays.send(conn, result)
+            else:
+                conn.send(result)
         except OSError:  # the parent is gone
             return
 
 
 class Gathered:
-    """A run's raw metrics (replications x raw metrics x months), its sellers (one
-    structured array, `sim.sellers.SELLER_DTYPE`, in replication order) and, when
-    gathered with a start month, reps.csv's rows as the workers rendered them."""
+    """A run's raw metrics (replications x raw metrics x months) or, gathered with
+    `metrics`, each replication's metric row instead (`sim.periods.metric_rows`; `raw` is
+    then None); its sellers (one structured array, `sim.sellers.SELLER_DTYPE`, in
+    replication order) and, when gathered with a start month, reps.csv's rows as the
+    workers rendered them."""
 
-    __slots__ = ("raw", "sellers", "text")
+    __slots__ = ("raw", "sellers", "text", "metrics")
 
-    def __init__(self, raw: np.ndarray, sellers: np.ndarray, text: bytes | None) -> None:
+    def __init__(self, raw: np.ndarray | None, sellers: np.ndarray, text: bytes | None,
+                 metrics: np.ndarray | None = None) -> None:
         self.raw = raw
         self.sellers = sellers
         self.text = text
+        self.metrics = metrics
 
 
 def gather(
@@ -486,22 +572,31 @@ def gather(
     scheduler: str | None = None,
     connect_timeout: float | None = None,
     start: str | None = None,
+    metrics: bool = False,
 ) -> Gathered:
     """All replications, as arrays: the parent only copies and concatenates what the
-    workers computed (and, with `start`, the text of reps.csv's rows they rendered)."""
+    workers computed (with `start`, also the text of reps.csv's rows they rendered; with
+    `metrics`, each replication's metric row, not its raw arrays: see `run_chunk`)."""
     layout = layout_for(plan)
-    raw = np.empty((replications, len(layout), plan.months))
+    if metrics:
+        out = np.empty((replications, Periods(plan, layout).width))
+    else:
+        out = np.empty((replications, len(layout), plan.months))
     sellers: list[np.ndarray] = []
     texts: list[bytes] = []
-    for chunk in iter_chunks(plan, replications, workers, scheduler, connect_timeout, start):
-        raw[chunk.first : chunk.first + len(chunk.raw)] = chunk.raw
+    for chunk in iter_chunks(plan, replications, workers, scheduler, connect_timeout, start,
+                             metrics, out):
+        part = chunk.metrics if metrics else chunk.raw
+        if part.base is not out:  # else read into its place already
+            out[chunk.first : chunk.first + len(chunk)] = part
         sellers.append(chunk.sellers)
         if chunk.text is not None:
             texts.append(chunk.text)
         if progress is not None:
-            progress(len(chunk.raw))
+            progress(len(chunk))
     table = np.concatenate(sellers) if sellers else np.zeros(0, SELLER_DTYPE)
-    return Gathered(raw, table, b"".join(texts) if start is not None else None)
+    text = b"".join(texts) if start is not None else None
+    return Gathered(None, table, text, out) if metrics else Gathered(out, table, text)
 
 
 def run_plan(

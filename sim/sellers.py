@@ -72,23 +72,32 @@ def month_labels(start: str, first: int, last: int) -> list[str]:
     return [f"{(base + k) // 12:04d}-{(base + k) % 12 + 1:02d}" for k in range(first, last + 1)]
 
 
-def labels(sellers: np.ndarray, start: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """reps.csv's `hired`, `left` and `cohort` texts (object arrays), by table look-up."""
+def label_codes(sellers: np.ndarray, start: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """reps.csv's `hired`, `left` and `cohort` texts as (codes, table): a seller's text is
+    `table[code]` (`table` an object array of the distinct texts, `left` empty last)."""
     hired, left = sellers["hired_month"], sellers["left_month"]
     gone = left != NOT_LEFT
     if len(sellers) == 0:
         empty = np.empty(0, dtype=object)
-        return empty, empty.copy(), empty.copy()
+        none = np.zeros(0, dtype=np.intp)
+        return {"hired": (none, empty), "left": (none, empty), "cohort": (none, empty)}
     low = int(min(hired.min(), left[gone].min() if gone.any() else hired.min()))
     high = int(max(hired.max(), left[gone].max() if gone.any() else hired.max()))
-    table = np.array(month_labels(start, low, high), dtype=object)
-    hired_text = table[hired - low]
-    left_text = np.full(len(sellers), "", dtype=object)
-    left_text[gone] = table[left[gone] - low]
-    quarters = np.array([f"Q{q + 1}" for q in range(max(0, high) // 3 + 1)], dtype=object)
-    cohort = np.where(sellers["hired_day"] < 0, "today",
-                      quarters[np.maximum(hired, 0) // 3]).astype(object)
-    return hired_text, left_text, cohort
+    months = month_labels(start, low, high)
+    quarters = [f"Q{q + 1}" for q in range(max(0, high) // 3 + 1)]
+    left_codes = np.full(len(sellers), len(months), dtype=np.intp)  # "" unless gone
+    left_codes[gone] = left[gone] - low
+    cohort_codes = np.where(sellers["hired_day"] < 0, len(quarters),
+                            np.maximum(hired, 0) // 3)
+    return {"hired": (hired - low, np.array(months, dtype=object)),
+            "left": (left_codes, np.array([*months, ""], dtype=object)),
+            "cohort": (cohort_codes, np.array([*quarters, "today"], dtype=object))}
+
+
+def labels(sellers: np.ndarray, start: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """reps.csv's `hired`, `left` and `cohort` texts (object arrays), by table look-up."""
+    codes = label_codes(sellers, start)
+    return tuple(table[code] for code, table in (codes[k] for k in ("hired", "left", "cohort")))
 
 
 def _floats(values: np.ndarray) -> list[str]:

@@ -53,6 +53,16 @@ def test_dask_chunks_are_arrays_and_rendered_rows_like_local(cluster) -> None:
     assert remote.text == local.text and remote.text
 
 
+def test_dask_workers_derive_the_metric_rows_like_local(cluster) -> None:
+    """Issue 15: on Dask too, workers hand back each replication's metric rows."""
+    local = gather(PLAN, 60, workers=2, start="2027-01", metrics=True)
+    remote = gather(PLAN, 60, scheduler=cluster.scheduler_address, start="2027-01",
+                    metrics=True)
+    assert remote.raw is None and local.raw is None
+    assert remote.metrics.tobytes() == local.metrics.tobytes()
+    assert remote.sellers.tobytes() == local.sellers.tobytes() and remote.text == local.text
+
+
 _killed_marker = "SIMREV_TEST_KILL_MARKER"
 
 
