@@ -32,8 +32,7 @@ cpdef tuple seat_start(object plan, object role, Py_ssize_t seat, Py_ssize_t rep
 
 @cython.locals(share=cython.double, n=Py_ssize_t, i=Py_ssize_t, total=cython.double,
                age=cython.double, drop=cython.double, q=cython.double, below=cython.double,
-               u=cython.double, u_split=list, u_keep=list, u_order=list, u_win=list,
-               z_length=list, z_size=list, out=list)
+               win=cython.double, u=list, z=list, out=list)
 cpdef list _candidates(object rng, double rate, object seg)
 
 

@@ -149,29 +149,31 @@ def _candidates(rng: np.random.Generator, rate: float, seg: SegmentPlan
     n = int(rng.poisson(rate * cycle.mean if not share else rate * seg.open_mean))
     if n == 0:
         return []
-    u_split, u_keep, u_order, u_win = rng.random((4, n)).tolist()
-    z_length, z_size = rng.standard_normal((2, n)).tolist()
+    # rows u_split, u_keep, u_order, u_win and z_length, z_size: the draws of
+    # random((4, n)) and standard_normal((2, n)), flat (one array shape fewer to build)
+    u = rng.random(4 * n).tolist()
+    z = rng.standard_normal(2 * n).tolist()
     out = []
     if not share:
         for i in range(n):
-            total = cycle.length_biased(z_length[i])
-            age = u_split[i] * total
-            out.append((age, total - age, u_keep[i], u_order[i], u_win[i], z_size[i]))
+            total = cycle.length_biased(z[i])
+            age = u[i] * total
+            out.append((age, total - age, u[n + i], u[2 * n + i], u[3 * n + i], z[n + i]))
         out.sort()
         return out
     drop = seg.no_decision_days
     q = share * drop / seg.open_mean
     below = math.nextafter(1.0 - share, 0.0)  # the largest win draw of a decided one
     for i in range(n):
-        u = u_win[i]
-        if u >= 1.0 - q:  # undecided: open for the drop age
+        win = u[3 * n + i]
+        if win >= 1.0 - q:  # undecided: open for the drop age
             total = drop
-            u = 1.0 - share + (u - (1.0 - q)) / q * share
+            win = 1.0 - share + (win - (1.0 - q)) / q * share
         else:
-            total = cycle.length_biased(z_length[i])
-            u = min(u / (1.0 - q) * (1.0 - share), below)
-        age = u_split[i] * total
-        out.append((age, total - age, u_keep[i], u_order[i], u, z_size[i]))
+            total = cycle.length_biased(z[i])
+            win = min(win / (1.0 - q) * (1.0 - share), below)
+        age = u[i] * total
+        out.append((age, total - age, u[n + i], u[2 * n + i], win, z[n + i]))
     out.sort()
     return out
 
