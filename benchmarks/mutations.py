@@ -153,7 +153,7 @@ MUTATIONS: tuple[Mutation, ...] = (
       "return self.no_decision_days",
       "return math.exp(self.cycle_mu + self.cycle_sigma * z_cycle)", (FIT,)),
     M("fitted: undecided opportunities in the steady start", "sim/steady.py",
-      "if u >= 1.0 - q:  # undecided: open for the drop age", "if False:", (FIT,)),
+      "if win >= 1.0 - q:  # undecided: open for the drop age", "if False:", (FIT,)),
     M("fitted: warm-up covers the drop age", "sim/plan.py",
       "            return drop\n", "            return early\n", (FIT,)),
     M("fitted: a seller's opportunities follow the empirical cycle", "sim/people.py",

@@ -83,6 +83,7 @@ class Model:
         self.ix = self.layout.index
         self.raw = [[0.0] * plan.months for _ in range(len(self.layout))]
         self.env = simpy.Environment(initial_time=-plan.warm_months * MONTH_DAYS)
+        self.last_at: dict[float, simpy.Timeout] = {}  # the people event scheduled last by time
         self.month = -plan.warm_months
         self.month_start = self.env.now
         self.book = Book(plan, replication)
@@ -215,10 +216,7 @@ class Model:
         """The stationary open pipeline at the warm-up's start (`start`): each seat's heads'
         opportunities still open, and the segments' inbound ones (sim.steady)."""
         plan, rep, pipeline = self.plan, self.replication, self.pipeline
-        seasons = []
-        for seg in plan.segments:
-            table = seg.seasonality
-            seasons.append(lambda day, t=table: t[plan.calendar_month(month_of(day))])
+        seasons = [steady.Season(plan, seg) for seg in plan.segments]
         # (u_order, created, close, owner or None (routed), segment, u_win, z_size, full_ok)
         opened: list[tuple] = []
         for roster, seat, head, vacant, age in self.seat_states:
@@ -255,6 +253,7 @@ class Model:
     def _clock(self):  # a SimPy process
         env = self.env
         pipeline = self.pipeline
+        last_at = self.last_at
         for month in range(-self.plan.warm_months, self.plan.months):
             start = month * MONTH_DAYS
             end = start + MONTH_DAYS
@@ -264,20 +263,25 @@ class Model:
             elif month == 0 and self.plan.state is not None:
                 self._open_state()
             # Opportunity events never schedule people events, so the next people event
-            # only moves when SimPy has run.
+            # only moves when SimPy has run. The clock waits on the people event scheduled
+            # last for that time: SimPy runs every one before it at that time first, as it
+            # would before a timeout of the clock's own (one SimPy event fewer each).
             while True:
                 until = min(end, env.peek())
                 pipeline.work_until(until)
                 if until >= end:
                     break
-                yield env.timeout(until - env.now)
+                yield last_at.pop(until)
             yield env.timeout(end - env.now)
             self._end_month(month, start, end)
 
     def _at(self, day: float, action, *args) -> None:
         """Schedule `action(*args)` on the SimPy clock at `day`."""
-        event = self.env.timeout(max(0.0, day - self.env.now))
+        env = self.env
+        delay = max(0.0, day - env.now)
+        event = env.timeout(delay)
         event.callbacks.append(lambda _event: action(*args))
+        self.last_at[env.now + delay] = event  # the time SimPy gives it (Environment.schedule)
 
     def _record(self, name: str, day: float, value: float) -> None:
         month = month_of(day)

@@ -83,6 +83,9 @@ class _History:
                  age: float) -> None:
         self.rng = rng
         self.role = role
+        self.ramp = role.ramp
+        self.last = len(role.ramp) - 1
+        self.attrition = role.attrition_per_day
         self.end = age  # the current period covers ages [begin, end)
         self.begin = 0.0
         self.vacant = vacant
@@ -93,22 +96,39 @@ class _History:
             self._previous()
         if self.vacant:
             return 0.0
-        ramp = self.role.ramp
         tenure = self.hired - age
-        return ramp[-1] if tenure == math.inf else ramp[min(month_of(tenure), len(ramp) - 1)]
+        if tenure == math.inf:
+            return self.ramp[self.last]
+        month = month_of(tenure)
+        return self.ramp[month if month < self.last else self.last]
 
     def _previous(self) -> None:
-        role = self.role
-        a = role.attrition_per_day
+        a = self.attrition
         self.begin = self.end
         if a <= 0:  # no turnover: a fully ramped head held the seat before
             self.vacant, self.end, self.hired = False, math.inf, math.inf
         elif not self.vacant:  # before an occupation: the requisition that filled it
             self.vacant = True
-            self.end = self.begin + role.time_to_hire.at(float(self.rng.standard_normal()))
+            self.end = self.begin + self.role.time_to_hire.at(float(self.rng.standard_normal()))
         else:  # before a vacancy: the occupation that ended in a departure
             self.vacant = False
             self.end = self.hired = self.begin + float(self.rng.standard_exponential()) / a
+
+
+class Season:
+    """A segment's season factor by day: its `seasonality` at the day's calendar month
+    (`Plan.calendar_month` of `month_of(day)`). Called like the function it stands for."""
+
+    def __init__(self, plan: Plan, segment: SegmentPlan) -> None:
+        self.table = segment.seasonality
+        self.first = plan.start_calendar_month
+
+    def at(self, day: float) -> float:
+        month = month_of(day)
+        return self.table[(self.first + month) % 12]
+
+    def __call__(self, day: float) -> float:
+        return self.at(day)
 
 
 def _candidates(rng: np.random.Generator, rate: float, seg: SegmentPlan
@@ -129,29 +149,31 @@ def _candidates(rng: np.random.Generator, rate: float, seg: SegmentPlan
     n = int(rng.poisson(rate * cycle.mean if not share else rate * seg.open_mean))
     if n == 0:
         return []
-    u_split, u_keep, u_order, u_win = rng.random((4, n)).tolist()
-    z_length, z_size = rng.standard_normal((2, n)).tolist()
+    # rows u_split, u_keep, u_order, u_win and z_length, z_size: the draws of
+    # random((4, n)) and standard_normal((2, n)), flat (one array shape fewer to build)
+    u = rng.random(4 * n).tolist()
+    z = rng.standard_normal(2 * n).tolist()
     out = []
     if not share:
         for i in range(n):
-            total = cycle.length_biased(z_length[i])
-            age = u_split[i] * total
-            out.append((age, total - age, u_keep[i], u_order[i], u_win[i], z_size[i]))
+            total = cycle.length_biased(z[i])
+            age = u[i] * total
+            out.append((age, total - age, u[n + i], u[2 * n + i], u[3 * n + i], z[n + i]))
         out.sort()
         return out
     drop = seg.no_decision_days
     q = share * drop / seg.open_mean
     below = math.nextafter(1.0 - share, 0.0)  # the largest win draw of a decided one
     for i in range(n):
-        u = u_win[i]
-        if u >= 1.0 - q:  # undecided: open for the drop age
+        win = u[3 * n + i]
+        if win >= 1.0 - q:  # undecided: open for the drop age
             total = drop
-            u = 1.0 - share + (u - (1.0 - q)) / q * share
+            win = 1.0 - share + (win - (1.0 - q)) / q * share
         else:
-            total = cycle.length_biased(z_length[i])
-            u = min(u / (1.0 - q) * (1.0 - share), below)
-        age = u_split[i] * total
-        out.append((age, total - age, u_keep[i], u_order[i], u, z_size[i]))
+            total = cycle.length_biased(z[i])
+            win = min(win / (1.0 - q) * (1.0 - share), below)
+        age = u[i] * total
+        out.append((age, total - age, u[n + i], u[2 * n + i], win, z[n + i]))
     out.sort()
     return out
 
@@ -178,11 +200,13 @@ def seat_opportunities(plan: Plan, role: RolePlan, seat: int, replication: int, 
     if not candidates:
         return []
     history = _History(rng, role, vacant, age)
+    fast = season if type(season) is Season else None  # typed in the compiled core
     out = []
     for old, remaining, u_keep, u_order, u_win, z_size in candidates:
         created = start - old
         own = not vacant and old < age
-        factor = history.factor(old) * season(created)
+        factor = history.factor(old)
+        factor *= fast.at(created) if fast is not None else season(created)
         if own and own_factor != 1.0:
             factor *= own_factor
         if u_keep * bound < factor:
@@ -196,10 +220,11 @@ def inbound_opportunities(plan: Plan, segment: int, replication: int, start: flo
     """Open inbound opportunities of a segment at `start` (`rate` per day before season)."""
     seg = plan.segments[segment]
     rng = stream(plan.seed, replication, INBOUND_PIPELINE, seg.ident)
+    fast = season if type(season) is Season else None  # typed in the compiled core
     out = []
     for old, remaining, u_keep, u_order, u_win, z_size in _candidates(
             rng, rate * season_max, seg):
         created = start - old
-        if u_keep * season_max < season(created):
+        if u_keep * season_max < (fast.at(created) if fast is not None else season(created)):
             out.append((u_order, created, start + remaining, False, u_win, z_size))
     return out

@@ -19,7 +19,7 @@ import pytest
 from sim import steady
 from sim.api import load
 from sim.model import Model, layout_for
-from sim.plan import MONTH_DAYS, Plan, compile_plan
+from sim.plan import MONTH_DAYS, Plan, compile_plan, month_of
 from sim.runner import run_plan
 from sim.scenario.schema import Scenario
 from tests.factories import scenario_dict
@@ -171,3 +171,16 @@ def test_the_direct_draw_agrees_with_a_long_warm_up() -> None:
         se = math.sqrt(sum(f.var(ddof=1) / len(f) for f in first))
         assert abs(diff) < 4 * se, (name, diff, se)
 
+
+
+def test_a_season_is_the_segment_s_seasonality_at_the_day_s_calendar_month() -> None:
+    """steady.Season (the compiled core's typed season factor) is the function it stands for,
+    at month starts (exact), just before them and in the warm-up."""
+    p = stationary_plan(start="2027-04",
+                        segments={"mid": {"seasonality": [0.8 + k / 40 for k in range(12)]}})
+    seg = p.segments[0]
+    season = steady.Season(p, seg)
+    days = [k * MONTH_DAYS + d for k in range(-14, 30) for d in (0.0, -1e-9, 3.5)]
+    assert [season(day) for day in days] == [
+        seg.seasonality[p.calendar_month(month_of(day))] for day in days]
+    assert len(set(season(day) for day in days)) == 12

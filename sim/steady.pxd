@@ -1,0 +1,53 @@
+# Cython declarations for sim/steady.py (compiled core, sim/core.py): the stationary
+# start's loops typed; the .py stays plain Python.
+import cython
+
+
+cdef class _History:
+    cdef object rng, role, ramp
+    cdef Py_ssize_t last
+    cdef double attrition, end, begin, hired
+    cdef bint vacant
+
+    @cython.locals(tenure=cython.double, month=Py_ssize_t)
+    cpdef double factor(self, double age)
+
+    @cython.locals(a=cython.double)
+    cdef _previous(self)
+
+
+cdef class Season:
+    cdef object table
+    cdef Py_ssize_t first
+
+    @cython.locals(month=Py_ssize_t)
+    cpdef double at(self, double day)
+
+
+@cython.locals(u_vacant=cython.double, u_split=cython.double, z_wait=cython.double,
+               e_tenure=cython.double, a=cython.double, total=cython.double,
+               long_days=cython.double)
+cpdef tuple seat_start(object plan, object role, Py_ssize_t seat, Py_ssize_t replication)
+
+
+@cython.locals(share=cython.double, n=Py_ssize_t, i=Py_ssize_t, total=cython.double,
+               age=cython.double, drop=cython.double, q=cython.double, below=cython.double,
+               win=cython.double, u=list, z=list, out=list)
+cpdef list _candidates(object rng, double rate, object seg)
+
+
+@cython.locals(top=cython.double, bound=cython.double, history=_History, fast=Season,
+               candidates=list, out=list, old=cython.double, remaining=cython.double,
+               u_keep=cython.double, u_order=cython.double, u_win=cython.double,
+               z_size=cython.double, created=cython.double, own=bint, factor=cython.double)
+cpdef list seat_opportunities(object plan, object role, Py_ssize_t seat,
+                              Py_ssize_t replication, double start, double rate, bint vacant,
+                              double age, object season, double season_max,
+                              double own_factor=*)
+
+
+@cython.locals(fast=Season, out=list, old=cython.double, remaining=cython.double,
+               u_keep=cython.double, u_order=cython.double, u_win=cython.double,
+               z_size=cython.double, created=cython.double)
+cpdef list inbound_opportunities(object plan, Py_ssize_t segment, Py_ssize_t replication,
+                                 double start, double rate, object season, double season_max)

@@ -1,0 +1,74 @@
+"""The SimPy clock (sim.model): it waits on the people events themselves, so a replication
+has one timeout per people event and per month end and none of its own for the people, and
+its numbers are those of a clock with a timeout of its own after each people event."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import simpy
+
+from sim.model import Model
+from sim.plan import MONTH_DAYS, Plan
+from tests.factories import SELLER, plan, stress_plan
+
+
+class OwnTimeouts(Model):
+    """The clock as it was: a timeout of its own for each time a people event is due."""
+
+    def _clock(self):  # a SimPy process
+        env, pipeline = self.env, self.pipeline
+        for month in range(-self.plan.warm_months, self.plan.months):
+            start = month * MONTH_DAYS
+            end = start + MONTH_DAYS
+            self._start_month(month, start, end)
+            if month == -self.plan.warm_months and self.plan.open_pipeline:
+                self._open_pipeline(start)
+            elif month == 0 and self.plan.state is not None:
+                self._open_state()
+            while True:
+                until = min(end, env.peek())
+                pipeline.work_until(until)
+                if until >= end:
+                    break
+                yield env.timeout(until - env.now)
+            yield env.timeout(end - env.now)
+            self._end_month(month, start, end)
+
+
+def at_once() -> Plan:
+    """Requisitions that fill at once (people events at the same time as the one that opens
+    them), planned hires and exits, backfilled departures and no capacity limit."""
+    return plan(roles={"ae": dict(SELLER, attrition=0.8, backfill=True, ramp=[0.5, 1.0])},
+                hiring=[{"role": "ae", "count": 3, "month": "2027-02"},
+                        {"role": "ae", "count": -2, "month": "2027-05"}])
+
+
+@pytest.mark.parametrize("make", [stress_plan, at_once])
+def test_the_numbers_are_those_of_a_clock_with_timeouts_of_its_own(make) -> None:
+    p = make()
+    for replication in range(3):
+        ours, theirs = Model(p, replication).run(), OwnTimeouts(p, replication).run()
+        assert np.array_equal(ours.raw, theirs.raw)
+        assert ours.sellers == theirs.sellers
+
+
+def test_the_only_timeouts_are_people_events_and_month_ends(monkeypatch) -> None:
+    scheduled, people = [], []
+    schedule, at = simpy.Environment.schedule, Model._at
+
+    def counting_schedule(env, event, *args, **kwargs):
+        if isinstance(event, simpy.Timeout):
+            scheduled.append(event)
+        return schedule(env, event, *args, **kwargs)
+
+    def counting_at(model, *args):
+        people.append(args)
+        return at(model, *args)
+
+    monkeypatch.setattr(simpy.Environment, "schedule", counting_schedule)
+    monkeypatch.setattr(Model, "_at", counting_at)
+    p = stress_plan()
+    Model(p, 0).run()
+    assert len(people) > 10
+    assert len(scheduled) == p.warm_months + p.months + len(people)
