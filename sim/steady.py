@@ -99,7 +99,9 @@ class _History:
         tenure = self.hired - age
         if tenure == math.inf:
             return self.ramp[self.last]
-        month = month_of(tenure)
+        # past the curve's end the month only picks the last value: capped, it fits a C
+        # integer even for a tenure near 1e90 days (attrition of 5e-90 a year draws it)
+        month = month_of(min(tenure, (self.last + 1) * MONTH_DAYS))
         return self.ramp[month if month < self.last else self.last]
 
     def _previous(self) -> None:
