@@ -22,6 +22,7 @@ cdef class Pipeline:
     cdef public long[::1] order, keys, heap, free
     cdef public double[::1] close_day, created_day, u_win, z_size
     cdef public list extra, routers, sellers, spares, created, won, owners, _open_columns
+    cdef public list entries  # the interpreted core's heap (sim/pipeline.py)
     cdef public dict heirs, amounts
     cdef public object unworked, full, lost, won_deal, log  # log: sim.synth, None when off
 
@@ -37,6 +38,8 @@ cdef class Pipeline:
                    right=Py_ssize_t)
     cdef Py_ssize_t _close_first(self) except -1
 
+    cdef double _next_close(self) except? -1
+
     @cython.locals(row=Py_ssize_t)
     cpdef Py_ssize_t _first(self, Py_ssize_t i) except -1
 
@@ -48,7 +51,7 @@ cdef class Pipeline:
                    arrivals=Arrivals, order=cython.long[::1], a_day=cython.double[::1],
                    a_kind=cython.long[::1], a_u_win=cython.double[::1],
                    a_z_cycle=cython.double[::1], a_z_size=cython.double[::1],
-                   o_close=cython.double[::1], o_created=cython.double[::1],
+                   o_created=cython.double[::1],
                    o_u_win=cython.double[::1], o_z_size=cython.double[::1],
                    o_keys=cython.long[::1], sources=list, owners=list, sdr=Head,
                    extra=list, all_spares=list, all_sellers=list, routers=list,

@@ -62,6 +62,8 @@ ROUTER_FROM = 128
 def first_max(spares: array, n: int) -> int:
     """Slot of the most spare capacity in ``spares[:n]``, the first on ties (what ``max``
     then ``index`` give); -1 when there is none."""
+    if not cython.compiled:  # interpreted: max and index loop in C, the loop below in Python
+        return spares[:n].index(max(spares[:n])) if n else -1
     slot = -1
     best = -math.inf
     for i in range(n):
@@ -181,7 +183,9 @@ class Pipeline:
         self.extra: list[tuple[float, int, int]] = []  # (day, added, row) added mid-month
         self.added = 0  # arrivals ever added mid-month: their order on equal days
         # open opportunities: columns by slot, and `heap[:heap_n]`, slots by (close, key)
+        # (interpreted: `entries`, a heapq of (close, key, slot))
         self.capacity = self.heap_n = self.free_n = 0
+        self.entries: list[tuple[float, int, int]] = []
         self.owners: list[Head | None] = []
         self._open_columns: list[array] = []
         self._grow_open(OPEN_CAPACITY)
@@ -290,6 +294,10 @@ class Pipeline:
         self.created_day[slot] = created_day
         self.u_win[slot] = u_win
         self.z_size[slot] = z_size
+        if not cython.compiled:  # interpreted: heapq sifts in C (the same order: keys differ)
+            heapq.heappush(self.entries, (close_day, key, slot))
+            self.heap_n += 1
+            return
         heap, closes, keys = self.heap, self.close_day, self.keys
         i = self.heap_n
         self.heap_n = i + 1
@@ -305,6 +313,12 @@ class Pipeline:
     def _close_first(self) -> int:
         """Take the first-closing opportunity off the heap; its slot (free again, its columns
         still readable until the next `_open`)."""
+        if not cython.compiled:
+            top = heapq.heappop(self.entries)[2]
+            self.heap_n -= 1
+            self.free[self.free_n] = top
+            self.free_n += 1
+            return top
         heap, closes, keys = self.heap, self.close_day, self.keys
         top = heap[0]
         n = self.heap_n - 1
@@ -335,7 +349,11 @@ class Pipeline:
 
     def _next_close(self) -> float:
         """Close day of the first-closing open opportunity (inf when none is open)."""
-        return self.close_day[self.heap[0]] if self.heap_n else math.inf
+        if not self.heap_n:
+            return math.inf
+        if not cython.compiled:
+            return self.entries[0][0]
+        return self.close_day[self.heap[0]]
 
     # ---- sellers -------------------------------------------------------------------
     # While seated, a seller's spare capacity lives in its segment's spares column (its
@@ -430,8 +448,12 @@ class Pipeline:
     def _held_by(self, head: Head) -> list[int]:
         """Keys of the open opportunities `head` holds now, in the order they will close."""
         log = self.log
-        heap, closes, keys = self.heap, self.close_day, self.keys
-        open_now = sorted([(closes[heap[i]], keys[heap[i]]) for i in range(self.heap_n)])
+        if cython.compiled:
+            slots = [self.heap[i] for i in range(self.heap_n)]
+        else:
+            slots = [entry[2] for entry in self.entries]
+        closes, keys = self.close_day, self.keys
+        open_now = sorted([(closes[slot], keys[slot]) for slot in slots])
         return [key for _day, key in open_now
                 if key in log and log[key][3][-1][1] is head and log[key][4] is None]
 
@@ -546,8 +568,7 @@ class Pipeline:
         pop = heapq.heappop
         # each arrival opens at most one opportunity: the open columns never grow below
         self._reserve(arrivals.n - i + len(extra))
-        o_close, o_created, o_u_win, o_z_size = (self.close_day, self.created_day,
-                                                 self.u_win, self.z_size)
+        o_created, o_u_win, o_z_size = self.created_day, self.u_win, self.z_size
         o_keys, owners = self.keys, self.owners
         row = self._first(i)
         next_day = a_day[row]
@@ -561,7 +582,7 @@ class Pipeline:
             n_won, n_bookings, n_customers = won[month], bookings[month], customers[month]
             n_cycles, n_commission = cycles[month], commission[month]
         while True:
-            day = o_close[self.heap[0]] if self.heap_n else math.inf
+            day = self._next_close()
             if day < next_day:  # a close comes first
                 if day >= until:
                     break

@@ -132,3 +132,17 @@ def test_a_build_that_cannot_compile_installs_the_interpreted_core(tmp_path: Pat
         cwd=tree, env={**env, "PYTHONPATH": str(tree)}, capture_output=True, text=True,
         check=True).stdout
     assert described.strip() == f"{tree / 'sim' / '__init__.py'} interpreted core"
+
+
+@pytest.mark.skipif(not core.compiled(), reason="the installed core is the interpreted one: "
+                                                 "the suite itself runs these paths")
+def test_the_interpreted_cores_own_paths_pass_the_hand_worked_cases() -> None:
+    """Where a hot module asks `cython.compiled` (the pipeline's heap and routing scan, the
+    book's sums), the interpreted core takes Python's C-coded equivalents: the pipeline's
+    and the book's hand-worked tests must pass with them too."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider",
+         "tests/test_pipeline.py", "tests/test_customers.py"],
+        cwd=ROOT, env={**os.environ, core.ENV: "interpreted"}, capture_output=True,
+        text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
