@@ -73,6 +73,18 @@ def extensions() -> list:
     return built
 
 
+def _numpy_random() -> dict | None:
+    """Where numpy's random C API is (headers, libnpyrandom), or None without numpy."""
+    try:
+        import numpy
+    except ImportError as error:
+        _say(f"numpy unavailable at build time ({error}); installing the interpreted core")
+        return None
+    lib = os.path.join(os.path.dirname(numpy.__file__), "random", "lib")
+    return {"include_dirs": [numpy.get_include()], "library_dirs": [lib],
+            "libraries": ["npyrandom", "m"]}
+
+
 def _extensions() -> list:
     if _pure():
         _say("SIMREV_PURE is set: installing the interpreted core")
@@ -83,11 +95,18 @@ def _extensions() -> list:
     except ImportError as error:
         _say(f"Cython unavailable ({error}); installing the interpreted core")
         return []
+    random_api = _numpy_random()
+    if random_api is None:
+        return []
     modules = [
         Extension(name, [name.replace(".", "/") + ".py"],
                   # no fused multiply-add: the compiled core must round as CPython does;
                   # no debug symbols (they would triple the install)
-                  extra_compile_args=["-O2", "-g0", "-ffp-contract=off"])
+                  extra_compile_args=["-O2", "-g0", "-ffp-contract=off"],
+                  # numpy's random C API (sim/npyrandom.pxd): its headers reach every
+                  # module that cimports sim.streams; the static library links only the
+                  # functions a module calls
+                  **random_api)
         for name in HOT_MODULES
     ]
     directives = {"binding": True, "annotation_typing": False}  # types: the .pxd files only

@@ -2,6 +2,7 @@
 import cython
 
 from sim.arrivals cimport Arrivals
+from sim.npyrandom cimport bitgen_t
 
 
 # numpy's SeedSequence constants, and its hashing in unsigned 64-bit C arithmetic (every
@@ -28,14 +29,26 @@ cdef cython.ulonglong[::1] _STATE_WORDS
 cpdef object _stream(object seed, object replication, object kind, tuple identity)
 
 
+cdef Py_ssize_t BLOCK
+
+cdef bitgen_t *bitgen_of(object rng) except NULL
+
+
 cdef class OppDraws:
-    cdef object _rng
-    cdef double[::1] _gap, _u_win, _z_cycle, _z_size
+    cdef object _rng  # the Generator: it keeps _bitgen's bit generator alive
+    cdef bitgen_t *_bitgen
+    cdef double *_block  # 4 x BLOCK doubles (malloc, on first use): the four sequences
+    cdef double *_gap
+    cdef double *_u_win
+    cdef double *_z_cycle
+    cdef double *_z_size
     cdef Py_ssize_t _i
     cdef public double left
 
+    cdef _refill(self)
+
     @cython.locals(i=Py_ssize_t, left=cython.double, room=cython.double, day=cython.double,
-                   gap=double[::1], u_win=double[::1], z_cycle=double[::1],
-                   z_size=double[::1])
+                   gap=cython.p_double, u_win=cython.p_double, z_cycle=cython.p_double,
+                   z_size=cython.p_double)
     cpdef between(self, double start, double end, double rate, object kind, object source,
                   Arrivals out)

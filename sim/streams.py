@@ -17,6 +17,21 @@ import numpy as np
 from numpy.random import PCG64, Generator
 from numpy.random.bit_generator import ISeedSequence
 
+try:
+    import cython
+except ImportError:  # the interpreted core where Cython is not installed
+    from sim import nocython as cython
+
+if cython.compiled:  # numpy's random C API (sim/npyrandom.pxd): the Generator's own C calls
+    from cython.cimports.cpython.pycapsule import PyCapsule_GetPointer
+    from cython.cimports.libc.stdlib import free, malloc
+    from cython.cimports.sim.npyrandom import (
+        bitgen_t,
+        random_standard_exponential_fill,
+        random_standard_normal_fill,
+        random_standard_uniform_fill,
+    )
+
 if TYPE_CHECKING:
     from sim.arrivals import Arrivals
 
@@ -210,6 +225,15 @@ def _stream(seed: int, replication: int, kind: int, identity: tuple[int, ...]
     return Generator(bit_generator)
 
 
+def bitgen_of(rng: np.random.Generator):  # noqa: ANN201 (a C pointer, compiled core only)
+    """The compiled core's handle on `rng`'s bit generator: numpy's ``bitgen_t *`` from its
+    "BitGenerator" capsule, as `numpy.random.Generator` takes it. The C draw functions
+    (sim/npyrandom.pxd) called with it advance `rng` as its methods would; `rng` must stay
+    referenced while they are called. (The interpreted core calls the methods instead.)"""
+    return cython.cast(cython.pointer(bitgen_t),
+                       PyCapsule_GetPointer(rng.bit_generator.capsule, b"BitGenerator"))
+
+
 class OppDraws:
     """Per-opportunity randomness of one source, drawn in blocks of `BLOCK`.
 
@@ -220,22 +244,46 @@ class OppDraws:
     the lognormal cycle and deal size). A block is drawn as BLOCK exponentials, BLOCK
     uniforms and 2 x BLOCK normals, on first use. Coupled draws make levers act
     monotonically under common random numbers.
+
+    The compiled core draws a block with numpy's C functions straight into one C buffer
+    (the calls `Generator` makes, without a method call and a new array per sequence).
     """
 
     __slots__ = ("_rng", "_gap", "_u_win", "_z_cycle", "_z_size", "_i", "left")
 
     def __init__(self, rng: np.random.Generator) -> None:
         self._rng = rng
-        # the current block of each sequence: float64 arrays (typed in the compiled core),
-        # drawn on first use
-        self._gap: np.ndarray | None = None
-        self._u_win: np.ndarray | None = None
-        self._z_cycle: np.ndarray | None = None
-        self._z_size: np.ndarray | None = None
+        # the current block of each sequence, drawn on first use: float64 arrays (the
+        # compiled core: pointers into one C buffer of 4 x BLOCK doubles, sim/streams.pxd)
+        if cython.compiled:
+            self._bitgen = bitgen_of(rng)
+        else:
+            self._gap: np.ndarray | None = None
+            self._u_win: np.ndarray | None = None
+            self._z_cycle: np.ndarray | None = None
+            self._z_size: np.ndarray | None = None
         self._i = -1  # the current candidate (-1: none drawn yet)
         self.left = -1.0  # cumulative intensity before the current candidate arrives
 
+    def __dealloc__(self) -> None:  # the compiled core's C buffer
+        if cython.compiled:
+            free(self._block)
+
     def _refill(self) -> None:
+        if cython.compiled:  # Generator's calls for the draws below, into the C buffer
+            if self._block == cython.NULL:
+                self._block = cython.cast(cython.p_double,
+                                          malloc(4 * BLOCK * cython.sizeof(cython.double)))
+                if self._block == cython.NULL:
+                    raise MemoryError()
+                self._gap = self._block
+                self._u_win = self._block + BLOCK
+                self._z_cycle = self._block + 2 * BLOCK
+                self._z_size = self._block + 3 * BLOCK  # z_cycle's, then z_size's normals
+            random_standard_exponential_fill(self._bitgen, BLOCK, self._gap)
+            random_standard_uniform_fill(self._bitgen, BLOCK, self._u_win)
+            random_standard_normal_fill(self._bitgen, 2 * BLOCK, self._z_cycle)
+            return
         rng = self._rng
         self._gap = rng.standard_exponential(BLOCK)
         self._u_win = rng.random(BLOCK)
