@@ -18,6 +18,15 @@ from sim.plan import MONTH_DAYS, Empirical, Mix, RolePlan, SegmentPlan, month_of
 from sim.roles import SELF
 from sim.streams import HEAD, HEAD_SPREAD, OppDraws, stream
 
+try:
+    import cython
+except ImportError:  # the interpreted core where Cython is not installed
+    from sim import nocython as cython
+
+if cython.compiled:  # numpy's random C API: the functions the Generator methods below call
+    from cython.cimports.sim.npyrandom import random_standard_exponential, random_standard_normal
+    from cython.cimports.sim.streams import bitgen_of
+
 if TYPE_CHECKING:
     from sim.arrivals import Arrivals
 
@@ -48,12 +57,17 @@ class Head:
         self.occupant = occupant
         self.order = order  # position for routing tie-breaks: (role order, seat)
         rng = stream(seed, rep, HEAD, role.ident, seat, occupant)
+        self.draws = OppDraws(rng)  # it draws nothing before its first block
         # Header draws, always in this order and count, before any opportunity draws (one
         # at a time: the same numbers as ``standard_normal(2)``, without an array)
-        tth_z = rng.standard_normal()
-        skill_z = rng.standard_normal()
-        self.attrition_left = rng.standard_exponential()
-        self.draws = OppDraws(rng)
+        if cython.compiled:  # the Generator's C calls, without its method calls
+            tth_z = random_standard_normal(self.draws._bitgen)
+            skill_z = random_standard_normal(self.draws._bitgen)
+            self.attrition_left = random_standard_exponential(self.draws._bitgen)
+        else:
+            tth_z = rng.standard_normal()
+            skill_z = rng.standard_normal()
+            self.attrition_left = rng.standard_exponential()
         sigma = role.skill_sigma
         self.skill = math.exp(sigma * skill_z - 0.5 * sigma * sigma)
         self.tth_z = tth_z
@@ -105,8 +119,11 @@ class Head:
         self.opps_factor = 1.0
         if role.opps_spread > 0:
             spread = math.sqrt(math.log1p(role.opps_spread ** 2))
-            z = float(stream(seed, rep, HEAD_SPREAD, role.ident, seat, occupant)
-                      .standard_normal())
+            spread_rng = stream(seed, rep, HEAD_SPREAD, role.ident, seat, occupant)
+            if cython.compiled:  # (spread_rng, referenced, keeps the bit generator alive)
+                z = random_standard_normal(bitgen_of(spread_rng))
+            else:
+                z = float(spread_rng.standard_normal())
             self.opps_factor = math.exp(spread * z - 0.5 * spread * spread)
         self.set_lever(levers.NEUTRAL)
 

@@ -2,9 +2,12 @@
 # start's loops typed; the .py stays plain Python.
 import cython
 
+from sim.npyrandom cimport bitgen_t
+
 
 cdef class _History:
     cdef object rng, role, ramp
+    cdef bitgen_t *bitgen  # rng's (the compiled core draws through numpy's C API)
     cdef Py_ssize_t last
     cdef double attrition, end, begin, hired
     cdef bint vacant
@@ -12,7 +15,7 @@ cdef class _History:
     @cython.locals(tenure=cython.double, month=Py_ssize_t)
     cpdef double factor(self, double age)
 
-    @cython.locals(a=cython.double)
+    @cython.locals(a=cython.double, z=cython.double, e=cython.double)
     cdef _previous(self)
 
 
@@ -30,7 +33,10 @@ cdef class Season:
 cpdef tuple seat_start(object plan, object role, Py_ssize_t seat, Py_ssize_t replication)
 
 
-@cython.locals(share=cython.double, n=Py_ssize_t, i=Py_ssize_t, total=cython.double,
+cdef double POISSON_C_MAX
+
+
+@cython.locals(share=cython.double, mean=cython.double, n=Py_ssize_t, i=Py_ssize_t, total=cython.double,
                age=cython.double, drop=cython.double, q=cython.double, below=cython.double,
                win=cython.double, u=list, z=list, out=list)
 cpdef list _candidates(object rng, double rate, object seg)

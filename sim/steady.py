@@ -39,6 +39,25 @@ import numpy as np
 from sim.plan import MONTH_DAYS, Plan, RolePlan, SegmentPlan, month_of
 from sim.streams import INBOUND_PIPELINE, SEAT, SEAT_PIPELINE, stream
 
+try:
+    import cython
+except ImportError:  # the interpreted core where Cython is not installed
+    from sim import nocython as cython
+
+if cython.compiled:  # numpy's random C API: the functions the Generator methods below call
+    from cython.cimports.sim.npyrandom import (
+        bitgen_t,
+        random_poisson,
+        random_standard_exponential,
+        random_standard_normal,
+        random_standard_uniform,
+    )
+    from cython.cimports.sim.streams import bitgen_of
+
+# Largest Poisson mean drawn by C directly; a larger one (or NaN) goes through
+# Generator.poisson, which checks it (its limit is about 9.2e18) and raises as before.
+POISSON_C_MAX = 1e18
+
 LONG_TENURE_MONTHS = 24.0  # tenure at day 0 of a head in a role without attrition
 
 # An open opportunity drawn at the start: (u_order, created_day, close_day, own, u_win,
@@ -57,9 +76,16 @@ def seat_start(plan: Plan, role: RolePlan, seat: int, replication: int
     from the seat's own stream, so nothing else changes them.
     """
     rng = stream(plan.seed, replication, SEAT, role.ident, seat)
-    u_vacant, u_split = rng.random(2).tolist()
-    z_wait = float(rng.standard_normal())
-    e_tenure = float(rng.standard_exponential())
+    if cython.compiled:  # the Generator's C calls, without its method calls
+        bitgen = cython.declare(cython.pointer(bitgen_t), bitgen_of(rng))
+        u_vacant = random_standard_uniform(bitgen)
+        u_split = random_standard_uniform(bitgen)
+        z_wait = random_standard_normal(bitgen)
+        e_tenure = random_standard_exponential(bitgen)
+    else:
+        u_vacant, u_split = rng.random(2).tolist()
+        z_wait = float(rng.standard_normal())
+        e_tenure = float(rng.standard_exponential())
     a = role.attrition_per_day
     wait = role.time_to_hire
     if a > 0 and role.backfill and wait.mean > 0:
@@ -82,6 +108,8 @@ class _History:
     def __init__(self, rng: np.random.Generator, role: RolePlan, vacant: bool,
                  age: float) -> None:
         self.rng = rng
+        if cython.compiled:
+            self.bitgen = bitgen_of(rng)  # (self.rng keeps its bit generator alive)
         self.role = role
         self.ramp = role.ramp
         self.last = len(role.ramp) - 1
@@ -111,10 +139,18 @@ class _History:
             self.vacant, self.end, self.hired = False, math.inf, math.inf
         elif not self.vacant:  # before an occupation: the requisition that filled it
             self.vacant = True
-            self.end = self.begin + self.role.time_to_hire.at(float(self.rng.standard_normal()))
+            if cython.compiled:
+                z = random_standard_normal(self.bitgen)
+            else:
+                z = float(self.rng.standard_normal())
+            self.end = self.begin + self.role.time_to_hire.at(z)
         else:  # before a vacancy: the occupation that ended in a departure
             self.vacant = False
-            self.end = self.hired = self.begin + float(self.rng.standard_exponential()) / a
+            if cython.compiled:
+                e = random_standard_exponential(self.bitgen)
+            else:
+                e = float(self.rng.standard_exponential())
+            self.end = self.hired = self.begin + e / a
 
 
 class Season:
@@ -147,14 +183,24 @@ def _candidates(rng: np.random.Generator, rate: float, seg: SegmentPlan
     cycle = seg.cycle
     if rate <= 0:
         return []
+    if cython.compiled:  # the Generator's C calls below, without its method calls
+        bitgen = cython.declare(cython.pointer(bitgen_t), bitgen_of(rng))
     share = seg.no_decision
-    n = int(rng.poisson(rate * cycle.mean if not share else rate * seg.open_mean))
+    mean = rate * cycle.mean if not share else rate * seg.open_mean
+    if cython.compiled and 0.0 <= mean <= POISSON_C_MAX:
+        n = random_poisson(bitgen, mean)
+    else:
+        n = int(rng.poisson(mean))
     if n == 0:
         return []
     # rows u_split, u_keep, u_order, u_win and z_length, z_size: the draws of
     # random((4, n)) and standard_normal((2, n)), flat (one array shape fewer to build)
-    u = rng.random(4 * n).tolist()
-    z = rng.standard_normal(2 * n).tolist()
+    if cython.compiled:
+        u = [random_standard_uniform(bitgen) for _ in range(4 * n)]
+        z = [random_standard_normal(bitgen) for _ in range(2 * n)]
+    else:
+        u = rng.random(4 * n).tolist()
+        z = rng.standard_normal(2 * n).tolist()
     out = []
     if not share:
         for i in range(n):
