@@ -23,7 +23,7 @@ from array import array
 import numpy as np
 
 from sim.plan import MONTH_DAYS, YEAR_DAYS, Plan
-from sim.streams import CHURN, stream
+from sim.streams import CHURN, stream, uniforms
 
 try:  # Cython's pure-Python mode: True in the compiled core (sim/core.py)
     import cython
@@ -162,7 +162,11 @@ class Book:
         self.month_revenue_extra = 0.0
         if n_at_start == 0:
             return 0.0, 0, 0.0
-        u = stream(plan.seed, self.replication, CHURN, month).random(n_at_start)
+        rng = stream(plan.seed, self.replication, CHURN, month)
+        if COMPILED:  # the same numbers through numpy's C API, without a Generator call
+            u = uniforms(rng, n_at_start)
+        else:
+            u = rng.random(n_at_start)
         if COMPILED:
             churned_arr, churned, expansion = self._churn_each(n_at_start, u, p_churn, growth)
         else:

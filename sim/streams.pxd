@@ -33,6 +33,8 @@ cdef Py_ssize_t BLOCK
 
 cdef bitgen_t *bitgen_of(object rng) except NULL
 
+cpdef object uniforms(object rng, Py_ssize_t n)
+
 
 cdef class OppDraws:
     cdef object _rng  # the Generator: it keeps _bitgen's bit generator alive

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import zlib
+from array import array
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -23,6 +24,7 @@ except ImportError:  # the interpreted core where Cython is not installed
     from sim import nocython as cython
 
 if cython.compiled:  # numpy's random C API (sim/npyrandom.pxd): the Generator's own C calls
+    from cython.cimports.cpython import array as carray
     from cython.cimports.cpython.pycapsule import PyCapsule_GetPointer
     from cython.cimports.libc.stdlib import free, malloc
     from cython.cimports.sim.npyrandom import (
@@ -234,6 +236,20 @@ def bitgen_of(rng: np.random.Generator):  # noqa: ANN201 (a C pointer, compiled 
                        PyCapsule_GetPointer(rng.bit_generator.capsule, b"BitGenerator"))
 
 
+_DOUBLES = array("d")  # the template of `uniforms`'s arrays
+
+
+def uniforms(rng: np.random.Generator, n: int) -> np.ndarray | array:
+    """``rng.random(n)``'s numbers: numpy's C fill into an ``array('d')`` in the compiled
+    core (no Generator method call), ``rng.random(n)`` itself in the interpreted one."""
+    if cython.compiled:
+        out = cython.declare(carray.array, carray.clone(_DOUBLES, n, False))
+        random_standard_uniform_fill(bitgen_of(rng), n, out.data.as_doubles)
+    else:
+        out = rng.random(n)
+    return out
+
+
 class OppDraws:
     """Per-opportunity randomness of one source, drawn in blocks of `BLOCK`.
 
@@ -283,12 +299,12 @@ class OppDraws:
             random_standard_exponential_fill(self._bitgen, BLOCK, self._gap)
             random_standard_uniform_fill(self._bitgen, BLOCK, self._u_win)
             random_standard_normal_fill(self._bitgen, 2 * BLOCK, self._z_cycle)
-            return
-        rng = self._rng
-        self._gap = rng.standard_exponential(BLOCK)
-        self._u_win = rng.random(BLOCK)
-        z = rng.standard_normal((2, BLOCK))
-        self._z_cycle, self._z_size = z[0], z[1]
+        else:
+            rng = self._rng
+            self._gap = rng.standard_exponential(BLOCK)
+            self._u_win = rng.random(BLOCK)
+            z = rng.standard_normal((2, BLOCK))
+            self._z_cycle, self._z_size = z[0], z[1]
 
     def arrivals(self, pieces: list[tuple[float, float, float]], rate: float, kind: int,
                  source: object, out: Arrivals) -> None:
