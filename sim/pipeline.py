@@ -31,7 +31,7 @@ import heapq
 import math
 from array import array
 from collections import deque
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from operator import attrgetter
 
 import numpy as np
@@ -47,6 +47,7 @@ else:
     from math import exp
 
 from sim.arrivals import Arrivals
+from sim.customers import Book
 from sim.people import Head
 from sim.plan import MONTH_DAYS
 from sim.roles import SDR, SELF
@@ -169,12 +170,12 @@ class Pipeline:
     """Open opportunities and routing for one replication.
 
     `rows` maps metric names to the replication's monthly lists (see `Layout`); only
-    events on or after day 0 are recorded, in the month `month` the clock is in.
+    events on or after day 0 are recorded, in the month `month` the clock is in. Each won
+    deal goes on `book` (sim.customers; None: nowhere, for tests of the loop alone).
     `routed` names the segments that route through a `Router` (default: none).
     """
 
-    def __init__(self, segments: int, rows: dict[str, list[float]],
-                 won_deal: Callable[[float, float, int, float], None],
+    def __init__(self, segments: int, rows: dict[str, list[float]], book: Book | None,
                  routed: Collection[int] = ()) -> None:
         self.month = 0
         self.arrivals = Arrivals()  # this month's, and those added mid-month after them
@@ -211,7 +212,7 @@ class Pipeline:
         self.won = [rows[name] for name in
                     ("opps_won", "bookings", "customers_won", "cycle_days_won_sum",
                      "cost_commission")]
-        self.won_deal = won_deal  # called with (size, day, segment, month_end) per win
+        self.book = book
         self.amounts: dict[int, float] = {}  # known amounts of a start state's opportunities
         # The opportunity log (sim.synth), None when not logging: by key, a record
         # [kind, created_day, z_size, holders [(day, Head | None), ...], close] where close is
@@ -563,7 +564,7 @@ class Pipeline:
         i, key, month = self.next, self.key, self.month
         created, unworked, lost, full = self.created, self.unworked, self.lost, self.full
         won, bookings, customers, cycles, commission = self.won
-        won_deal, month_end = self.won_deal, (month + 1) * MONTH_DAYS
+        book, month_end = self.book, (month + 1) * MONTH_DAYS
         amounts, log = self.amounts, self.log
         pop = heapq.heappop
         # each arrival opens at most one opportunity: the open columns never grow below
@@ -623,7 +624,8 @@ class Pipeline:
                 n_commission += size * owner.commission
                 owner.wins += 1
                 owner.bookings += size
-                won_deal(size, day, owner.segment_index, month_end)
+                if book is not None:
+                    book.add(size, day, owner.segment_index, month_end)
                 continue
             day = next_day
             if day >= until:
