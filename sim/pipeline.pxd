@@ -42,6 +42,13 @@ cdef class Pipeline:
 
     cdef double _next_close(self) except? -1
 
+    @cython.locals(router=object, sellers=list, column=SpareColumn, values=cython.double[::1],
+                   slot=Py_ssize_t, head=Head)
+    cpdef seat(self, Py_ssize_t segment)
+
+    @cython.locals(sellers=list, values=cython.double[::1], slot=Py_ssize_t, head=Head)
+    cpdef _unseat(self, Py_ssize_t segment)
+
     @cython.locals(row=Py_ssize_t)
     cpdef Py_ssize_t _first(self, Py_ssize_t i) except -1
 

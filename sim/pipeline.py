@@ -400,15 +400,18 @@ class Pipeline:
             column = self.spares[segment] = SpareColumn(max(8, 2 * len(sellers)))
             for head in sellers:
                 head.spares = column.store
-        spares = column.store
-        for slot, head in enumerate(sellers):
-            spares[slot] = head.spare
+        values = column.values
+        for slot in range(len(sellers)):
+            head = sellers[slot]
+            values[slot] = head.spare
             head.slot = slot
 
     def _unseat(self, segment: int) -> None:
-        spares = self.spares[segment].store
-        for slot, head in enumerate(self.sellers[segment]):
-            head.spare = spares[slot]
+        values = self.spares[segment].values
+        sellers = self.sellers[segment]
+        for slot in range(len(sellers)):
+            head = sellers[slot]
+            head.spare = values[slot]
 
     def _most_spare(self, segment: int) -> Head | None:
         """The segment's seller with the most spare capacity, the first in routing order on
