@@ -48,6 +48,9 @@ cdef class Pipeline:
 
     cdef double _next_close(self) except? -1
 
+    @cython.locals(column=SpareColumn, slot=Py_ssize_t)
+    cpdef _most_spare(self, Py_ssize_t segment)
+
     @cython.locals(router=object, sellers=list, column=SpareColumn, values=cython.double[::1],
                    slot=Py_ssize_t, head=Head)
     cpdef seat(self, Py_ssize_t segment)

@@ -27,6 +27,7 @@ read their draws.)
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 from array import array
@@ -415,8 +416,7 @@ class Pipeline:
             return
         self._unseat(segment)
         sellers = self.sellers[segment]
-        sellers.append(head)
-        sellers.sort(key=ORDER)
+        bisect.insort(sellers, head, key=ORDER)  # after equal orders, as append and sort
         head.spares = self.spares[segment].store
         self.seat(segment)
 
@@ -463,7 +463,8 @@ class Pipeline:
         ties; None when nobody is seated."""
         router = self.routers[segment]
         if router is None:
-            slot = first_max(self.spares[segment].values, len(self.sellers[segment]))
+            column = self.spares[segment]
+            slot = first_max(column.values, len(self.sellers[segment]))
             return self.sellers[segment][slot] if slot >= 0 else None
         slot = router.best()
         return router.heads[slot] if slot >= 0 else None
