@@ -12,12 +12,6 @@ from sim.people cimport Head
 cpdef Py_ssize_t first_max(double[::1] spares, Py_ssize_t n)
 
 
-@cython.locals(i=Py_ssize_t, j=Py_ssize_t, k=Py_ssize_t, low=Py_ssize_t, middle=Py_ssize_t,
-               high=Py_ssize_t, width=Py_ssize_t, source=cython.long[::1],
-               target=cython.long[::1], in_order=cython.bint)
-cpdef stable_order(double[::1] day, Py_ssize_t n, long[::1] order, long[::1] scratch)
-
-
 cdef class SpareColumn:
     cdef public object store
     cdef public double[::1] values

@@ -75,46 +75,6 @@ def first_max(spares: array, n: int) -> int:
     return slot
 
 
-def stable_order(day: array, n: int, order: array, scratch: array) -> None:
-    """Rows ``0 .. n - 1`` by `day`, equal days in row order, into ``order[:n]`` (a bottom-up
-    merge sort: stable, so the same permutation as numpy's stable argsort); `scratch` is
-    room for n rows."""
-    for i in range(n):
-        order[i] = i
-    source, target = order, scratch
-    in_order = True  # the sorted rows are in `order` (else in `scratch`)
-    width = 1
-    while width < n:
-        low = 0
-        while low < n:
-            middle = min(low + width, n)
-            high = min(low + 2 * width, n)
-            i, j, k = low, middle, low
-            while i < middle and j < high:
-                if day[source[j]] < day[source[i]]:  # ties keep the left (earlier) row
-                    target[k] = source[j]
-                    j += 1
-                else:
-                    target[k] = source[i]
-                    i += 1
-                k += 1
-            while i < middle:
-                target[k] = source[i]
-                i += 1
-                k += 1
-            while j < high:
-                target[k] = source[j]
-                j += 1
-                k += 1
-            low = high
-        source, target = target, source
-        in_order = not in_order
-        width *= 2
-    if not in_order:
-        for i in range(n):
-            order[i] = scratch[i]
-
-
 class SpareColumn:
     """A small segment's spare capacities, parallel to its sellers in routing order (the
     column may be longer than the sellers): `values` is a C view of `store` when compiled."""
@@ -270,14 +230,9 @@ class Pipeline:
         """Start the month (`month` set already) with its arrivals in generation order:
         read by day, equal days in generation order (a stable sort), then an end marker."""
         n = arrivals.n
-        if cython.compiled:  # a C merge sort: numpy's calls cost more than ~100 rows' sort
-            order = array("l", [0]) * (n + 1)
-            stable_order(arrivals.day, n, order, array("l", [0]) * (n + 1))
-        else:
-            order = array("l")
-            order.frombytes(np.argsort(arrivals.days(), kind="stable").astype("l").tobytes())
-            order.append(0)
-        order[n] = n
+        order = array("l")
+        order.frombytes(np.argsort(arrivals.days(), kind="stable").astype("l").tobytes())
+        order.append(n)
         arrivals.add(math.inf, -1, None, 0.0, 0.0, 0.0)  # row n: no more arrivals
         self.arrivals = arrivals
         self.order = order

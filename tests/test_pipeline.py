@@ -237,19 +237,3 @@ def test_a_roster_hires_into_the_lowest_free_seat(steps: list[tuple[bool, int]])
             roster.new_head(expected, seed=1, rep=0)
         elif roster.taken:
             roster.release(sorted(roster.taken)[pick % len(roster.taken)])
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.sampled_from([-3.0, -0.0, 0.0, 0.5, 1.0, 2.5, 7.0, math.inf]), max_size=70))
-def test_stable_order_is_numpys_stable_argsort(days: list[float]) -> None:
-    """The compiled core's merge sort of a month's arrivals (ties, both zeros, inf)."""
-    from array import array
-
-    import numpy as np
-
-    from sim.pipeline import stable_order
-
-    n = len(days)
-    order = array("l", [0]) * (n + 1)
-    stable_order(array("d", days + [0.0]), n, order, array("l", [0]) * (n + 1))
-    assert list(order[:n]) == np.argsort(np.array(days), kind="stable").tolist()
