@@ -42,7 +42,8 @@ for seed in range({count}):
 
 def instructions(code: str, interpreted: bool = False) -> int:
     """Instructions callgrind counts for ``python -c code`` (the whole process)."""
-    env = dict(os.environ)
+    # one BLAS thread: idle BLAS threads spin, and callgrind would count their spinning
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
     env.pop("SIMREV_CORE", None)
     if interpreted:
         env["SIMREV_CORE"] = "interpreted"

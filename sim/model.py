@@ -90,7 +90,7 @@ class Model:
         self.pipeline = Pipeline(
             len(plan.segments),
             {name: self.raw[self.ix[name]] for name in self.layout.names},
-            self.book.add,
+            self.book,
             routed=[s.index for s in plan.segments
                     if _most_sellers(plan, s.index) >= pipeline_module.ROUTER_FROM],
         )

@@ -4,6 +4,7 @@
 import cython
 
 from sim.arrivals cimport Arrivals
+from sim.customers cimport Book
 from sim.people cimport Head
 
 
@@ -24,7 +25,8 @@ cdef class Pipeline:
     cdef public list extra, routers, sellers, spares, created, won, owners, _open_columns
     cdef public list entries  # the interpreted core's heap (sim/pipeline.py)
     cdef public dict heirs, amounts
-    cdef public object unworked, full, lost, won_deal, log  # log: sim.synth, None when off
+    cdef public object unworked, full, lost, log  # log: sim.synth, None when off
+    cdef public Book book
 
     cpdef _grow_open(self, Py_ssize_t capacity)
     cpdef _reserve(self, Py_ssize_t count)
@@ -39,6 +41,16 @@ cdef class Pipeline:
     cdef Py_ssize_t _close_first(self) except -1
 
     cdef double _next_close(self) except? -1
+
+    @cython.locals(column=SpareColumn, slot=Py_ssize_t)
+    cpdef _most_spare(self, Py_ssize_t segment)
+
+    @cython.locals(router=object, sellers=list, column=SpareColumn, values=cython.double[::1],
+                   slot=Py_ssize_t, head=Head)
+    cpdef seat(self, Py_ssize_t segment)
+
+    @cython.locals(sellers=list, values=cython.double[::1], slot=Py_ssize_t, head=Head)
+    cpdef _unseat(self, Py_ssize_t segment)
 
     @cython.locals(row=Py_ssize_t)
     cpdef Py_ssize_t _first(self, Py_ssize_t i) except -1
@@ -57,7 +69,7 @@ cdef class Pipeline:
                    extra=list, all_spares=list, all_sellers=list, routers=list,
                    created=list, unworked=list, lost=list, full=list, won=list,
                    bookings=list, customers=list, cycles=list, commission=list,
-                   amounts=dict, segment=Py_ssize_t, spares=cython.double[::1],
+                   amounts=dict, book=Book, segment=Py_ssize_t, spares=cython.double[::1],
                    column=SpareColumn, n_self=cython.double, n_sdr=cython.double,
                    n_inbound=cython.double, n_unworked=cython.double, n_full=cython.double,
                    n_lost=cython.double, n_won=cython.double, n_bookings=cython.double,

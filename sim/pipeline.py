@@ -27,11 +27,12 @@ read their draws.)
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 from array import array
 from collections import deque
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from operator import attrgetter
 
 import numpy as np
@@ -47,6 +48,7 @@ else:
     from math import exp
 
 from sim.arrivals import Arrivals
+from sim.customers import Book
 from sim.people import Head
 from sim.plan import MONTH_DAYS
 from sim.roles import SDR, SELF
@@ -169,12 +171,12 @@ class Pipeline:
     """Open opportunities and routing for one replication.
 
     `rows` maps metric names to the replication's monthly lists (see `Layout`); only
-    events on or after day 0 are recorded, in the month `month` the clock is in.
+    events on or after day 0 are recorded, in the month `month` the clock is in. Each won
+    deal goes on `book` (sim.customers; None: nowhere, for tests of the loop alone).
     `routed` names the segments that route through a `Router` (default: none).
     """
 
-    def __init__(self, segments: int, rows: dict[str, list[float]],
-                 won_deal: Callable[[float, float, int, float], None],
+    def __init__(self, segments: int, rows: dict[str, list[float]], book: Book | None,
                  routed: Collection[int] = ()) -> None:
         self.month = 0
         self.arrivals = Arrivals()  # this month's, and those added mid-month after them
@@ -211,7 +213,7 @@ class Pipeline:
         self.won = [rows[name] for name in
                     ("opps_won", "bookings", "customers_won", "cycle_days_won_sum",
                      "cost_commission")]
-        self.won_deal = won_deal  # called with (size, day, segment, month_end) per win
+        self.book = book
         self.amounts: dict[int, float] = {}  # known amounts of a start state's opportunities
         # The opportunity log (sim.synth), None when not logging: by key, a record
         # [kind, created_day, z_size, holders [(day, Head | None), ...], close] where close is
@@ -369,8 +371,7 @@ class Pipeline:
             return
         self._unseat(segment)
         sellers = self.sellers[segment]
-        sellers.append(head)
-        sellers.sort(key=ORDER)
+        bisect.insort(sellers, head, key=ORDER)  # after equal orders, as append and sort
         head.spares = self.spares[segment].store
         self.seat(segment)
 
@@ -399,22 +400,26 @@ class Pipeline:
             column = self.spares[segment] = SpareColumn(max(8, 2 * len(sellers)))
             for head in sellers:
                 head.spares = column.store
-        spares = column.store
-        for slot, head in enumerate(sellers):
-            spares[slot] = head.spare
+        values = column.values
+        for slot in range(len(sellers)):
+            head = sellers[slot]
+            values[slot] = head.spare
             head.slot = slot
 
     def _unseat(self, segment: int) -> None:
-        spares = self.spares[segment].store
-        for slot, head in enumerate(self.sellers[segment]):
-            head.spare = spares[slot]
+        values = self.spares[segment].values
+        sellers = self.sellers[segment]
+        for slot in range(len(sellers)):
+            head = sellers[slot]
+            head.spare = values[slot]
 
     def _most_spare(self, segment: int) -> Head | None:
         """The segment's seller with the most spare capacity, the first in routing order on
         ties; None when nobody is seated."""
         router = self.routers[segment]
         if router is None:
-            slot = first_max(self.spares[segment].values, len(self.sellers[segment]))
+            column = self.spares[segment]
+            slot = first_max(column.values, len(self.sellers[segment]))
             return self.sellers[segment][slot] if slot >= 0 else None
         slot = router.best()
         return router.heads[slot] if slot >= 0 else None
@@ -563,7 +568,7 @@ class Pipeline:
         i, key, month = self.next, self.key, self.month
         created, unworked, lost, full = self.created, self.unworked, self.lost, self.full
         won, bookings, customers, cycles, commission = self.won
-        won_deal, month_end = self.won_deal, (month + 1) * MONTH_DAYS
+        book, month_end = self.book, (month + 1) * MONTH_DAYS
         amounts, log = self.amounts, self.log
         pop = heapq.heappop
         # each arrival opens at most one opportunity: the open columns never grow below
@@ -623,7 +628,8 @@ class Pipeline:
                 n_commission += size * owner.commission
                 owner.wins += 1
                 owner.bookings += size
-                won_deal(size, day, owner.segment_index, month_end)
+                if book is not None:
+                    book.add(size, day, owner.segment_index, month_end)
                 continue
             day = next_day
             if day >= until:

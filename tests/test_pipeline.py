@@ -49,7 +49,7 @@ def routed(request: pytest.FixtureRequest) -> bool:
 
 
 def new_pipeline(routed: bool) -> Pipeline:
-    return Pipeline(1, rows(), lambda *deal: None, routed=[0] if routed else [])
+    return Pipeline(1, rows(), None, routed=[0] if routed else [])
 
 
 def begin(pipeline: Pipeline, rows: list[tuple]) -> None:
