@@ -1,5 +1,8 @@
 # Cython declarations for sim/arrivals.py (compiled core, sim/core.py): the columns are C
 # arrays behind typed memoryviews of the `array.array`s the .py keeps.
+import cython
+
+
 cdef class Arrivals:
     cdef public Py_ssize_t n, capacity
     cdef public list sources
@@ -7,5 +10,6 @@ cdef class Arrivals:
     cdef public double[::1] day, u_win, z_cycle, z_size
     cdef public long[::1] kind
 
+    @cython.locals(n=Py_ssize_t)
     cpdef add(self, double day, long kind, object source, double u_win, double z_cycle,
               double z_size)

@@ -14,6 +14,11 @@ from array import array
 
 import numpy as np
 
+try:
+    import cython
+except ImportError:  # the interpreted core where Cython is not installed
+    from sim import nocython as cython
+
 CAPACITY = 256  # arrivals held before the columns first double
 
 
@@ -47,6 +52,8 @@ class Arrivals:
             arrivals.add(day, kind, source, u_win, z_cycle, z_size)
         return arrivals
 
+    @cython.boundscheck(False)  # n < capacity: the columns grow first
+    @cython.wraparound(False)
     def add(self, day: float, kind: int, source: object, u_win: float, z_cycle: float,
             z_size: float) -> None:
         """Append one arrival."""

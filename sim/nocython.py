@@ -5,3 +5,11 @@ and their Python equivalents (the same functions of the C library, through `math
 """
 
 compiled = False
+
+
+def _directive(_value: bool):
+    """A compiler directive as a decorator (``@cython.boundscheck(False)``): nothing here."""
+    return lambda function: function
+
+
+boundscheck = wraparound = _directive

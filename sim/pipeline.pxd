@@ -74,7 +74,7 @@ cdef class Pipeline:
                    n_inbound=cython.double, n_unworked=cython.double, n_full=cython.double,
                    n_lost=cython.double, n_won=cython.double, n_bookings=cython.double,
                    n_customers=cython.double, n_cycles=cython.double,
-                   n_commission=cython.double)
+                   n_commission=cython.double, self_kind=cython.long, sdr_kind=cython.long)
     cpdef work_until(self, double until)
 
     @cython.locals(head=Head, count=Py_ssize_t)

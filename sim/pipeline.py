@@ -61,6 +61,8 @@ OPEN_CAPACITY = 512  # open-opportunity slots before the columns first double
 ROUTER_FROM = 128
 
 
+@cython.boundscheck(False)  # n is at most the column's length (SpareColumn)
+@cython.wraparound(False)
 def first_max(spares: array, n: int) -> int:
     """Slot of the most spare capacity in ``spares[:n]``, the first on ties (what ``max``
     then ``index`` give); -1 when there is none."""
@@ -285,6 +287,8 @@ class Pipeline:
         if count > self.free_n:
             self._grow_open(max(2 * self.capacity, self.heap_n + count))
 
+    @cython.boundscheck(False)  # slots and heap positions are below capacity by design
+    @cython.wraparound(False)
     def _open(self, close_day: float, key: int, owner: Head, created_day: float,
               u_win: float, z_size: float) -> None:
         """Open an opportunity (a free slot must exist: `_reserve`)."""
@@ -312,6 +316,8 @@ class Pipeline:
             i = parent
         heap[i] = slot
 
+    @cython.boundscheck(False)  # slots and heap positions are below capacity by design
+    @cython.wraparound(False)
     def _close_first(self) -> int:
         """Take the first-closing opportunity off the heap; its slot (free again, its columns
         still readable until the next `_open`)."""
@@ -349,6 +355,8 @@ class Pipeline:
         self.free_n += 1
         return top
 
+    @cython.boundscheck(False)  # slots and heap positions are below capacity by design
+    @cython.wraparound(False)
     def _next_close(self) -> float:
         """Close day of the first-closing open opportunity (inf when none is open)."""
         if not self.heap_n:
@@ -571,6 +579,7 @@ class Pipeline:
         book, month_end = self.book, (month + 1) * MONTH_DAYS
         amounts, log = self.amounts, self.log
         pop = heapq.heappop
+        self_kind, sdr_kind = SELF, SDR  # C constants in the compiled loop
         # each arrival opens at most one opportunity: the open columns never grow below
         self._reserve(arrivals.n - i + len(extra))
         o_created, o_u_win, o_z_size = self.created_day, self.u_win, self.z_size
@@ -651,7 +660,7 @@ class Pipeline:
                 i += 1
                 row = order[i]
             next_day = a_day[row]
-            if kind == SELF:
+            if kind == self_kind:
                 owner = source
                 if not owner.active:
                     continue
@@ -662,7 +671,7 @@ class Pipeline:
                         n_full += 1
                     continue
             else:
-                if kind == SDR:
+                if kind == sdr_kind:
                     sdr = source
                     if not sdr.active:
                         continue
@@ -681,7 +690,7 @@ class Pipeline:
                     slot = -1
                 if slot < 0:  # nobody has room: created but unworked
                     if day >= 0:
-                        if kind == SDR:
+                        if kind == sdr_kind:
                             n_sdr += 1
                         else:
                             n_inbound += 1
@@ -699,9 +708,9 @@ class Pipeline:
             if log is not None:
                 self._log_open(key, kind, owner, day, z_size)
             if day >= 0:
-                if kind == SELF:
+                if kind == self_kind:
                     n_self += 1
-                elif kind == SDR:
+                elif kind == sdr_kind:
                     n_sdr += 1
                 else:
                     n_inbound += 1
