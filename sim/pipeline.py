@@ -304,17 +304,19 @@ class Pipeline:
             heapq.heappush(self.entries, (close_day, key, slot))
             self.heap_n += 1
             return
-        heap, closes, keys = self.heap, self.close_day, self.keys
+        # the columns read through self: a local view would be acquired and released
+        # (atomic reference counts) on every call
         i = self.heap_n
         self.heap_n = i + 1
         while i > 0:  # sift up
             parent = (i - 1) >> 1
-            above = heap[parent]
-            if closes[above] < close_day or (closes[above] == close_day and keys[above] < key):
+            above = self.heap[parent]
+            if self.close_day[above] < close_day or (
+                    self.close_day[above] == close_day and self.keys[above] < key):
                 break
-            heap[i] = above
+            self.heap[i] = above
             i = parent
-        heap[i] = slot
+        self.heap[i] = slot
 
     @cython.boundscheck(False)  # slots and heap positions are below capacity by design
     @cython.wraparound(False)
@@ -327,30 +329,31 @@ class Pipeline:
             self.free[self.free_n] = top
             self.free_n += 1
             return top
-        heap, closes, keys = self.heap, self.close_day, self.keys
-        top = heap[0]
+        top = self.heap[0]  # the columns through self, as in _open
         n = self.heap_n - 1
         self.heap_n = n
         if n > 0:
-            last = heap[n]
-            day, key = closes[last], keys[last]
+            last = self.heap[n]
+            day, key = self.close_day[last], self.keys[last]
             i = 0
             while True:  # sift down
                 child = 2 * i + 1
                 if child >= n:
                     break
-                below = heap[child]
+                below = self.heap[child]
                 if child + 1 < n:
-                    right = heap[child + 1]
-                    if closes[right] < closes[below] or (
-                            closes[right] == closes[below] and keys[right] < keys[below]):
+                    right = self.heap[child + 1]
+                    if self.close_day[right] < self.close_day[below] or (
+                            self.close_day[right] == self.close_day[below]
+                            and self.keys[right] < self.keys[below]):
                         child += 1
                         below = right
-                if day < closes[below] or (day == closes[below] and key < keys[below]):
+                if day < self.close_day[below] or (
+                        day == self.close_day[below] and key < self.keys[below]):
                     break
-                heap[i] = below
+                self.heap[i] = below
                 i = child
-            heap[i] = last
+            self.heap[i] = last
         self.free[self.free_n] = top
         self.free_n += 1
         return top
@@ -567,6 +570,8 @@ class Pipeline:
         return True
 
     # ---- the hot loop --------------------------------------------------------------
+    @cython.boundscheck(False)  # rows, slots and months index within their columns
+    @cython.wraparound(False)  # (a slot of -1, nobody, is tested before any use)
     def work_until(self, until: float) -> None:
         """Process arrivals and closes, in time order, before day `until`."""
         arrivals, order, extra = self.arrivals, self.order, self.extra
