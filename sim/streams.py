@@ -15,7 +15,7 @@ from array import array
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numpy.random import PCG64, Generator
+from numpy.random import PCG64, Generator, SeedSequence
 from numpy.random.bit_generator import ISeedSequence
 
 try:
@@ -213,7 +213,8 @@ _SEEDING = threading.Lock()  # from setting _STATE to PCG64 having read it
 def stream(seed: int, replication: int, kind: int, *identity: int) -> np.random.Generator:
     """The generator for one random source in one replication: numpy's
     ``Generator(PCG64(SeedSequence(key_words(...))))``, the seed sequence's work done here
-    (`seed_state`). Its ``bit_generator.seed_seq`` is not a `SeedSequence` (it cannot spawn).
+    (`seed_state`) in the compiled core, where its ``bit_generator.seed_seq`` is not a
+    `SeedSequence` (it cannot spawn); numpy's own in the interpreted one. Same numbers.
     """
     return _stream(seed, replication, kind, identity)
 
@@ -221,6 +222,8 @@ def stream(seed: int, replication: int, kind: int, *identity: int) -> np.random.
 def _stream(seed: int, replication: int, kind: int, identity: tuple[int, ...]
             ) -> np.random.Generator:
     words = _words(seed, replication, kind, identity)
+    if not cython.compiled:  # interpreted: numpy's own SeedSequence hashes in C (the same
+        return Generator(PCG64(SeedSequence(words)))  # state: tests/test_stream_seeding)
     with _SEEDING:
         _seed_into(words, _STATE_WORDS)
         bit_generator = PCG64(_SEEDED)
