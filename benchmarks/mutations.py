@@ -227,7 +227,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     M("program targets new_hires", "sim/model.py",
       "return head.hired_at > month_start - YEAR_DAYS", "return True", (BITE,)),
     M("program reaches a head starting mid-month", "sim/model.py",
-      "head.set_lever(self._levers_for(head))", "pass", (BITE,)),
+      "head.set_lever(self._head_levers(head))", "pass", (BITE,)),
     M("support coverage (covers)", "sim/model.py",
       "coverage = min(1.0, supported / covered) if covered else 0.0",
       "coverage = 1.0 if covered else 0.0", (MECH,)),

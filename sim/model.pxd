@@ -1,5 +1,5 @@
 # Cython declarations for sim/model.py (compiled core, sim/core.py): the month's lever
-# functions typed, called per head; the .py stays plain Python (Model is a Python class).
+# functions typed, called per head; the .py stays plain Python.
 import cython
 
 from sim.people cimport Head
@@ -19,3 +19,14 @@ cpdef _set_head_levers(list heads, list programs, list support, double month_sta
 
 @cython.locals(count=Py_ssize_t)
 cpdef Py_ssize_t _count(list lists)
+
+
+# Model's state in C slots (no instance dict): the compiled methods read and write their
+# attributes directly instead of by dictionary lookup. Untyped: the .py decides the values.
+cdef class Model:
+    cdef public object all_sellers, arr_at_start, book, book_size_at_start, cancelled
+    cdef public object cohorts, company, env, followers, inbound, ix, last_at, layout
+    cdef public object manager_days, manager_mark, managers, month, month_programs
+    cdef public object month_start, month_support, pending, pipeline, plan, raw
+    cdef public object replication, rosters, seat_states, segment_factor, sellers
+    cdef public object started, state_heads

@@ -466,7 +466,7 @@ class Model:
         else:  # no effect reaches any head this month
             neutral_levers(heads)
 
-    def _levers_for(self, head: Head) -> list[float]:
+    def _head_levers(self, head: Head) -> list[float]:
         """`head`'s levers now (`_levers_for`)."""
         return _levers_for(head, self.month_programs, self.month_support, self.month_start,
                            None)
@@ -554,7 +554,7 @@ class Model:
         self._activate(head, day)
         self._record("hires", day, 1)
         self._record("cost_hiring", day, head.role.hire_cost)
-        head.set_lever(self._levers_for(head))
+        head.set_lever(self._head_levers(head))
         seats = sum(
             program.seat_cost_per_month
             for program, _fraction, cohort in self.month_programs
