@@ -16,8 +16,8 @@ from setuptools import setup
 from setuptools.command.build_ext import build_ext
 
 # The list lives here and in sim/core.py (HOT_MODULES); tests/test_compiled.py keeps them equal.
-HOT_MODULES = ["sim.arrivals", "sim.pipeline", "sim.people", "sim.streams", "sim.model",
-               "sim.steady", "sim.customers"]
+HOT_MODULES = ["sim.arrivals", "sim.days", "sim.pipeline", "sim.people", "sim.streams",
+               "sim.model", "sim.steady", "sim.customers"]
 
 
 def _pure() -> bool:

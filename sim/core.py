@@ -16,8 +16,8 @@ import os
 import sys
 from types import ModuleType
 
-HOT_MODULES = ("sim.arrivals", "sim.pipeline", "sim.people", "sim.streams", "sim.model",
-               "sim.steady", "sim.customers")
+HOT_MODULES = ("sim.arrivals", "sim.days", "sim.pipeline", "sim.people", "sim.streams",
+               "sim.model", "sim.steady", "sim.customers")
 ENV = "SIMREV_CORE"
 
 

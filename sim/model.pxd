@@ -2,6 +2,7 @@
 # functions typed, called per head; the .py stays plain Python.
 import cython
 
+from sim.days cimport month_of
 from sim.people cimport Head
 
 

@@ -28,10 +28,11 @@ from sim import pipeline as pipeline_module
 from sim import state as state_module
 from sim.arrivals import Arrivals
 from sim.customers import Book
+from sim.days import MONTH_DAYS, YEAR_DAYS, month_of
 from sim.metrics import Layout
 from sim.people import Head, Roster, advance_all, employed_days, heads_month, neutral_levers
 from sim.pipeline import ROUTED_INBOUND, Pipeline
-from sim.plan import MONTH_DAYS, YEAR_DAYS, Plan, ProgramPlan, RolePlan, month_of
+from sim.plan import Plan, ProgramPlan, RolePlan
 from sim.ranges import drawn_plan
 from sim.streams import INBOUND, START_STATE, OppDraws, stream
 

@@ -4,6 +4,7 @@
 import cython
 
 from sim.arrivals cimport Arrivals
+from sim.days cimport month_of
 from sim.streams cimport OppDraws
 
 

@@ -14,7 +14,8 @@ from array import array
 from typing import TYPE_CHECKING
 
 from sim import levers
-from sim.plan import MONTH_DAYS, Empirical, Mix, RolePlan, SegmentPlan, month_of
+from sim.days import MONTH_DAYS, month_of
+from sim.plan import Empirical, Mix, RolePlan, SegmentPlan
 from sim.roles import SELF
 from sim.streams import HEAD, HEAD_SPREAD, OppDraws, stream
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from statistics import NormalDist
 from typing import TYPE_CHECKING
 
+from sim.days import MONTH_DAYS, YEAR_DAYS, month_of  # noqa: F401 (month_of re-exported)
 from sim.roles import KINDS, Kind
 from sim.state import StatePlan, load_state, remaining_days
 from sim.streams import name_id
@@ -18,8 +19,6 @@ from sim.streams import name_id
 if TYPE_CHECKING:  # the schema (pydantic) is loaded by compile_plan, not to simulate
     from sim.scenario.schema import Dist, Role, Scenario
 
-MONTH_DAYS = 365.0 / 12.0
-YEAR_DAYS = 365.0
 # The warm-up: the stationary people state and open pipeline are drawn at its start
 # (sim.steady), so it only has to let what the draw approximates settle (capacity limits,
 # hand-overs, levers of support staff): about one cycle. It runs to the cycle's 90% quantile
@@ -28,20 +27,6 @@ YEAR_DAYS = 365.0
 WARM_QUANTILE_Z = 1.2816  # 90% quantile of a normal
 WARM_MIN_MONTHS = 3
 WARM_MAX_MONTHS = 12
-
-
-def month_of(day: float) -> int:
-    """Month index of `day`: k with k·M <= day < (k+1)·M, exact at the boundaries.
-
-    Month starts are computed as ``k * MONTH_DAYS``; plain ``day // MONTH_DAYS`` can put
-    such a start in the month before it by rounding.
-    """
-    month = int(day // MONTH_DAYS)
-    if (month + 1) * MONTH_DAYS <= day:
-        return month + 1
-    if month * MONTH_DAYS > day:
-        return month - 1
-    return month
 
 
 @dataclass(frozen=True)

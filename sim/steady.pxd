@@ -2,6 +2,7 @@
 # start's loops typed; the .py stays plain Python.
 import cython
 
+from sim.days cimport month_of
 from sim.npyrandom cimport bitgen_t
 
 

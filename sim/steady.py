@@ -36,7 +36,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sim.plan import MONTH_DAYS, Plan, RolePlan, SegmentPlan, month_of
+from sim.days import MONTH_DAYS, month_of
+from sim.plan import Plan, RolePlan, SegmentPlan
 from sim.streams import INBOUND_PIPELINE, SEAT, SEAT_PIPELINE, stream
 
 try:
