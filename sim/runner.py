@@ -215,6 +215,11 @@ def _dask_quiet() -> Iterator[None]:
             logger.setLevel(level)
 
 
+def _the_plan(plan: Plan) -> Plan:
+    """The plan itself, as a Dask task (`_dask_chunks`)."""
+    return plan
+
+
 def _dask_chunks(plan: Plan, tasks: list[tuple[int, int]], address: str,
                  connect_timeout: float | None = None,
                  start: str | None = None, metrics: bool = False) -> Iterator[Chunk]:
@@ -236,7 +241,10 @@ def _dask_chunks(plan: Plan, tasks: list[tuple[int, int]], address: str,
                 f"expected a reachable Dask scheduler ({one_line(error)})",
             ) from error
         try:
-            shared = client.scatter(plan, broadcast=True)
+            # the plan as a task's result, not scattered data: a worker lost mid-run takes
+            # scattered data with it for good (its dependents are cancelled), while a task's
+            # result the scheduler can compute again
+            shared = client.submit(_the_plan, plan, pure=False)
             futures = [
                 client.submit(run_chunk, shared, first, count, start, True, pure=False,
                               retries=2)
