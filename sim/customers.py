@@ -25,12 +25,12 @@ import numpy as np
 from sim.plan import MONTH_DAYS, YEAR_DAYS, Plan
 from sim.streams import CHURN, stream, uniforms
 
-try:  # Cython's pure-Python mode: True in the compiled core (sim/core.py)
+try:  # Cython's pure-Python mode: cython.compiled is True in the compiled core (sim/core.py)
     import cython
-
-    COMPILED = cython.compiled
 except ImportError:  # no Cython installed: the interpreted core
-    COMPILED = False
+    from sim import nocython as cython
+
+COMPILED = cython.compiled
 
 PAIRWISE_BLOCK = 128  # numpy's PW_BLOCKSIZE: a pairwise sum's blocks are summed in order
 
@@ -177,6 +177,8 @@ class Book:
         self.total_arr = max(0.0, total) if any(self.per_segment) else 0.0
         return churned_arr, churned, expansion
 
+    @cython.boundscheck(False)  # i < n <= the columns' length; segments are >= 0
+    @cython.wraparound(False)
     def _churn_each(self, n: int, u, p_churn: float, growth: float  # noqa: ANN001
                     ) -> tuple[float, int, float]:
         """`month_end`'s churn and expansion of the first `n` customers (draws `u`) as a
