@@ -22,7 +22,8 @@ from array import array
 
 import numpy as np
 
-from sim.plan import MONTH_DAYS, YEAR_DAYS, Plan
+from sim.days import MONTH_DAYS, YEAR_DAYS
+from sim.plan import Plan
 from sim.streams import CHURN, stream, uniforms
 
 try:  # Cython's pure-Python mode: cython.compiled is True in the compiled core (sim/core.py)

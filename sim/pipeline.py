@@ -49,8 +49,8 @@ else:
 
 from sim.arrivals import Arrivals
 from sim.customers import Book
+from sim.days import MONTH_DAYS
 from sim.people import Head
-from sim.plan import MONTH_DAYS
 from sim.roles import SDR, SELF
 
 ROUTED_INBOUND = 2  # arrival kinds (SELF, SDR: sim.roles), also the index of `created`
