@@ -2,6 +2,8 @@
 # and its per-customer loops typed; the .py stays plain Python.
 import cython
 
+from sim.streams cimport source
+
 
 cdef class Book:
     cdef public object plan

@@ -24,7 +24,7 @@ import numpy as np
 
 from sim.days import MONTH_DAYS, YEAR_DAYS
 from sim.plan import Plan
-from sim.streams import CHURN, stream, uniforms
+from sim.streams import CHURN, source, uniforms
 
 try:  # Cython's pure-Python mode: cython.compiled is True in the compiled core (sim/core.py)
     import cython
@@ -163,7 +163,7 @@ class Book:
         self.month_revenue_extra = 0.0
         if n_at_start == 0:
             return 0.0, 0, 0.0
-        rng = stream(plan.seed, self.replication, CHURN, month)
+        rng = source(plan.seed, self.replication, CHURN, (month,))
         if COMPILED:  # the same numbers through numpy's C API, without a Generator call
             u = uniforms(rng, n_at_start)
         else:

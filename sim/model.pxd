@@ -4,6 +4,7 @@ import cython
 
 from sim.days cimport month_of
 from sim.people cimport Head
+from sim.streams cimport source
 
 
 cpdef bint _targets(object program, object cohort, Head head, double month_start)

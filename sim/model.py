@@ -34,7 +34,7 @@ from sim.people import Head, Roster, advance_all, employed_days, heads_month, ne
 from sim.pipeline import ROUTED_INBOUND, Pipeline
 from sim.plan import Plan, ProgramPlan, RolePlan
 from sim.ranges import drawn_plan
-from sim.streams import INBOUND, START_STATE, OppDraws, stream
+from sim.streams import INBOUND, START_STATE, OppDraws, source, stream
 
 SEAT = attrgetter("seat")
 BY_ORDER = itemgetter(0)
@@ -107,7 +107,7 @@ class Model:
         self.started: list[Head] = []  # heads employed at some point this month
         self.all_sellers: list[Head] = []
         self.inbound = [
-            OppDraws(stream(plan.seed, replication, INBOUND, s.ident)) for s in plan.segments
+            OppDraws(source(plan.seed, replication, INBOUND, (s.ident,))) for s in plan.segments
         ]
         self.segment_factor = [1.0] * len(plan.segments)
         self.company = levers.neutral()

@@ -5,7 +5,7 @@ import cython
 
 from sim.arrivals cimport Arrivals
 from sim.days cimport month_of
-from sim.streams cimport OppDraws
+from sim.streams cimport OppDraws, source
 
 
 cdef class Head:

@@ -17,7 +17,7 @@ from sim import levers
 from sim.days import MONTH_DAYS, month_of
 from sim.plan import Empirical, Mix, RolePlan, SegmentPlan
 from sim.roles import SELF
-from sim.streams import HEAD, HEAD_SPREAD, OppDraws, stream
+from sim.streams import HEAD, HEAD_SPREAD, OppDraws, source
 
 try:
     import cython
@@ -57,7 +57,7 @@ class Head:
         self.seat = seat
         self.occupant = occupant
         self.order = order  # position for routing tie-breaks: (role order, seat)
-        rng = stream(seed, rep, HEAD, role.ident, seat, occupant)
+        rng = source(seed, rep, HEAD, (role.ident, seat, occupant))
         self.draws = OppDraws(rng)  # it draws nothing before its first block
         # Header draws, always in this order and count, before any opportunity draws (one
         # at a time: the same numbers as ``standard_normal(2)``, without an array)
@@ -120,7 +120,7 @@ class Head:
         self.opps_factor = 1.0
         if role.opps_spread > 0:
             spread = math.sqrt(math.log1p(role.opps_spread ** 2))
-            spread_rng = stream(seed, rep, HEAD_SPREAD, role.ident, seat, occupant)
+            spread_rng = source(seed, rep, HEAD_SPREAD, (role.ident, seat, occupant))
             if cython.compiled:  # (spread_rng, referenced, keeps the bit generator alive)
                 z = random_standard_normal(bitgen_of(spread_rng))
             else:

@@ -4,6 +4,7 @@ import cython
 
 from sim.days cimport month_of
 from sim.npyrandom cimport bitgen_t
+from sim.streams cimport source
 
 
 cdef class _History:

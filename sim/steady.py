@@ -38,7 +38,7 @@ import numpy as np
 
 from sim.days import MONTH_DAYS, month_of
 from sim.plan import Plan, RolePlan, SegmentPlan
-from sim.streams import INBOUND_PIPELINE, SEAT, SEAT_PIPELINE, stream
+from sim.streams import INBOUND_PIPELINE, SEAT, SEAT_PIPELINE, source
 
 try:
     import cython
@@ -76,7 +76,7 @@ def seat_start(plan: Plan, role: RolePlan, seat: int, replication: int
     requisition's elapsed wait and `remaining` the days until its hire. Always four draws
     from the seat's own stream, so nothing else changes them.
     """
-    rng = stream(plan.seed, replication, SEAT, role.ident, seat)
+    rng = source(plan.seed, replication, SEAT, (role.ident, seat))
     if cython.compiled:  # the Generator's C calls, without its method calls
         bitgen = cython.declare(cython.pointer(bitgen_t), bitgen_of(rng))
         u_vacant = random_standard_uniform(bitgen)
@@ -240,7 +240,7 @@ def seat_opportunities(plan: Plan, role: RolePlan, seat: int, replication: int, 
     """
     top = max(role.ramp)
     seg = plan.segments[role.segment]
-    rng = stream(plan.seed, replication, SEAT_PIPELINE, role.ident, seat)
+    rng = source(plan.seed, replication, SEAT_PIPELINE, (role.ident, seat))
     bound = top * season_max
     if own_factor > 1.0:
         bound *= own_factor
@@ -268,7 +268,7 @@ def inbound_opportunities(plan: Plan, segment: int, replication: int, start: flo
                           ) -> list[Open]:
     """Open inbound opportunities of a segment at `start` (`rate` per day before season)."""
     seg = plan.segments[segment]
-    rng = stream(plan.seed, replication, INBOUND_PIPELINE, seg.ident)
+    rng = source(plan.seed, replication, INBOUND_PIPELINE, (seg.ident,))
     fast = season if type(season) is Season else None  # typed in the compiled core
     out = []
     for old, remaining, u_keep, u_order, u_win, z_size in _candidates(

@@ -2,7 +2,7 @@
 import cython
 
 from sim.arrivals cimport Arrivals
-from sim.npyrandom cimport bitgen_t
+from sim.npyrandom cimport bitgen_t, simrev_pcg64
 
 
 # numpy's SeedSequence constants, and its hashing in unsigned 64-bit C arithmetic (every
@@ -19,12 +19,28 @@ cdef cython.ulonglong _pool_word(cython.ulonglong value, cython.ulonglong hash_c
                p2=cython.ulonglong, p3=cython.ulonglong, low=cython.ulonglong,
                seed_high=cython.ulonglong, seed_low=cython.ulonglong,
                inc_high=cython.ulonglong)
-cdef _seed_into(list words, cython.ulonglong[::1] out)
+cdef _seed_into(list words, cython.p_ulonglong out)
 
 @cython.locals(i=Py_ssize_t)
 cpdef list _words(object seed, object replication, object kind, tuple identity)
 
+cpdef tuple seed_state(list words)
+
 cdef cython.ulonglong[::1] _STATE_WORDS
+
+
+cdef class Source:
+    cdef simrev_pcg64 pcg
+    cdef bitgen_t bitgen
+
+    cdef _seed(self, list words)
+
+    cpdef object generator(self)
+    cpdef follow(self, object generator)
+
+
+@cython.locals(src=Source)
+cpdef object source(object seed, object replication, object kind, tuple identity)
 
 cpdef object _stream(object seed, object replication, object kind, tuple identity)
 

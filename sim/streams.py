@@ -32,6 +32,12 @@ if cython.compiled:  # numpy's random C API (sim/npyrandom.pxd): the Generator's
         random_standard_exponential_fill,
         random_standard_normal_fill,
         random_standard_uniform_fill,
+        simrev_pcg64_double,
+        simrev_pcg64_next32,
+        simrev_pcg64_next64,
+        simrev_pcg64_seed,
+        simrev_pcg64_set_words,
+        simrev_pcg64_words,
     )
 
 if TYPE_CHECKING:
@@ -127,13 +133,20 @@ def seed_state(words: list[int]) -> tuple[int, int, int, int]:
     words are hashed out of the pool, cycling, and paired little-endian into 64-bit words:
     the seed and the increment a `PCG64` is seeded with (high, low, high, low).
     """
-    out = np.zeros(4, dtype=np.uint64)
-    _seed_into(words, out)
-    return tuple(out.tolist())
+    if cython.compiled:
+        out = cython.declare(cython.ulonglong[4])
+        _seed_into(words, out)
+        state = (out[0], out[1], out[2], out[3])
+    else:
+        array_out = np.zeros(4, dtype=np.uint64)
+        _seed_into(words, array_out)
+        state = tuple(array_out.tolist())
+    return state
 
 
 def _seed_into(words: list[int], out: np.ndarray) -> None:
-    """Write `seed_state` of `words` into `out` (four uint64 words)."""
+    """Write `seed_state` of `words` into `out`: four uint64 words (a C array of them in
+    the compiled core)."""
     n = len(words)
     h = _INIT_A
     # the first four words (zeros past the entropy), one to a pool word
@@ -225,16 +238,101 @@ def _stream(seed: int, replication: int, kind: int, identity: tuple[int, ...]
     if not cython.compiled:  # interpreted: numpy's own SeedSequence hashes in C (the same
         return Generator(PCG64(SeedSequence(words)))  # state: tests/test_stream_seeding)
     with _SEEDING:
-        _seed_into(words, _STATE_WORDS)
+        _seed_into(words, cython.address(_STATE_WORDS[0]))
         bit_generator = PCG64(_SEEDED)
     return Generator(bit_generator)
 
 
-def bitgen_of(rng: np.random.Generator):  # noqa: ANN201 (a C pointer, compiled core only)
-    """The compiled core's handle on `rng`'s bit generator: numpy's ``bitgen_t *`` from its
-    "BitGenerator" capsule, as `numpy.random.Generator` takes it. The C draw functions
-    (sim/npyrandom.pxd) called with it advance `rng` as its methods would; `rng` must stay
-    referenced while they are called. (The interpreted core calls the methods instead.)"""
+def source(seed: int, replication: int, kind: int, identity: tuple[int, ...]
+           ) -> Source | Generator:
+    """The engine's handle on the stream ``(seed, replication, kind, *identity)`` (see
+    `stream`): in the compiled core a `Source`, the same PCG64 in C, drawn from through
+    numpy's C draw functions (`bitgen_of`) without numpy's Python-level constructors; in the
+    interpreted core the stream's `Generator` itself."""
+    if not cython.compiled:
+        return _stream(seed, replication, kind, identity)
+    src = Source.__new__(Source)
+    src._seed(_words(seed, replication, kind, identity))
+    return src
+
+
+class Source:
+    """A stream's bit generator in C for the compiled core: numpy's PCG64 (its algorithm,
+    seeding and buffered 32-bit draws), seeded from the stream's key as `stream` seeds
+    numpy's, so numpy's C draw functions called with `bitgen_of(source)` give the numbers
+    of `stream(...)`'s `Generator` methods (tests/test_stream_draws.py). The interpreted
+    core never makes one: its `source` is that `Generator`.
+    """
+
+    def __init__(self, *key: int) -> None:
+        """The stream of ``(seed, replication, kind, *identity)`` (see `stream`)."""
+        if not cython.compiled:
+            raise TypeError("a Source is the compiled core's (sim.streams.source)")
+        self._seed(_words(key[0], key[1], key[2], key[3:]))
+
+    def _seed(self, words: list[int]) -> None:
+        state = cython.declare(cython.ulonglong[4])
+        _seed_into(words, state)
+        simrev_pcg64_seed(cython.address(self.pcg), state[0], state[1], state[2], state[3])
+        self.bitgen.state = cython.address(self.pcg)
+        self.bitgen.next_uint64 = simrev_pcg64_next64
+        self.bitgen.next_uint32 = simrev_pcg64_next32
+        self.bitgen.next_double = simrev_pcg64_double
+        self.bitgen.next_raw = simrev_pcg64_next64
+
+    def generator(self) -> Generator:
+        """A numpy `Generator` in this source's current state (a copy: see `follow`)."""
+        words = cython.declare(cython.ulonglong[4])
+        simrev_pcg64_words(cython.address(self.pcg), words)
+        state_high = cython.declare(object, words[0])  # Python ints: 128 bits
+        inc_high = cython.declare(object, words[2])
+        bit_generator = PCG64()
+        bit_generator.state = {
+            "bit_generator": "PCG64",
+            "state": {"state": state_high << 64 | words[1], "inc": inc_high << 64 | words[3]},
+            "has_uint32": self.pcg.has_uint32, "uinteger": self.pcg.uinteger}
+        return Generator(bit_generator)
+
+    def follow(self, generator: Generator) -> None:
+        """Take `generator`'s state (one from `generator`, drawn from since)."""
+        state = generator.bit_generator.state
+        words = cython.declare(cython.ulonglong[4])
+        words[0] = state["state"]["state"] >> 64
+        words[1] = state["state"]["state"] & ((1 << 64) - 1)
+        words[2] = state["state"]["inc"] >> 64
+        words[3] = state["state"]["inc"] & ((1 << 64) - 1)
+        simrev_pcg64_set_words(cython.address(self.pcg), words)
+        self.pcg.has_uint32 = state["has_uint32"]
+        self.pcg.uinteger = state["uinteger"]
+
+    def poisson(self, lam: float) -> int:
+        """``Generator.poisson(lam)`` for a scalar `lam`, its checks included."""
+        generator = self.generator()
+        n = generator.poisson(lam)
+        self.follow(generator)
+        return n
+
+    def next_uint64(self) -> int:
+        """The bit generator's next 64-bit word (numpy's ``random_raw()``)."""
+        return self.bitgen.next_uint64(self.bitgen.state)
+
+    def next_uint32(self) -> int:
+        """The bit generator's next 32-bit word (half of a 64-bit one, the low half first)."""
+        return self.bitgen.next_uint32(self.bitgen.state)
+
+    def next_double(self) -> float:
+        """The bit generator's next double in [0, 1) (53 bits of a 64-bit word)."""
+        return self.bitgen.next_double(self.bitgen.state)
+
+
+def bitgen_of(rng: np.random.Generator | Source):  # noqa: ANN201 (a C pointer, compiled core only)
+    """The compiled core's handle on `rng`'s bit generator: a `Source`'s own, or numpy's
+    ``bitgen_t *`` from a Generator's "BitGenerator" capsule, as `numpy.random.Generator`
+    takes it. The C draw functions (sim/npyrandom.pxd) called with it advance `rng` as its
+    methods would; `rng` must stay referenced while they are called. (The interpreted core
+    calls the methods instead.)"""
+    if type(rng) is Source:
+        return cython.address(cython.cast(Source, rng).bitgen)
     return cython.cast(cython.pointer(bitgen_t),
                        PyCapsule_GetPointer(rng.bit_generator.capsule, b"BitGenerator"))
 

@@ -10,11 +10,24 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
+from numpy.random import PCG64, SeedSequence
 
-from sim import steady
+from sim import core, steady
 from sim.arrivals import Arrivals
 from sim.people import Head
-from sim.streams import HEAD, HEAD_SPREAD, SEAT, SEAT_PIPELINE, OppDraws, stream, uniforms
+from sim.streams import (
+    HEAD,
+    HEAD_SPREAD,
+    SEAT,
+    SEAT_PIPELINE,
+    OppDraws,
+    Source,
+    key_words,
+    source,
+    stream,
+    uniforms,
+)
 from tests.factories import SELLER, plan
 
 BLOCK = 128  # sim.streams.BLOCK (a C constant in the compiled core)
@@ -85,3 +98,51 @@ def test_churn_uniforms_are_the_generators() -> None:
     assert list(uniforms(stream(7, 1, 3, 4), 300)) == stream(7, 1, 3, 4).random(300).tolist()
     assert len(uniforms(stream(7, 1, 3, 4), 0)) == 0
     assert isinstance(uniforms(stream(7, 1, 3, 4), 1)[0], float | np.floating)
+
+
+def test_a_sources_churn_uniforms_are_the_generators() -> None:
+    assert list(uniforms(source(7, 1, 3, (4,)), 300)) == stream(7, 1, 3, 4).random(300).tolist()
+
+
+KEYS = [(7, 0, HEAD, (1, 2, 0)), (0, 5, SEAT, (2**32 - 1, 9)), (2**70 + 3, 1, 3, (4,)),
+        (12345, 999, HEAD_SPREAD, (0, 0, 1))]
+
+
+@pytest.mark.skipif(not core.compiled(), reason="a Source is the compiled core's")
+@pytest.mark.parametrize("key", KEYS)
+def test_a_source_is_numpys_pcg64(key) -> None:
+    """A Source's words are PCG64's of the stream's seed sequence: 64-bit, 32-bit (numpy
+    buffers the high half of a 64-bit word) and doubles, interleaved."""
+    seed, replication, kind, identity = key
+    src = Source(seed, replication, kind, *identity)
+    numpys = PCG64(SeedSequence(key_words(seed, replication, kind, identity)))
+    bits = numpys.ctypes
+    for _ in range(50):
+        assert src.next_uint64() == bits.next_uint64(bits.state)
+        assert src.next_uint32() == bits.next_uint32(bits.state)
+        assert src.next_double() == bits.next_double(bits.state)
+        assert src.next_uint32() == bits.next_uint32(bits.state)
+        assert src.next_uint32() == bits.next_uint32(bits.state)
+
+
+@pytest.mark.skipif(not core.compiled(), reason="a Source is the compiled core's")
+def test_a_sources_poisson_is_the_generators_and_moves_it_on() -> None:
+    src, rng = Source(7, 0, HEAD, 1, 2, 0), stream(7, 0, HEAD, 1, 2, 0)
+    src.next_uint32(), rng.integers(0, 2**32, dtype=np.uint32)  # a buffered half word
+    assert [src.poisson(lam) for lam in (0.5, 30.0, 1e6)] == [rng.poisson(lam)
+                                                            for lam in (0.5, 30.0, 1e6)]
+    assert src.next_uint32() == rng.integers(0, 2**32, dtype=np.uint32)  # the buffer's
+    assert src.generator().random(5).tolist() == rng.random(5).tolist()
+    for lam in (float("nan"), -1.0, 1e19):  # numpy's checks, numpy's errors
+        with pytest.raises(ValueError) as ours:
+            src.poisson(lam)
+        with pytest.raises(ValueError) as numpys:
+            rng.poisson(lam)
+        assert str(ours.value) == str(numpys.value)
+
+
+@pytest.mark.skipif(core.compiled(), reason="the interpreted core's source")
+def test_the_interpreted_core_draws_from_the_generator_itself() -> None:
+    assert isinstance(source(7, 0, HEAD, (1, 2, 0)), np.random.Generator)
+    with pytest.raises(TypeError, match="compiled core"):
+        Source(7, 0, HEAD, 1, 2, 0)
