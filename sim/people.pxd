@@ -8,8 +8,14 @@ from sim.days cimport month_of
 from sim.streams cimport OppDraws, source
 
 
+# lever indices (sim.levers), C constants here
+cdef Py_ssize_t ATTRITION, CAPACITY, CYCLE_TIME, DEAL_SIZE, PIPELINE, RAMP_SPEED
+cdef Py_ssize_t SELLING_TIME, WIN_RATE
+
+
 cdef class Head:
-    cdef public object role, segment, lever, month_pieces, kind
+    cdef public object role, segment, month_pieces, kind
+    cdef public list lever
     cdef public double[::1] spares  # the segment's spare capacities (sim.pipeline)
     cdef public OppDraws draws
     cdef public object cycle_table, deal_mix, order
@@ -29,6 +35,8 @@ cdef class Head:
                    factor=cython.double, days=cython.double)
     cpdef double month(self, double start, double end, double segment_factor,
                        Arrivals arrivals, bint may_leave)
+
+    cpdef set_lever(self, list lever)
 
     cpdef advance_progress(self, double day)
 

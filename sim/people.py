@@ -13,8 +13,18 @@ import math
 from array import array
 from typing import TYPE_CHECKING
 
-from sim import levers
 from sim.days import MONTH_DAYS, month_of
+from sim.levers import (
+    ATTRITION,
+    CAPACITY,
+    CYCLE_TIME,
+    DEAL_SIZE,
+    NEUTRAL,
+    PIPELINE,
+    RAMP_SPEED,
+    SELLING_TIME,
+    WIN_RATE,
+)
 from sim.plan import Empirical, Mix, RolePlan, SegmentPlan
 from sim.roles import SELF
 from sim.streams import HEAD, HEAD_SPREAD, OppDraws, source
@@ -126,7 +136,7 @@ class Head:
             else:
                 z = float(spread_rng.standard_normal())
             self.opps_factor = math.exp(spread * z - 0.5 * spread * spread)
-        self.set_lever(levers.NEUTRAL)
+        self.set_lever(NEUTRAL)
 
     def set_lever(self, lever: list[float]) -> None:
         """This month's levers, and the products of them the month and pipeline read (with
@@ -139,18 +149,18 @@ class Head:
         self.max_open = role.max_open_opps
         self.unlimited = role.max_open_opps == math.inf
         self.stationary = role.tenures_days is None  # leaves in the warm-up too
-        self.ramp_speed = lever[levers.RAMP_SPEED]
-        self.rate_unit = role.opps_per_day * lever[levers.PIPELINE] * lever[levers.SELLING_TIME]
+        self.ramp_speed = lever[RAMP_SPEED]
+        self.rate_unit = role.opps_per_day * lever[PIPELINE] * lever[SELLING_TIME]
         if self.opps_factor != 1.0:
             self.rate_unit *= self.opps_factor
-        self.room = lever[levers.CAPACITY] * lever[levers.SELLING_TIME]
-        self.hazard = role.attrition_per_day * lever[levers.ATTRITION]
+        self.room = lever[CAPACITY] * lever[SELLING_TIME]
+        self.hazard = role.attrition_per_day * lever[ATTRITION]
         if self.segment is not None:
-            self.p_win = self.segment.win_rate * self.skill * lever[levers.WIN_RATE]
+            self.p_win = self.segment.win_rate * self.skill * lever[WIN_RATE]
             if self.decided < 1.0:  # won: u_win below the win rate's share of the decided
                 self.p_win = min(1.0, self.p_win) * self.decided
-            self.cycle_mult = lever[levers.CYCLE_TIME]
-            self.deal_mult = lever[levers.DEAL_SIZE]
+            self.cycle_mult = lever[CYCLE_TIME]
+            self.deal_mult = lever[DEAL_SIZE]
 
     def open_days(self, u_win: float, z_cycle: float) -> float:
         """Days a new opportunity stays open (the pipeline's path when not `plain`): the drop
@@ -323,9 +333,9 @@ def advance_all(heads: list[Head], day: float) -> None:
 
 
 def neutral_levers(heads: list[Head]) -> None:
-    """Every one of `heads` at the neutral levers (`levers.NEUTRAL`; a head already at an
+    """Every one of `heads` at the neutral levers (`sim.levers.NEUTRAL`; a head already at an
     equal list keeps its own)."""
-    neutral = levers.NEUTRAL
+    neutral = NEUTRAL
     for head in heads:
         if head.lever is not neutral and head.lever != neutral:
             head.set_lever(neutral)
