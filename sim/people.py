@@ -34,6 +34,13 @@ try:
 except ImportError:  # the interpreted core where Cython is not installed
     from sim import nocython as cython
 
+if cython.compiled:  # C's infinity and NaN: no module attribute lookup each time
+    from cython.cimports.libc.math import INFINITY as INF
+    from cython.cimports.libc.math import NAN
+else:
+    from math import inf as INF
+    from math import nan as NAN
+
 if cython.compiled:  # numpy's random C API: the functions the Generator methods below call
     from cython.cimports.sim.npyrandom import random_standard_exponential, random_standard_normal
     from cython.cimports.sim.streams import bitgen_of
@@ -82,8 +89,8 @@ class Head:
         sigma = role.skill_sigma
         self.skill = math.exp(sigma * skill_z - 0.5 * sigma * sigma)
         self.tth_z = tth_z
-        self.hired_at = math.nan
-        self.left_at = math.nan
+        self.hired_at = NAN
+        self.left_at = NAN
         self.active = False
         self.progress_days = 0.0  # ramp progress at time `progress_at`
         self.progress_at = 0.0
@@ -147,7 +154,7 @@ class Head:
         self.ramp_last = role.ramp[-1]
         self.own = self.kind == SELF  # a seller: capacity, its own pipeline, seller-days
         self.max_open = role.max_open_opps
-        self.unlimited = role.max_open_opps == math.inf
+        self.unlimited = role.max_open_opps == INF
         self.stationary = role.tenures_days is None  # leaves in the warm-up too
         self.ramp_speed = lever[RAMP_SPEED]
         self.rate_unit = role.opps_per_day * lever[PIPELINE] * lever[SELLING_TIME]
@@ -216,10 +223,10 @@ class Head:
         if hazard > 0 and may_leave:
             wait = self.attrition_left / hazard
             if start + wait < end:
-                self.attrition_left = math.inf
+                self.attrition_left = INF
                 return start + wait
             self.attrition_left -= hazard * (end - start)
-        return math.nan
+        return NAN
 
     def start(self, day: float, progress_days: float = 0.0) -> None:
         self.active = True

@@ -42,6 +42,11 @@ try:
 except ImportError:  # the interpreted core where Cython is not installed
     from sim import nocython as cython
 
+if cython.compiled:  # C's infinity: no module attribute lookup each time
+    from cython.cimports.libc.math import INFINITY as INF
+else:
+    from math import inf as INF
+
 if cython.compiled:  # C's exp, not a Python call: the same libm function math.exp calls
     from cython.cimports.libc.math import exp
 else:
@@ -69,7 +74,7 @@ def first_max(spares: array, n: int) -> int:
     if not cython.compiled:  # interpreted: max and index loop in C, the loop below in Python
         return spares[:n].index(max(spares[:n])) if n else -1
     slot = -1
-    best = -math.inf
+    best = -INF
     for i in range(n):
         if spares[i] > best:
             best = spares[i]
@@ -127,7 +132,7 @@ class Router:
 
     def _grow(self) -> None:
         """Twice the room (a new column: the old one may be lent to a C view)."""
-        self.values = self.values + array("d", [-math.inf]) * max(8, len(self.values))
+        self.values = self.values + array("d", [-INF]) * max(8, len(self.values))
         for head in self.heads:
             if head is not None:
                 head.spares = self.values
@@ -135,7 +140,7 @@ class Router:
     def leave(self, head: Head) -> None:
         slot = head.slot
         self.heads[slot] = None
-        self.values[slot] = -math.inf
+        self.values[slot] = -INF
         self.free.append(slot)
         del self.members[head]
 
@@ -235,7 +240,7 @@ class Pipeline:
         order = array("l")
         order.frombytes(np.argsort(arrivals.days(), kind="stable").astype("l").tobytes())
         order.append(n)
-        arrivals.add(math.inf, -1, None, 0.0, 0.0, 0.0)  # row n: no more arrivals
+        arrivals.add(INF, -1, None, 0.0, 0.0, 0.0)  # row n: no more arrivals
         self.arrivals = arrivals
         self.order = order
         self.next = 0
@@ -363,7 +368,7 @@ class Pipeline:
     def _next_close(self) -> float:
         """Close day of the first-closing open opportunity (inf when none is open)."""
         if not self.heap_n:
-            return math.inf
+            return INF
         if not cython.compiled:
             return self.entries[0][0]
         return self.close_day[self.heap[0]]

@@ -45,6 +45,11 @@ try:
 except ImportError:  # the interpreted core where Cython is not installed
     from sim import nocython as cython
 
+if cython.compiled:  # C's infinity: no module attribute lookup each time
+    from cython.cimports.libc.math import INFINITY as INF
+else:
+    from math import inf as INF
+
 if cython.compiled:  # numpy's random C API: the functions the Generator methods below call
     from cython.cimports.sim.npyrandom import (
         bitgen_t,
@@ -126,7 +131,7 @@ class _History:
         if self.vacant:
             return 0.0
         tenure = self.hired - age
-        if tenure == math.inf:
+        if tenure == INF:
             return self.ramp[self.last]
         # past the curve's end the month only picks the last value: capped, it fits a C
         # integer even for a tenure near 1e90 days (attrition of 5e-90 a year draws it)
@@ -137,7 +142,7 @@ class _History:
         a = self.attrition
         self.begin = self.end
         if a <= 0:  # no turnover: a fully ramped head held the seat before
-            self.vacant, self.end, self.hired = False, math.inf, math.inf
+            self.vacant, self.end, self.hired = False, INF, INF
         elif not self.vacant:  # before an occupation: the requisition that filled it
             self.vacant = True
             if cython.compiled:
