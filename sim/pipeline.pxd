@@ -79,3 +79,17 @@ cdef class Pipeline:
 
     @cython.locals(head=Head, count=Py_ssize_t)
     cpdef open_count(self)
+
+    cpdef join(self, Head head)
+    cpdef leave(self, Head head, double day)
+
+    @cython.locals(owner=Head, segment=Py_ssize_t, _=Py_ssize_t)
+    cpdef _hand_over(self, Head leaver, double day)
+
+    @cython.locals(heir=Head)
+    cpdef _heir(self, Head owner)
+
+    cpdef open_at_start(self, Head owner, Py_ssize_t segment, double created_day,
+                        double close_day, double u_win, double z_size, bint full_ok)
+    cpdef place_at_start(self, Head owner, Py_ssize_t segment, double created_day,
+                         double close_day, double u_win, double z_size, double amount)
