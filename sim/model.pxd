@@ -32,3 +32,6 @@ cdef class Model:
     cdef public object month_start, month_support, pending, pipeline, plan, raw
     cdef public object replication, rosters, seat_states, segment_factor, sellers
     cdef public object started, state_heads
+
+    @cython.locals(head=Head, covered=list)
+    cpdef _csm_capacity(self)

@@ -415,7 +415,12 @@ class Model:
         rosters = [r for r in self.rosters.values() if r.role.kind.covers_book]
         if not rosters:
             return None
-        return sum([h.ramp_avg * r.role.book_per_head for r in rosters for h in r.active])
+        covered = []  # (summed as before: sum() of the list, in roster and head order)
+        for roster in rosters:
+            per_head = roster.role.book_per_head
+            for head in roster.active:
+                covered.append(head.ramp_avg * per_head)
+        return sum(covered)
 
     # ---- levers -------------------------------------------------------------------
     def _set_levers(self, month: int, start: float, heads: list[Head]) -> None:

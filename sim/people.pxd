@@ -28,6 +28,7 @@ cdef class Head:
     cdef public double cycle_mu, cycle_sigma, cycle_mult, deal_mu, deal_sigma, deal_mult
     cdef public double commission, rate_unit, seat_factor, room, hazard, decided
     cdef public double no_decision_days, opps_factor
+    cdef public double opps_per_day, attrition_per_day, cost_per_day, win_rate
     cdef public double ramp_last, ramp_speed, max_open, month_from, month_to, month_ramp
     cdef public bint active, ramped, plain, own, unlimited, stationary
 

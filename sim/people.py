@@ -63,7 +63,8 @@ class Head:
         "commission", "kind", "rate_unit", "seat_factor", "room", "hazard",
         "plain", "decided", "no_decision_days", "cycle_table", "deal_mix", "opps_factor",
         "ramp", "ramp_last", "ramp_speed", "own", "max_open", "unlimited", "stationary",
-        "month_from", "month_to", "month_ramp",
+        "month_from", "month_to", "month_ramp", "opps_per_day", "attrition_per_day",
+        "cost_per_day", "win_rate",
     )
 
     def __init__(self, role: RolePlan, seat: int, occupant: int, seed: int, rep: int,
@@ -143,27 +144,30 @@ class Head:
             else:
                 z = float(spread_rng.standard_normal())
             self.opps_factor = math.exp(spread * z - 0.5 * spread * spread)
-        self.set_lever(NEUTRAL)
-
-    def set_lever(self, lever: list[float]) -> None:
-        """This month's levers, and the products of them the month and pipeline read (with
-        the role's figures the month reads, kept beside them)."""
-        self.lever = lever
-        role = self.role
+        # the role's and segment's figures the month, the pipeline and the month end read
         self.ramp = role.ramp
         self.ramp_last = role.ramp[-1]
         self.own = self.kind == SELF  # a seller: capacity, its own pipeline, seller-days
         self.max_open = role.max_open_opps
         self.unlimited = role.max_open_opps == INF
         self.stationary = role.tenures_days is None  # leaves in the warm-up too
+        self.opps_per_day = role.opps_per_day
+        self.attrition_per_day = role.attrition_per_day
+        self.cost_per_day = role.cost_per_day
+        self.win_rate = segment.win_rate if segment is not None else 0.0
+        self.set_lever(NEUTRAL)
+
+    def set_lever(self, lever: list[float]) -> None:
+        """This month's levers, and the products of them the month and pipeline read."""
+        self.lever = lever
         self.ramp_speed = lever[RAMP_SPEED]
-        self.rate_unit = role.opps_per_day * lever[PIPELINE] * lever[SELLING_TIME]
+        self.rate_unit = self.opps_per_day * lever[PIPELINE] * lever[SELLING_TIME]
         if self.opps_factor != 1.0:
             self.rate_unit *= self.opps_factor
         self.room = lever[CAPACITY] * lever[SELLING_TIME]
-        self.hazard = role.attrition_per_day * lever[ATTRITION]
+        self.hazard = self.attrition_per_day * lever[ATTRITION]
         if self.segment is not None:
-            self.p_win = self.segment.win_rate * self.skill * lever[WIN_RATE]
+            self.p_win = self.win_rate * self.skill * lever[WIN_RATE]
             if self.decided < 1.0:  # won: u_win below the win rate's share of the decided
                 self.p_win = min(1.0, self.p_win) * self.decided
             self.cycle_mult = lever[CYCLE_TIME]
@@ -305,7 +309,7 @@ def employed_days(heads: list[Head], start: float, end: float
         if b <= a:
             continue
         days = b - a
-        cost += days * head.role.cost_per_day
+        cost += days * head.cost_per_day
         head_days += days
         if head.own:
             seller_days += days
