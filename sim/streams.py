@@ -54,7 +54,7 @@ RANGE = 7  # a ranged assumption (its key path): one uniform per replication (si
 START_STATE = 8  # a given start state's open opportunities (0: uniforms, 1: normals)
 HEAD_SPREAD = 9  # one head's multiplier on what it sources (opps_spread), when set
 
-BLOCK = 128  # opportunities drawn per refill
+BLOCK = 16  # opportunities drawn per refill (about half a block is drawn and never used)
 WORD = 1 << 32
 
 # Analysis streams: never drawn by a replication, so they change no simulated number.

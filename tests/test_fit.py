@@ -301,4 +301,4 @@ def test_sellers_with_few_opportunities_are_one_warning_naming_them() -> None:
     fitted = fitmod.fit_export(export, None, name="crm")
     few = [w for w in fitted.warnings if "fewer than 5 opportunities" in w]
     assert few == ["1 seller(s) with fewer than 5 opportunities (their rates are shrunk to "
-                   "the pooled one): ae-4b"]
+                   "the pooled one): ae-13"]

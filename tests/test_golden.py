@@ -24,12 +24,12 @@ ROOT = Path(__file__).resolve().parent.parent
 REPLICATIONS = 3
 
 GOLDEN = {
-    "base": "c1b491a319496c56840d7aae68753823bf676b255239c91de06d680d96d24dfb",
-    "hire5": "f6d835c64e746b544683e35828983f2f9a1ccfb39329cb9702ebd46e6f8fc054",
-    "enablement": "82ceecb4da7fd40a914c470e699f2536239e245e700f92a97550a6c36a1cc85e",
-    "support": "5b7d2205e846178691d59d3444d4ae6046ee94bf9acf3379418a7cc1b2e49f93",
-    "ai_assist": "1b6f5f3d361cee2835ebc1c5b03a41542874d3cca044f7b6dfce9979c374fd1f",
-    "stress": "8a3262ef78181f9ed129c12e7c2be549c9e1e90156a81b04188d8f749b27d3c7",
+    "base": "8eb0311d39742497f5ee5b97b7819a41fc862fd9661460ce35554e1be57174ef",
+    "hire5": "7e14569516e29ce41fbf5f096325303db6fc0f87736adf51f0f55b44d530c728",
+    "enablement": "73d54cda042cdb0d8a125f545d6bbeed2e764f7cf9a31fbfc9e589aa93129b90",
+    "support": "fee7d6e3a2c51507bf884cb933d36ed8f8c77f46ace36b00db6d53b511ecd3fe",
+    "ai_assist": "e3379947477e9992938a6aba0f49555259dc715b3f44f5ff9fd18b0a9c47979e",
+    "stress": "0b7611fec2d6cb53bbd98791b30c81e2bd9b19bdab3b9040f8a8fb832b766585",
 }
 
 

@@ -36,8 +36,9 @@ def test_the_issue_scenario_is_estimated_in_gigabytes_not_kilobytes() -> None:
     plan = issue_plan()
     one_worker = estimate_bytes(plan, 1_000, workers=1)
     assert one_worker > 1 * GiB  # the old estimate: 0.2 MiB per replication
-    # each worker holds a model of ~33,000 people (about 0.7 GB): 40 workers need 40 of them
-    assert estimate_bytes(plan, 1_000, workers=40) - one_worker > 39 * GiB / 2
+    # each worker holds a model of ~33,000 people and their opportunities (about 0.5 GB):
+    # 40 workers need 40 of them
+    assert estimate_bytes(plan, 1_000, workers=40) - one_worker > 39 * GiB / 4
     assert estimate_bytes(plan, 1_000, workers=40) > estimate_bytes(plan, 1_000, workers=2)
 
 

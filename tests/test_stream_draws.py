@@ -30,7 +30,7 @@ from sim.streams import (
 )
 from tests.factories import SELLER, plan
 
-BLOCK = 128  # sim.streams.BLOCK (a C constant in the compiled core)
+BLOCK = 16  # sim.streams.BLOCK (a C constant in the compiled core)
 
 
 def test_opportunity_draws_are_the_generators_blocks() -> None:
