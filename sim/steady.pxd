@@ -40,7 +40,8 @@ cdef double POISSON_C_MAX
 
 @cython.locals(share=cython.double, mean=cython.double, n=Py_ssize_t, i=Py_ssize_t, total=cython.double,
                age=cython.double, drop=cython.double, q=cython.double, below=cython.double,
-               win=cython.double, u=list, z=list, out=list)
+               win=cython.double, u=cython.p_double, z=cython.p_double, out=list,
+               lognormal=bint, mu=cython.double, sigma=cython.double, positive=bint)
 cpdef list _candidates(object rng, double rate, object seg)
 
 

@@ -32,12 +32,13 @@ length-biased law (`Empirical.length_biased`). A seat's current occupant sources
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Callable
 
 import numpy as np
 
 from sim.days import MONTH_DAYS, month_of
-from sim.plan import Plan, RolePlan, SegmentPlan
+from sim.plan import Lognormal, Plan, RolePlan, SegmentPlan
 from sim.streams import INBOUND_PIPELINE, SEAT, SEAT_PIPELINE, source
 
 try:
@@ -51,18 +52,26 @@ else:
     from math import inf as INF
 
 if cython.compiled:  # numpy's random C API: the functions the Generator methods below call
+    from cython.cimports.cpython import array as carray
+    from cython.cimports.libc.math import exp
     from cython.cimports.sim.npyrandom import (
         bitgen_t,
         random_poisson,
         random_standard_exponential,
         random_standard_normal,
+        random_standard_normal_fill,
         random_standard_uniform,
+        random_standard_uniform_fill,
     )
     from cython.cimports.sim.streams import bitgen_of
+else:
+    from math import exp
 
 # Largest Poisson mean drawn by C directly; a larger one (or NaN) goes through
 # Generator.poisson, which checks it (its limit is about 9.2e18) and raises as before.
 POISSON_C_MAX = 1e18
+
+_DOUBLES = array("d")  # the template of `_candidates`'s draw buffer (compiled core)
 
 LONG_TENURE_MONTHS = 24.0  # tenure at day 0 of a head in a role without attrition
 
@@ -201,16 +210,27 @@ def _candidates(rng: np.random.Generator, rate: float, seg: SegmentPlan
         return []
     # rows u_split, u_keep, u_order, u_win and z_length, z_size: the draws of
     # random((4, n)) and standard_normal((2, n)), flat (one array shape fewer to build)
-    if cython.compiled:
-        u = [random_standard_uniform(bitgen) for _ in range(4 * n)]
-        z = [random_standard_normal(bitgen) for _ in range(2 * n)]
+    if cython.compiled:  # the methods' fill functions, into one C buffer
+        draws = cython.declare(carray.array, carray.clone(_DOUBLES, 6 * n, False))
+        random_standard_uniform_fill(bitgen, 4 * n, draws.data.as_doubles)
+        random_standard_normal_fill(bitgen, 2 * n, draws.data.as_doubles + 4 * n)
+        u = draws.data.as_doubles
+        z = u + 4 * n
     else:
         u = rng.random(4 * n).tolist()
         z = rng.standard_normal(2 * n).tolist()
+    # a lognormal cycle's length-biased value (Lognormal.length_biased) computed here
+    lognormal = type(cycle) is Lognormal
+    mu = cycle.mu if lognormal else 0.0
+    sigma = cycle.sigma if lognormal else 0.0
+    positive = lognormal and cycle.mean > 0
     out = []
     if not share:
         for i in range(n):
-            total = cycle.length_biased(z[i])
+            if lognormal:
+                total = exp(mu + sigma * (sigma + z[i])) if positive else 0.0
+            else:
+                total = cycle.length_biased(z[i])
             age = u[i] * total
             out.append((age, total - age, u[n + i], u[2 * n + i], u[3 * n + i], z[n + i]))
         out.sort()
@@ -224,7 +244,10 @@ def _candidates(rng: np.random.Generator, rate: float, seg: SegmentPlan
             total = drop
             win = 1.0 - share + (win - (1.0 - q)) / q * share
         else:
-            total = cycle.length_biased(z[i])
+            if lognormal:
+                total = exp(mu + sigma * (sigma + z[i])) if positive else 0.0
+            else:
+                total = cycle.length_biased(z[i])
             win = min(win / (1.0 - q) * (1.0 - share), below)
         age = u[i] * total
         out.append((age, total - age, u[n + i], u[2 * n + i], win, z[n + i]))
