@@ -14,10 +14,9 @@ nor hires before day 0).
 
 from __future__ import annotations
 
-import bisect
 import math
 from dataclasses import dataclass
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from typing import NamedTuple
 
 import numpy as np
@@ -30,13 +29,21 @@ from sim.arrivals import Arrivals
 from sim.customers import Book
 from sim.days import MONTH_DAYS, YEAR_DAYS, month_of
 from sim.metrics import Layout
-from sim.people import Head, Roster, advance_all, employed_days, heads_month, neutral_levers
+from sim.people import (
+    Head,
+    Roster,
+    advance_all,
+    employed_days,
+    heads_month,
+    neutral_levers,
+    seat_insert,
+    seat_remove,
+)
 from sim.pipeline import ROUTED_INBOUND, Pipeline
 from sim.plan import Plan, ProgramPlan, RolePlan
 from sim.ranges import drawn_plan
 from sim.streams import INBOUND, START_STATE, OppDraws, source, stream
 
-SEAT = attrgetter("seat")
 BY_ORDER = itemgetter(0)
 
 
@@ -547,7 +554,7 @@ class Model:
             self._managers_to(day)
             self.all_sellers.append(head)
         head.start(day)
-        bisect.insort(roster.active, head, key=SEAT)  # seats are unique among the active
+        seat_insert(roster.active, head)
 
     def _hire(self, head: Head) -> None:
         if head in self.cancelled:  # a follower's requisition cancelled while open
@@ -592,7 +599,7 @@ class Model:
         roster = self.rosters[head.role.name]
         head.active = False
         head.left_at = day
-        del roster.active[bisect.bisect_left(roster.active, head.seat, key=SEAT)]
+        seat_remove(roster.active, head)
         self._record("departures", day, 1)
         if head.role.kind.sells:
             self._managers_to(day)

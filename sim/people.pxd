@@ -18,7 +18,8 @@ cdef class Head:
     cdef public list lever
     cdef public double[::1] spares  # the segment's spare capacities (sim.pipeline)
     cdef public OppDraws draws
-    cdef public object cycle_table, deal_mix, order
+    cdef public object cycle_table, deal_mix
+    cdef public long long order  # routing order: role order × 1,000,000 + seat
     cdef public tuple ramp
     cdef public Py_ssize_t seat, occupant, slot
     cdef public object segment_index
@@ -60,6 +61,14 @@ cpdef tuple employed_days(list heads, double start, double end)
 @cython.locals(head=Head, leaves=cython.double, factor=cython.double, leaving=list)
 cpdef list heads_month(list heads, double start, double end, list segment_factor,
                        Arrivals arrivals, bint may_leave)
+
+
+@cython.locals(lo=Py_ssize_t, hi=Py_ssize_t, mid=Py_ssize_t, other=Head)
+cpdef seat_insert(list heads, Head head)
+
+
+@cython.locals(lo=Py_ssize_t, hi=Py_ssize_t, mid=Py_ssize_t, other=Head)
+cpdef seat_remove(list heads, Head head)
 
 
 @cython.locals(head=Head)

@@ -8,9 +8,11 @@ beyond today's team (territory decay) is reused before a new one is opened.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 from array import array
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from sim.days import MONTH_DAYS, month_of
@@ -48,6 +50,8 @@ if cython.compiled:  # numpy's random C API: the functions the Generator methods
 if TYPE_CHECKING:
     from sim.arrivals import Arrivals
 
+SEAT = attrgetter("seat")
+
 UNLIMITED = 1e12  # capacity of a seller without max_open_opps: spare = UNLIMITED - open
 
 
@@ -74,7 +78,7 @@ class Head:
         self.segment_index = role.segment
         self.seat = seat
         self.occupant = occupant
-        self.order = order  # position for routing tie-breaks: (role order, seat)
+        self.order = order  # routing tie-breaks: role order × 1,000,000 + seat
         rng = source(seed, rep, HEAD, (role.ident, seat, occupant))
         self.draws = OppDraws(rng)  # it draws nothing before its first block
         # Header draws, always in this order and count, before any opportunity draws (one
@@ -335,6 +339,38 @@ def heads_month(heads: list[Head], start: float, end: float, segment_factor: lis
         if leaves == leaves:  # not NaN: it leaves this month
             leaving.append((leaves, head))
     return leaving
+
+
+def seat_insert(heads: list[Head], head: Head) -> None:
+    """Insert `head` into `heads`, kept in seat order (seats are unique among the active)."""
+    if cython.compiled:  # bisect.insort's search, on the C slots
+        lo, hi = 0, len(heads)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            other = heads[mid]
+            if head.seat < other.seat:
+                hi = mid
+            else:
+                lo = mid + 1
+        heads.insert(lo, head)
+    else:
+        bisect.insort(heads, head, key=SEAT)
+
+
+def seat_remove(heads: list[Head], head: Head) -> None:
+    """Remove `head` from `heads`, kept in seat order (found by its seat)."""
+    if cython.compiled:  # bisect.bisect_left's search, on the C slots
+        lo, hi = 0, len(heads)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            other = heads[mid]
+            if other.seat < head.seat:
+                lo = mid + 1
+            else:
+                hi = mid
+    else:
+        lo = bisect.bisect_left(heads, head.seat, key=SEAT)
+    del heads[lo]
 
 
 def advance_all(heads: list[Head], day: float) -> None:

@@ -80,6 +80,7 @@ cdef class Pipeline:
     @cython.locals(head=Head, count=Py_ssize_t)
     cpdef open_count(self)
 
+    @cython.locals(lo=Py_ssize_t, hi=Py_ssize_t, mid=Py_ssize_t, other=Head, sellers=list)
     cpdef join(self, Head head)
     cpdef leave(self, Head head, double day)
 

@@ -387,7 +387,18 @@ class Pipeline:
             return
         self._unseat(segment)
         sellers = self.sellers[segment]
-        bisect.insort(sellers, head, key=ORDER)  # after equal orders, as append and sort
+        if cython.compiled:  # bisect.insort's search by order, on the C slots
+            lo, hi = 0, len(sellers)
+            while lo < hi:
+                mid = (lo + hi) // 2
+                other = sellers[mid]
+                if head.order < other.order:
+                    hi = mid
+                else:
+                    lo = mid + 1
+            sellers.insert(lo, head)
+        else:
+            bisect.insort(sellers, head, key=ORDER)  # after equal orders, as append and sort
         head.spares = self.spares[segment].store
         self.seat(segment)
 
