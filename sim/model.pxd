@@ -2,6 +2,7 @@
 # functions typed, called per head; the .py stays plain Python.
 import cython
 
+from sim.arrivals cimport Arrivals
 from sim.days cimport month_of
 from sim.people cimport Head
 from sim.streams cimport source
@@ -35,3 +36,13 @@ cdef class Model:
 
     @cython.locals(head=Head, covered=list)
     cpdef _csm_capacity(self)
+
+    # people events: typed heads (their slots read in C)
+    cpdef _record(self, str name, double day, double value)
+    cpdef _requisition(self, object roster, Py_ssize_t seat, double day)
+    cpdef _hire_at(self, double day, Head head)
+    cpdef _activate(self, Head head, double day)
+    cpdef _hire(self, Head head)
+    cpdef _departure(self, Head head)
+    cpdef _leave(self, Head head, double day, bint backfill)
+    cpdef _head_month(self, Head head, double start, double end, Arrivals arrivals)

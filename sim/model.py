@@ -568,11 +568,11 @@ class Model:
         self._record("hires", day, 1)
         self._record("cost_hiring", day, head.role.hire_cost)
         head.set_lever(self._head_levers(head))
-        seats = sum(
+        seats = sum([  # (a list: a cpdef method has no generator; the same sum)
             program.seat_cost_per_month
             for program, _fraction, cohort in self.month_programs
             if _targets(program, cohort, head, self.month_start)
-        )
+        ])
         self._record("cost_programs", day, seats)  # a seat is bought for the starting month
         self.started.append(head)
         end = (self.month + 1) * MONTH_DAYS
