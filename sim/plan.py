@@ -29,7 +29,7 @@ WARM_MIN_MONTHS = 3
 WARM_MAX_MONTHS = 12
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Lognormal:
     """A lognormal by (mu, sigma) of its log; `mean == 0` means always 0."""
 
@@ -80,7 +80,7 @@ NORMAL = NormalDist()
 U_EDGE = 1e-15  # a uniform kept inside (0, 1) before the normal's inverse CDF
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Empirical:
     """A law by its quantile table: the quantile function is linear between the knots
     ``(probs[k], values[k])`` (probs from 0 to 1), so the density is flat between them.
@@ -158,7 +158,7 @@ class Empirical:
         return math.sqrt(a * a + v * (b * b - a * a))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Mix:
     """A mix of lognormals: component k with probability `shares[k]`.
 
@@ -197,7 +197,7 @@ class Mix:
         return part.at(NORMAL.inv_cdf(min(1.0 - U_EDGE, max(U_EDGE, v))))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SegmentPlan:
     index: int
     name: str
@@ -257,7 +257,7 @@ def _cycle_cdf(cycle: Lognormal | Empirical, x: float) -> float:
     return normal_cdf((math.log(x) - cycle.mu) / cycle.sigma) if x > 0 else 0.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Follow:
     """A role's headcount driver: one head per `per` of ARR (`driver` "arr") or of sellers."""
 
@@ -270,7 +270,7 @@ class Follow:
         return max(0, math.ceil(value / self.per - 1e-9))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RolePlan:
     name: str
     ident: int
@@ -297,7 +297,7 @@ class RolePlan:
     opps_spread: float = 0.0  # cv of a head's lognormal multiplier on what it sources
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProgramPlan:
     name: str
     start_month: int
@@ -315,7 +315,7 @@ class ProgramPlan:
         return self.start_month <= month < self.end_month
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Plan:
     name: str
     seed: int
