@@ -14,6 +14,10 @@ cdef class Book:
     cdef readonly long long[:] segment
     cdef readonly signed char[:] alive
 
+    @cython.locals(arr=cython.double[:], segment=cython.longlong[:], alive=cython.schar[:],
+                   i=Py_ssize_t, index=Py_ssize_t)
+    cpdef _open_book(self, Py_ssize_t n, double share, Py_ssize_t segments)
+
     cpdef add(self, double arr, double day, Py_ssize_t segment, double month_end)
 
     @cython.locals(count=Py_ssize_t, n=Py_ssize_t, j=Py_ssize_t, arr=cython.double[:],

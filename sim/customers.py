@@ -58,12 +58,7 @@ class Book:
         self.churned_buffer = array("d", bytes(8 * size))
         self.per_segment = [0] * segments  # customers on the book by segment
         if n:
-            share = plan.customers_arr / n
-            for i in range(n):
-                self.arr[i] = share
-                self.segment[i] = i % segments
-                self.alive[i] = 1
-                self.per_segment[i % segments] += 1
+            self._open_book(n, plan.customers_arr / n, segments)
         self.n = n
         self.total_arr = float(plan.customers_arr)
         self.month_revenue_extra = 0.0  # revenue this month from deals won during it
@@ -71,6 +66,18 @@ class Book:
         self.new_segment: list[int] = []  # and their segments
         self.growth_index = 1.0  # product of every month's (1 + expansion growth) so far
         self.marks: list[tuple[int, float, float]] = []  # (n, ARR, growth index) per mark
+
+    def _open_book(self, n: int, share: float, segments: int) -> None:
+        """Today's `n` customers at `share` ARR each, dealt round the `segments` in turn."""
+        arr = self.arr  # one view per statement: a tuple of them would box each one
+        segment = self.segment
+        alive = self.alive
+        for i in range(n):
+            arr[i] = share
+            segment[i] = i % segments
+            alive[i] = 1
+        for index in range(segments):  # the customers i with i % segments == index
+            self.per_segment[index] = n // segments + (1 if index < n % segments else 0)
 
     @property
     def customers(self) -> int:

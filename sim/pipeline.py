@@ -35,8 +35,6 @@ from collections import deque
 from collections.abc import Collection
 from operator import attrgetter
 
-import numpy as np
-
 try:
     import cython
 except ImportError:  # the interpreted core where Cython is not installed
@@ -238,7 +236,7 @@ class Pipeline:
         read by day, equal days in generation order (a stable sort), then an end marker."""
         n = arrivals.n
         order = array("l")
-        order.frombytes(np.argsort(arrivals.days(), kind="stable").astype("l").tobytes())
+        order.frombytes(arrivals.days().argsort(kind="stable").astype("l", copy=False).tobytes())
         order.append(n)
         arrivals.add(INF, -1, None, 0.0, 0.0, 0.0)  # row n: no more arrivals
         self.arrivals = arrivals
