@@ -14,12 +14,19 @@ cdef cython.ulonglong _hashmix(cython.ulonglong value, cython.ulonglong hash_con
 cdef cython.ulonglong _mix(cython.ulonglong x, cython.ulonglong y)
 cdef cython.ulonglong _pool_word(cython.ulonglong value, cython.ulonglong hash_const)
 
-@cython.locals(n=Py_ssize_t, i=Py_ssize_t, src=Py_ssize_t, h=cython.ulonglong,
+@cython.locals(i=Py_ssize_t, src=Py_ssize_t, h=cython.ulonglong,
                value=cython.ulonglong, p0=cython.ulonglong, p1=cython.ulonglong,
                p2=cython.ulonglong, p3=cython.ulonglong, low=cython.ulonglong,
                seed_high=cython.ulonglong, seed_low=cython.ulonglong,
                inc_high=cython.ulonglong)
-cdef _seed_into(list words, cython.p_ulonglong out)
+cdef _seed_into(cython.p_ulonglong words, Py_ssize_t n, cython.p_ulonglong out)
+
+@cython.locals(n=Py_ssize_t, i=Py_ssize_t, key=cython.p_ulonglong)
+cdef _seed_list(list words, cython.p_ulonglong out)
+
+@cython.locals(i=Py_ssize_t)
+cdef bint _key_words(object seed, object replication, object kind, tuple identity,
+                     cython.p_ulonglong key) except -1
 
 @cython.locals(i=Py_ssize_t)
 cpdef list _words(object seed, object replication, object kind, tuple identity)
@@ -34,6 +41,8 @@ cdef class Source:
     cdef bitgen_t bitgen
 
     cdef _seed(self, list words)
+    cdef _seed_key(self, cython.p_ulonglong key, Py_ssize_t n)
+    cdef _start(self, cython.p_ulonglong state)
 
     cpdef object generator(self)
     cpdef follow(self, object generator)

@@ -135,19 +135,35 @@ def seed_state(words: list[int]) -> tuple[int, int, int, int]:
     """
     if cython.compiled:
         out = cython.declare(cython.ulonglong[4])
-        _seed_into(words, out)
+        _seed_list(words, out)
         state = (out[0], out[1], out[2], out[3])
     else:
         array_out = np.zeros(4, dtype=np.uint64)
-        _seed_into(words, array_out)
+        _seed_list(words, array_out)
         state = tuple(array_out.tolist())
     return state
 
 
-def _seed_into(words: list[int], out: np.ndarray) -> None:
-    """Write `seed_state` of `words` into `out`: four uint64 words (a C array of them in
-    the compiled core)."""
-    n = len(words)
+def _seed_list(words: list[int], out: np.ndarray) -> None:
+    """`_seed_into` of a list of words (copied to a C array in the compiled core)."""
+    if cython.compiled:
+        n = len(words)
+        key = cython.cast(cython.p_ulonglong, malloc(max(n, 1) * cython.sizeof(cython.ulonglong)))
+        if key == cython.NULL:
+            raise MemoryError()
+        try:
+            for i in range(n):
+                key[i] = words[i]
+            _seed_into(key, n, out)
+        finally:
+            free(key)
+    else:
+        _seed_into(words, len(words), out)
+
+
+def _seed_into(words: list[int], n: int, out: np.ndarray) -> None:
+    """Write `seed_state` of the `n` `words` into `out`: four uint64 words (C arrays of
+    words in the compiled core)."""
     h = _INIT_A
     # the first four words (zeros past the entropy), one to a pool word
     p0 = _hashmix(words[0] if n > 0 else 0, h)
@@ -238,7 +254,7 @@ def _stream(seed: int, replication: int, kind: int, identity: tuple[int, ...]
     if not cython.compiled:  # interpreted: numpy's own SeedSequence hashes in C (the same
         return Generator(PCG64(SeedSequence(words)))  # state: tests/test_stream_seeding)
     with _SEEDING:
-        _seed_into(words, cython.address(_STATE_WORDS[0]))
+        _seed_list(words, cython.address(_STATE_WORDS[0]))
         bit_generator = PCG64(_SEEDED)
     return Generator(bit_generator)
 
@@ -252,8 +268,32 @@ def source(seed: int, replication: int, kind: int, identity: tuple[int, ...]
     if not cython.compiled:
         return _stream(seed, replication, kind, identity)
     src = Source.__new__(Source)
-    src._seed(_words(seed, replication, kind, identity))
+    key = cython.declare(cython.ulonglong[8])
+    if len(identity) <= 4 and _key_words(seed, replication, kind, identity, key):
+        src._seed_key(key, 4 + len(identity))
+    else:  # (`_words` raises on a key that is not one)
+        src._seed(_words(seed, replication, kind, identity))
     return src
+
+
+def _key_words(seed: int, replication: int, kind: int, identity: tuple[int, ...],
+               key: list[int]) -> bool:
+    """Write a stream's words (`_words`) into `key` when every part of it is one 32-bit
+    word, the usual case: the seed's count (1), the seed, replication, kind and identity.
+    False otherwise, and `_words` decides."""
+    try:
+        key[1] = seed
+        key[2] = replication
+        key[3] = kind
+        for i in range(len(identity)):
+            key[4 + i] = identity[i]
+    except (OverflowError, TypeError):  # (compiled: negative or past 64 bits)
+        return False
+    key[0] = 1
+    for i in range(1, 4 + len(identity)):
+        if not 0 <= key[i] <= _MASK:
+            return False
+    return True
 
 
 class Source:
@@ -271,8 +311,19 @@ class Source:
         self._seed(_words(key[0], key[1], key[2], key[3:]))
 
     def _seed(self, words: list[int]) -> None:
+        """Seed from a stream's words (`_words`)."""
         state = cython.declare(cython.ulonglong[4])
-        _seed_into(words, state)
+        _seed_list(words, state)
+        self._start(state)
+
+    def _seed_key(self, key: list[int], n: int) -> None:
+        """Seed from the `n` words of a stream's key (`_key_words`)."""
+        state = cython.declare(cython.ulonglong[4])
+        _seed_into(key, n, state)
+        self._start(state)
+
+    def _start(self, state: list[int]) -> None:
+        """Seed the bit generator with `seed_state`'s four words."""
         simrev_pcg64_seed(cython.address(self.pcg), state[0], state[1], state[2], state[3])
         self.bitgen.state = cython.address(self.pcg)
         self.bitgen.next_uint64 = simrev_pcg64_next64

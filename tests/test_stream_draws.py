@@ -126,6 +126,17 @@ def test_a_source_is_numpys_pcg64(key) -> None:
 
 
 @pytest.mark.skipif(not core.compiled(), reason="a Source is the compiled core's")
+@pytest.mark.parametrize("key", [*KEYS, (2**32 - 1, 2**32 - 1, 2**32 - 1, (2**32 - 1,) * 4),
+                                 (1, 2, 3, (4, 5, 6, 7, 8)), (2**32, 0, 1, ())])
+def test_the_engines_sources_are_seeded_as_numpy_seeds(key) -> None:
+    """`source` takes a short cut for keys of single words (at most four identity words);
+    any key seeds as numpy's SeedSequence of `key_words`."""
+    seed, replication, kind, identity = key
+    numpys = PCG64(SeedSequence(key_words(seed, replication, kind, identity)))
+    assert [source(*key).next_uint64()] == numpys.random_raw(1).tolist()
+
+
+@pytest.mark.skipif(not core.compiled(), reason="a Source is the compiled core's")
 def test_a_sources_poisson_is_the_generators_and_moves_it_on() -> None:
     src, rng = Source(7, 0, HEAD, 1, 2, 0), stream(7, 0, HEAD, 1, 2, 0)
     src.next_uint32(), rng.integers(0, 2**32, dtype=np.uint32)  # a buffered half word
