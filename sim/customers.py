@@ -240,12 +240,14 @@ class Book:
         """Remember the book at this month's end (after `month_end`), for `retention`."""
         self.marks.append((self.n, self.total_arr, self.growth_index))
 
+    @cython.boundscheck(False)  # i < n <= the columns' length, count <= i; no index < 0
+    @cython.wraparound(False)
     def retention(self, months: int = 12) -> tuple[float, float, float]:
         """The cohort on the book `months` marks ago: (its ARR then, ARR then of those still
         on the book, its ARR now); zeros without that much history."""
         if len(self.marks) <= months:
             return 0.0, 0.0, 0.0
-        n, arr_then, index_then = self.marks[-1 - months]
+        n, arr_then, index_then = self.marks[len(self.marks) - 1 - months]
         if COMPILED:  # the ARR of those on the book, summed as numpy would
             arr = self.arr
             alive = self.alive
@@ -263,6 +265,8 @@ class Book:
         return arr_then, kept_then, arr_now
 
 
+@cython.boundscheck(False)  # the callers' n values from start lie within `values`
+@cython.wraparound(False)
 def pairwise_sum(values, n: int, start: int = 0) -> float:  # noqa: ANN001 (a double buffer)
     """The sum of the `n` non-negative `values` from `start` as numpy's ``sum`` adds a
     contiguous float64 array: pairwise halves (multiples of 8) down to blocks of at most
