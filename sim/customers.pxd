@@ -20,7 +20,8 @@ cdef class Book:
 
     cpdef add(self, double arr, double day, Py_ssize_t segment, double month_end)
 
-    @cython.locals(count=Py_ssize_t, n=Py_ssize_t, j=Py_ssize_t, arr=cython.double[:],
+    @cython.locals(count=Py_ssize_t, n=Py_ssize_t, j=Py_ssize_t, index=Py_ssize_t,
+                   arr=cython.double[:],
                    segment=cython.longlong[:], alive=cython.schar[:], new_arr=list,
                    new_segment=list, per_segment=list)
     cpdef settle(self)

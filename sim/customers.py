@@ -114,10 +114,11 @@ class Book:
         new_arr, new_segment, per_segment = self.new_arr, self.new_segment, self.per_segment
         n = self.n
         for j in range(count):
+            index = new_segment[j]
             arr[n + j] = new_arr[j]
-            segment[n + j] = new_segment[j]
+            segment[n + j] = index
             alive[n + j] = 1
-            per_segment[new_segment[j]] += 1
+            per_segment[index] += 1
         self.n = n + count
         self.new_arr, self.new_segment = [], []
 

@@ -256,7 +256,8 @@ class Model:
     def run(self) -> ReplicationResult:
         clock = self.env.process(self._clock())
         self.env.run(until=clock)
-        return ReplicationResult(self.replication, np.array(self.raw), self._seller_rows())
+        return ReplicationResult(self.replication, np.array(self.raw, dtype=np.float64),
+                                 self._seller_rows())
 
     def _clock(self):  # a SimPy process
         env = self.env

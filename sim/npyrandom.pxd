@@ -88,6 +88,14 @@ cdef extern from *:
         return (double)(simrev_pcg64_next64(st) >> 11) * (1.0 / 9007199254740992.0);
     }
 
+    /* random_standard_uniform_fill with this bit generator's next_double, inlined */
+    static inline void simrev_pcg64_fill_double(simrev_pcg64 *s, Py_ssize_t n, double *out) {
+        Py_ssize_t i;
+        for (i = 0; i < n; i++) {
+            out[i] = simrev_pcg64_double(s);
+        }
+    }
+
     /* pcg64_set_seed: seed and increment as (high, low) 64-bit words */
     static inline void simrev_pcg64_seed(simrev_pcg64 *s, uint64_t seed_high, uint64_t seed_low,
                                   uint64_t inc_high, uint64_t inc_low) {
@@ -120,6 +128,7 @@ cdef extern from *:
     uint64_t simrev_pcg64_next64(void *st) nogil
     uint32_t simrev_pcg64_next32(void *st) nogil
     double simrev_pcg64_double(void *st) nogil
+    void simrev_pcg64_fill_double(simrev_pcg64 *s, Py_ssize_t n, double *out) nogil
     void simrev_pcg64_seed(simrev_pcg64 *s, uint64_t seed_high, uint64_t seed_low,
                            uint64_t inc_high, uint64_t inc_low)
     void simrev_pcg64_words(simrev_pcg64 *s, unsigned long long *out)

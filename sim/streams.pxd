@@ -57,6 +57,7 @@ cpdef object _stream(object seed, object replication, object kind, tuple identit
 cdef Py_ssize_t BLOCK
 
 cdef bitgen_t *bitgen_of(object rng) except NULL
+cdef simrev_pcg64 *pcg_of(object rng) noexcept
 
 cpdef object uniforms(object rng, Py_ssize_t n)
 
@@ -64,6 +65,7 @@ cpdef object uniforms(object rng, Py_ssize_t n)
 cdef class OppDraws:
     cdef object _rng  # the Generator: it keeps _bitgen's bit generator alive
     cdef bitgen_t *_bitgen
+    cdef simrev_pcg64 *_pcg  # _rng's own when it is a Source (NULL: a numpy Generator)
     cdef double *_block  # 4 x BLOCK doubles (malloc, on first use): the four sequences
     cdef double *_gap
     cdef double *_u_win

@@ -32,7 +32,9 @@ if cython.compiled:  # numpy's random C API (sim/npyrandom.pxd): the Generator's
         random_standard_exponential_fill,
         random_standard_normal_fill,
         random_standard_uniform_fill,
+        simrev_pcg64,
         simrev_pcg64_double,
+        simrev_pcg64_fill_double,
         simrev_pcg64_next32,
         simrev_pcg64_next64,
         simrev_pcg64_seed,
@@ -388,6 +390,14 @@ def bitgen_of(rng: np.random.Generator | Source):  # noqa: ANN201 (a C pointer, 
                        PyCapsule_GetPointer(rng.bit_generator.capsule, b"BitGenerator"))
 
 
+def pcg_of(rng: np.random.Generator | Source):  # noqa: ANN201 (a C pointer, compiled core only)
+    """A `Source`'s PCG64 state, whose uniforms the compiled core fills inline (the same
+    numbers as numpy's fill through `bitgen_of`); NULL for a numpy Generator."""
+    if type(rng) is Source:
+        return cython.address(cython.cast(Source, rng).pcg)
+    return cython.NULL
+
+
 _DOUBLES = array("d")  # the template of `uniforms`'s arrays
 
 
@@ -396,7 +406,11 @@ def uniforms(rng: np.random.Generator, n: int) -> np.ndarray | array:
     core (no Generator method call), ``rng.random(n)`` itself in the interpreted one."""
     if cython.compiled:
         out = cython.declare(carray.array, carray.clone(_DOUBLES, n, False))
-        random_standard_uniform_fill(bitgen_of(rng), n, out.data.as_doubles)
+        pcg = cython.declare(cython.pointer(simrev_pcg64), pcg_of(rng))
+        if pcg != cython.NULL:
+            simrev_pcg64_fill_double(pcg, n, out.data.as_doubles)
+        else:
+            random_standard_uniform_fill(bitgen_of(rng), n, out.data.as_doubles)
     else:
         out = rng.random(n)
     return out
@@ -425,6 +439,7 @@ class OppDraws:
         # compiled core: pointers into one C buffer of 4 x BLOCK doubles, sim/streams.pxd)
         if cython.compiled:
             self._bitgen = bitgen_of(rng)
+            self._pcg = pcg_of(rng)  # (NULL: a numpy Generator's)
         else:
             self._gap: np.ndarray | None = None
             self._u_win: np.ndarray | None = None
@@ -449,7 +464,10 @@ class OppDraws:
                 self._z_cycle = self._block + 2 * BLOCK
                 self._z_size = self._block + 3 * BLOCK  # z_cycle's, then z_size's normals
             random_standard_exponential_fill(self._bitgen, BLOCK, self._gap)
-            random_standard_uniform_fill(self._bitgen, BLOCK, self._u_win)
+            if self._pcg != cython.NULL:
+                simrev_pcg64_fill_double(self._pcg, BLOCK, self._u_win)
+            else:
+                random_standard_uniform_fill(self._bitgen, BLOCK, self._u_win)
             random_standard_normal_fill(self._bitgen, 2 * BLOCK, self._z_cycle)
         else:
             rng = self._rng

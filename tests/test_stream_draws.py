@@ -33,10 +33,13 @@ from tests.factories import SELLER, plan
 BLOCK = 16  # sim.streams.BLOCK (a C constant in the compiled core)
 
 
-def test_opportunity_draws_are_the_generators_blocks() -> None:
+@pytest.mark.parametrize("make", [lambda: stream(7, 0, HEAD, 1, 2, 0),
+                                  lambda: source(7, 0, HEAD, (1, 2, 0))],
+                         ids=["generator", "source"])
+def test_opportunity_draws_are_the_generators_blocks(make) -> None:
     rate, end = 2.0, 400.0  # about 800 candidates: several blocks
     out = Arrivals()
-    OppDraws(stream(7, 0, HEAD, 1, 2, 0)).between(0.0, end, rate, 0, None, out)
+    OppDraws(make()).between(0.0, end, rate, 0, None, out)
     rng = stream(7, 0, HEAD, 1, 2, 0)
     gap, u_win, z_cycle, z_size = [], [], [], []
     while len(gap) < out.n + 1:
