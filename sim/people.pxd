@@ -21,7 +21,7 @@ cdef class Head:
     cdef public object cycle_table, deal_mix
     cdef public long long order  # routing order: role order × 1,000,000 + seat
     cdef public tuple ramp
-    cdef public Py_ssize_t seat, occupant, slot
+    cdef public Py_ssize_t seat, occupant, slot, segment_no
     cdef public object segment_index
     cdef public Py_ssize_t opps, wins, n_open
     cdef public double skill, attrition_left, tth_z, hired_at, left_at, progress_days

@@ -62,8 +62,8 @@ class Head:
         "role", "seat", "occupant", "draws", "skill", "attrition_left", "tth_z",
         "hired_at", "left_at", "active", "progress_days", "progress_at", "lever",
         "ramp_avg", "ramped", "capacity", "spare", "opps", "wins", "bookings", "order",
-        "month_pieces", "segment", "segment_index", "slot", "spares", "n_open", "p_win",
-        "cycle_mu", "cycle_sigma", "cycle_mult", "deal_mu", "deal_sigma", "deal_mult",
+        "month_pieces", "segment", "segment_index", "segment_no", "slot", "spares", "n_open",
+        "p_win", "cycle_mu", "cycle_sigma", "cycle_mult", "deal_mu", "deal_sigma", "deal_mult",
         "commission", "kind", "rate_unit", "seat_factor", "room", "hazard",
         "plain", "decided", "no_decision_days", "cycle_table", "deal_mix", "opps_factor",
         "ramp", "ramp_last", "ramp_speed", "own", "max_open", "unlimited", "stationary",
@@ -76,6 +76,9 @@ class Head:
         self.role = role
         self.segment = segment  # the SegmentPlan a seller or SDR works in
         self.segment_index = role.segment
+        # the same as a C integer for the pipeline (-1: a role without a segment, who
+        # never reaches it)
+        self.segment_no = -1 if role.segment is None else role.segment
         self.seat = seat
         self.occupant = occupant
         self.order = order  # routing tie-breaks: role order × 1,000,000 + seat

@@ -631,8 +631,8 @@ class Pipeline:
                         continue
                 owner.n_open -= 1
                 owner.spares[owner.slot] += 1
-                if routers[owner.segment_index] is not None:
-                    routers[owner.segment_index].raised(owner.slot)
+                if routers[owner.segment_no] is not None:
+                    routers[owner.segment_no].raised(owner.slot)
                 if log is not None:
                     self._log_close(_key, day, owner, u_win, z_size)
                 if day < 0:
@@ -657,7 +657,7 @@ class Pipeline:
                 owner.wins += 1
                 owner.bookings += size
                 if book is not None:
-                    book.add(size, day, owner.segment_index, month_end)
+                    book.add(size, day, owner.segment_no, month_end)
                 continue
             day = next_day
             if day >= until:
@@ -694,7 +694,7 @@ class Pipeline:
                     sdr = source
                     if not sdr.active:
                         continue
-                    segment = sdr.segment_index
+                    segment = sdr.segment_no
                 else:
                     segment = source
                 router = routers[segment]
