@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import bisect
 import heapq
-import math
 from array import array
 from operator import attrgetter
 from typing import TYPE_CHECKING
@@ -36,10 +35,11 @@ try:
 except ImportError:  # the interpreted core where Cython is not installed
     from sim import nocython as cython
 
-if cython.compiled:  # C's infinity and NaN: no module attribute lookup each time
+if cython.compiled:  # C's infinity and NaN, and the libm functions math's call
     from cython.cimports.libc.math import INFINITY as INF
-    from cython.cimports.libc.math import NAN
+    from cython.cimports.libc.math import NAN, exp, log1p, sqrt
 else:
+    from math import exp, log1p, sqrt
     from math import inf as INF
     from math import nan as NAN
 
@@ -95,7 +95,7 @@ class Head:
             skill_z = rng.standard_normal()
             self.attrition_left = rng.standard_exponential()
         sigma = role.skill_sigma
-        self.skill = math.exp(sigma * skill_z - 0.5 * sigma * sigma)
+        self.skill = exp(sigma * skill_z - 0.5 * sigma * sigma)
         self.tth_z = tth_z
         self.hired_at = NAN
         self.left_at = NAN
@@ -144,13 +144,13 @@ class Head:
         # a head's own multiplier on what it sources (opps_spread), from a stream of its own
         self.opps_factor = 1.0
         if role.opps_spread > 0:
-            spread = math.sqrt(math.log1p(role.opps_spread ** 2))
+            spread = sqrt(log1p(role.opps_spread ** 2))
             spread_rng = source(seed, rep, HEAD_SPREAD, (role.ident, seat, occupant))
             if cython.compiled:  # (spread_rng, referenced, keeps the bit generator alive)
                 z = random_standard_normal(bitgen_of(spread_rng))
             else:
                 z = float(spread_rng.standard_normal())
-            self.opps_factor = math.exp(spread * z - 0.5 * spread * spread)
+            self.opps_factor = exp(spread * z - 0.5 * spread * spread)
         # the role's and segment's figures the month, the pipeline and the month end read
         self.ramp = role.ramp
         self.ramp_last = role.ramp[-1]
@@ -187,7 +187,7 @@ class Head:
             return self.no_decision_days
         table = self.cycle_table
         if table is None:
-            return math.exp(self.cycle_mu + self.cycle_sigma * z_cycle) * self.cycle_mult
+            return exp(self.cycle_mu + self.cycle_sigma * z_cycle) * self.cycle_mult
         return table.at(z_cycle) * self.cycle_mult
 
     def month(self, start: float, end: float, segment_factor: float, arrivals: Arrivals,
@@ -337,7 +337,8 @@ def heads_month(heads: list[Head], start: float, end: float, segment_factor: lis
     that leave within the month, as (day, head) in that order."""
     leaving = []
     for head in heads:
-        factor = segment_factor[head.segment_index] if head.kind is not None else 1.0
+        # (a head that sources has a segment)
+        factor = segment_factor[head.segment_no] if head.kind is not None else 1.0
         leaves = head.month(start, end, factor, arrivals, may_leave or head.stationary)
         if leaves == leaves:  # not NaN: it leaves this month
             leaving.append((leaves, head))
