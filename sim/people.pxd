@@ -30,6 +30,8 @@ cdef class Head:
     cdef public double commission, rate_unit, seat_factor, room, hazard, decided
     cdef public double no_decision_days, opps_factor
     cdef public double opps_per_day, attrition_per_day, cost_per_day, win_rate
+    cdef public double skill_sigma, spread
+    cdef public object ident
     cdef public double ramp_last, ramp_speed, max_open, month_from, month_to, month_ramp
     cdef public bint active, ramped, plain, own, unlimited, stationary
 
@@ -39,6 +41,8 @@ cdef class Head:
                        Arrivals arrivals, bint may_leave)
 
     cpdef set_lever(self, list lever)
+    cpdef _read_figures(self, object role, object segment)
+    cpdef _copy_figures(self, Head like)
 
     cpdef advance_progress(self, double day)
 

@@ -52,6 +52,14 @@ if TYPE_CHECKING:
 
 SEAT = attrgetter("seat")
 
+# A head's figures from its role and segment (`Head._read_figures`; a head made like
+# another copies them, `Head._copy_figures`)
+FIGURES = ("ident", "segment_index", "segment_no", "skill_sigma", "spread", "commission",
+           "kind", "ramp", "ramp_last", "own", "max_open", "unlimited", "stationary",
+           "opps_per_day", "attrition_per_day", "cost_per_day", "cycle_mu", "cycle_sigma",
+           "deal_mu", "deal_sigma", "plain", "decided", "no_decision_days", "cycle_table",
+           "deal_mix", "win_rate")
+
 UNLIMITED = 1e12  # capacity of a seller without max_open_opps: spare = UNLIMITED - open
 
 
@@ -68,21 +76,24 @@ class Head:
         "plain", "decided", "no_decision_days", "cycle_table", "deal_mix", "opps_factor",
         "ramp", "ramp_last", "ramp_speed", "own", "max_open", "unlimited", "stationary",
         "month_from", "month_to", "month_ramp", "opps_per_day", "attrition_per_day",
-        "cost_per_day", "win_rate",
+        "cost_per_day", "win_rate", "ident", "skill_sigma", "spread",
     )
 
     def __init__(self, role: RolePlan, seat: int, occupant: int, seed: int, rep: int,
-                 order: int, segment: SegmentPlan | None = None) -> None:
+                 order: int, segment: SegmentPlan | None = None, like: Head | None = None
+                 ) -> None:
+        """A head of `role` in `seat` (its `occupant`-th); `like`, another head of the same
+        role and segment, lends its figures (`FIGURES`) instead of reading them again."""
         self.role = role
         self.segment = segment  # the SegmentPlan a seller or SDR works in
-        self.segment_index = role.segment
-        # the same as a C integer for the pipeline (-1: a role without a segment, who
-        # never reaches it)
-        self.segment_no = -1 if role.segment is None else role.segment
+        if like is None:
+            self._read_figures(role, segment)
+        else:
+            self._copy_figures(like)
         self.seat = seat
         self.occupant = occupant
         self.order = order  # routing tie-breaks: role order × 1,000,000 + seat
-        rng = source(seed, rep, HEAD, (role.ident, seat, occupant))
+        rng = source(seed, rep, HEAD, (self.ident, seat, occupant))
         self.draws = OppDraws(rng)  # it draws nothing before its first block
         # Header draws, always in this order and count, before any opportunity draws (one
         # at a time: the same numbers as ``standard_normal(2)``, without an array)
@@ -94,7 +105,7 @@ class Head:
             tth_z = rng.standard_normal()
             skill_z = rng.standard_normal()
             self.attrition_left = rng.standard_exponential()
-        sigma = role.skill_sigma
+        sigma = self.skill_sigma
         self.skill = exp(sigma * skill_z - 0.5 * sigma * sigma)
         self.tth_z = tth_z
         self.hired_at = NAN
@@ -113,22 +124,55 @@ class Head:
         self.opps = 0
         self.wins = 0
         self.bookings = 0.0
-        self.commission = role.commission
-        self.kind = role.kind.sources  # arrival kind of its own opportunities
         self.seat_factor = 1.0  # territory decay of a seller's seat (set by the roster)
         # opportunities per day before ramp, market and season; capacity levers; hazard
         self.rate_unit = self.room = self.hazard = 0.0
-        # the segment's distributions and this month's levers, cached for the pipeline
+        # this month's levers, cached for the pipeline
         self.p_win = 0.0
         self.cycle_mult = self.deal_mult = 1.0
+        # a head's own multiplier on what it sources (opps_spread), from a stream of its own
+        self.opps_factor = 1.0
+        if self.spread > 0:
+            spread = self.spread
+            spread_rng = source(seed, rep, HEAD_SPREAD, (self.ident, seat, occupant))
+            if cython.compiled:  # (spread_rng, referenced, keeps the bit generator alive)
+                z = random_standard_normal(bitgen_of(spread_rng))
+            else:
+                z = float(spread_rng.standard_normal())
+            self.opps_factor = exp(spread * z - 0.5 * spread * spread)
+        self.set_lever(NEUTRAL)
+
+    def _read_figures(self, role: RolePlan, segment: SegmentPlan | None) -> None:
+        """The role's and segment's figures (`FIGURES`) the month, the pipeline and the
+        month end read, from the plan."""
+        self.ident = role.ident
+        self.segment_index = role.segment
+        # the same as a C integer for the pipeline (-1: a role without a segment, who
+        # never reaches it)
+        self.segment_no = -1 if role.segment is None else role.segment
+        self.skill_sigma = role.skill_sigma
+        self.spread = sqrt(log1p(role.opps_spread ** 2)) if role.opps_spread > 0 else 0.0
+        self.commission = role.commission
+        self.kind = role.kind.sources  # arrival kind of its own opportunities
+        self.ramp = role.ramp
+        self.ramp_last = role.ramp[-1]
+        self.own = self.kind == SELF  # a seller: capacity, its own pipeline, seller-days
+        self.max_open = role.max_open_opps
+        self.unlimited = role.max_open_opps == INF
+        self.stationary = role.tenures_days is None  # leaves in the warm-up too
+        self.opps_per_day = role.opps_per_day
+        self.attrition_per_day = role.attrition_per_day
+        self.cost_per_day = role.cost_per_day
+        # the segment's distributions. What a fitted scenario may add (sim.pipeline reads
+        # `plain` first): undecided opportunities (u_win >= `decided`), an empirical
+        # cycle, a deal-size mix.
         self.cycle_mu = self.cycle_sigma = self.deal_mu = self.deal_sigma = 0.0
-        # What a fitted scenario may add (sim.pipeline reads `plain` first): undecided
-        # opportunities (u_win >= `decided`), an empirical cycle, a deal-size mix.
         self.plain = True
         self.decided = 1.0
         self.no_decision_days = 0.0
         self.cycle_table: Empirical | None = None
         self.deal_mix: Mix | None = None
+        self.win_rate = 0.0
         if segment is not None:
             if isinstance(segment.cycle, Empirical):
                 self.cycle_table = segment.cycle
@@ -141,28 +185,36 @@ class Head:
             self.decided = 1.0 - segment.no_decision
             self.no_decision_days = segment.no_decision_days
             self.plain = self.cycle_table is None and not segment.no_decision
-        # a head's own multiplier on what it sources (opps_spread), from a stream of its own
-        self.opps_factor = 1.0
-        if role.opps_spread > 0:
-            spread = sqrt(log1p(role.opps_spread ** 2))
-            spread_rng = source(seed, rep, HEAD_SPREAD, (role.ident, seat, occupant))
-            if cython.compiled:  # (spread_rng, referenced, keeps the bit generator alive)
-                z = random_standard_normal(bitgen_of(spread_rng))
-            else:
-                z = float(spread_rng.standard_normal())
-            self.opps_factor = exp(spread * z - 0.5 * spread * spread)
-        # the role's and segment's figures the month, the pipeline and the month end read
-        self.ramp = role.ramp
-        self.ramp_last = role.ramp[-1]
-        self.own = self.kind == SELF  # a seller: capacity, its own pipeline, seller-days
-        self.max_open = role.max_open_opps
-        self.unlimited = role.max_open_opps == INF
-        self.stationary = role.tenures_days is None  # leaves in the warm-up too
-        self.opps_per_day = role.opps_per_day
-        self.attrition_per_day = role.attrition_per_day
-        self.cost_per_day = role.cost_per_day
-        self.win_rate = segment.win_rate if segment is not None else 0.0
-        self.set_lever(NEUTRAL)
+            self.win_rate = segment.win_rate
+
+    def _copy_figures(self, like: Head) -> None:
+        """`FIGURES` from `like`, a head of the same role and segment."""
+        self.ident = like.ident
+        self.segment_index = like.segment_index
+        self.segment_no = like.segment_no
+        self.skill_sigma = like.skill_sigma
+        self.spread = like.spread
+        self.commission = like.commission
+        self.kind = like.kind
+        self.ramp = like.ramp
+        self.ramp_last = like.ramp_last
+        self.own = like.own
+        self.max_open = like.max_open
+        self.unlimited = like.unlimited
+        self.stationary = like.stationary
+        self.opps_per_day = like.opps_per_day
+        self.attrition_per_day = like.attrition_per_day
+        self.cost_per_day = like.cost_per_day
+        self.cycle_mu = like.cycle_mu
+        self.cycle_sigma = like.cycle_sigma
+        self.deal_mu = like.deal_mu
+        self.deal_sigma = like.deal_sigma
+        self.plain = like.plain
+        self.decided = like.decided
+        self.no_decision_days = like.no_decision_days
+        self.cycle_table = like.cycle_table
+        self.deal_mix = like.deal_mix
+        self.win_rate = like.win_rate
 
     def set_lever(self, lever: list[float]) -> None:
         """This month's levers, and the products of them the month and pipeline read."""
@@ -405,13 +457,15 @@ class Roster:
         # every seat below `high` that is not taken is in `freed` (a heap; may hold stale)
         self.high = 0
         self.freed: list[int] = []
+        self.made: Head | None = None  # the last head made (its figures lend themselves)
 
     def new_head(self, seat: int, seed: int, rep: int) -> Head:
         occupant = self.occupants.get(seat, 0)
         self.occupants[seat] = occupant + 1
         self.taken.add(seat)
         head = Head(self.role, seat, occupant, seed, rep, self.order * 1_000_000 + seat,
-                    self.segment)
+                    self.segment, self.made)
+        self.made = head  # the next head of this roster copies its figures
         if self.role.kind.sells:
             head.seat_factor = self.seat_factor(seat)
         return head
