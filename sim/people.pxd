@@ -67,11 +67,13 @@ cpdef list heads_month(list heads, double start, double end, list segment_factor
                        Arrivals arrivals, bint may_leave)
 
 
-@cython.locals(lo=Py_ssize_t, hi=Py_ssize_t, mid=Py_ssize_t, other=Head)
+@cython.locals(lo=Py_ssize_t, hi=Py_ssize_t, mid=Py_ssize_t, other=Head, value=cython.longlong)
+cpdef Py_ssize_t heads_bisect(list heads, long long key, bint by_order, bint right) except -1
+
+
 cpdef seat_insert(list heads, Head head)
 
 
-@cython.locals(lo=Py_ssize_t, hi=Py_ssize_t, mid=Py_ssize_t, other=Head)
 cpdef seat_remove(list heads, Head head)
 
 

@@ -397,36 +397,36 @@ def heads_month(heads: list[Head], start: float, end: float, segment_factor: lis
     return leaving
 
 
+def heads_bisect(heads: list[Head], key: int, by_order: bool, right: bool) -> int:
+    """Where `key` goes in `heads`, sorted by routing order (`by_order`) or by seat: after
+    equal keys (`right`: bisect.bisect_right's place) or before them (bisect_left's). The
+    compiled core's search on the heads' C slots (bisect calls a key function per step)."""
+    lo, hi = 0, len(heads)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        other = heads[mid]
+        value = other.order if by_order else other.seat
+        if key < value or (key == value and not right):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
 def seat_insert(heads: list[Head], head: Head) -> None:
     """Insert `head` into `heads`, kept in seat order (seats are unique among the active)."""
-    if cython.compiled:  # bisect.insort's search, on the C slots
-        lo, hi = 0, len(heads)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            other = heads[mid]
-            if head.seat < other.seat:
-                hi = mid
-            else:
-                lo = mid + 1
-        heads.insert(lo, head)
+    if cython.compiled:
+        heads.insert(heads_bisect(heads, head.seat, False, True), head)
     else:
         bisect.insort(heads, head, key=SEAT)
 
 
 def seat_remove(heads: list[Head], head: Head) -> None:
     """Remove `head` from `heads`, kept in seat order (found by its seat)."""
-    if cython.compiled:  # bisect.bisect_left's search, on the C slots
-        lo, hi = 0, len(heads)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            other = heads[mid]
-            if other.seat < head.seat:
-                lo = mid + 1
-            else:
-                hi = mid
+    if cython.compiled:
+        del heads[heads_bisect(heads, head.seat, False, False)]
     else:
-        lo = bisect.bisect_left(heads, head.seat, key=SEAT)
-    del heads[lo]
+        del heads[bisect.bisect_left(heads, head.seat, key=SEAT)]
 
 
 def advance_all(heads: list[Head], day: float) -> None:

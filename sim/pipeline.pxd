@@ -5,7 +5,7 @@ import cython
 
 from sim.arrivals cimport Arrivals
 from sim.customers cimport Book
-from sim.people cimport Head
+from sim.people cimport Head, heads_bisect
 
 
 @cython.locals(slot=Py_ssize_t, i=Py_ssize_t, best=cython.double)
@@ -80,7 +80,7 @@ cdef class Pipeline:
     @cython.locals(head=Head, count=Py_ssize_t)
     cpdef open_count(self)
 
-    @cython.locals(lo=Py_ssize_t, hi=Py_ssize_t, mid=Py_ssize_t, other=Head, sellers=list)
+    @cython.locals(sellers=list)
     cpdef join(self, Head head)
     cpdef leave(self, Head head, double day)
 

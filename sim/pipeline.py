@@ -53,7 +53,7 @@ else:
 from sim.arrivals import Arrivals
 from sim.customers import Book
 from sim.days import MONTH_DAYS
-from sim.people import Head
+from sim.people import Head, heads_bisect
 from sim.roles import SDR, SELF
 
 ROUTED_INBOUND = 2  # arrival kinds (SELF, SDR: sim.roles), also the index of `created`
@@ -386,15 +386,7 @@ class Pipeline:
         self._unseat(segment)
         sellers = self.sellers[segment]
         if cython.compiled:  # bisect.insort's search by order, on the C slots
-            lo, hi = 0, len(sellers)
-            while lo < hi:
-                mid = (lo + hi) // 2
-                other = sellers[mid]
-                if head.order < other.order:
-                    hi = mid
-                else:
-                    lo = mid + 1
-            sellers.insert(lo, head)
+            sellers.insert(heads_bisect(sellers, head.order, True, True), head)
         else:
             bisect.insort(sellers, head, key=ORDER)  # after equal orders, as append and sort
         head.spares = self.spares[segment].store

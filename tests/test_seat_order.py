@@ -4,10 +4,12 @@ key; either way the list is what sorting would give (in either core)."""
 
 from __future__ import annotations
 
+import bisect
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.people import Head, seat_insert, seat_remove
+from sim.people import Head, heads_bisect, seat_insert, seat_remove
 from sim.pipeline import Pipeline
 from tests.factories import SELLER, plan
 from tests.test_pipeline import rows
@@ -43,3 +45,12 @@ def test_sellers_join_in_routing_order_after_equal_orders(orders) -> None:
         pipeline.join(seller)
     # as appending and a stable sort by order: equal orders stay in joining order
     assert pipeline.sellers[0] == sorted(joined, key=lambda h: h.order)
+
+
+@given(st.lists(st.integers(0, 9), max_size=20), st.integers(-1, 10), st.booleans(),
+       st.booleans())
+def test_heads_bisect_is_bisects_place(keys, key, by_order, right) -> None:
+    keys.sort()
+    heads = [head(seat=k, order=k) for k in keys]
+    expected = (bisect.bisect_right if right else bisect.bisect_left)(keys, key)
+    assert heads_bisect(heads, key, by_order, right) == expected
