@@ -246,6 +246,8 @@ class Book:
     def retention(self, months: int = 12) -> tuple[float, float, float]:
         """The cohort on the book `months` marks ago: (its ARR then, ARR then of those still
         on the book, its ARR now); zeros without that much history."""
+        if months < 0:  # (the mark is read without a bounds check in the compiled core)
+            raise ValueError(f"retention over {months} months: expected 0 or more")
         if len(self.marks) <= months:
             return 0.0, 0.0, 0.0
         n, arr_then, index_then = self.marks[len(self.marks) - 1 - months]
@@ -273,6 +275,8 @@ def pairwise_sum(values, n: int, start: int = 0) -> float:  # noqa: ANN001 (a do
     contiguous float64 array: pairwise halves (multiples of 8) down to blocks of at most
     128, each summed by 8 interleaved accumulators, and fewer than 8 in order
     (tests/test_customers.py checks it against numpy)."""
+    if n < 0 or start < 0 or start + n > len(values):  # read without bounds checks below
+        raise IndexError(f"pairwise_sum of {n} values from {start} of {len(values)}")
     if n < 8:
         total = 0.0
         for i in range(start, start + n):

@@ -150,6 +150,9 @@ class Head:
         # the same as a C integer for the pipeline (-1: a role without a segment, who
         # never reaches it)
         self.segment_no = -1 if role.segment is None else role.segment
+        if role.kind.sources is not None and role.segment is None:  # (the schema's rule;
+            # the pipeline indexes by segment_no without bounds checks)
+            raise ValueError(f"role {role.name!r} sources opportunities but has no segment")
         self.skill_sigma = role.skill_sigma
         self.spread = sqrt(log1p(role.opps_spread ** 2)) if role.opps_spread > 0 else 0.0
         self.commission = role.commission

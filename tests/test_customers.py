@@ -123,3 +123,16 @@ def test_the_loop_and_the_vector_operations_churn_alike() -> None:
         for name in ("arr", "alive", "segment"):
             assert bytes(getattr(books[0], name)) == bytes(getattr(books[1], name)), name
         assert books[0].per_segment == books[1].per_segment
+
+
+def test_the_unchecked_loops_refuse_what_would_read_outside_the_columns() -> None:
+    """The compiled core reads these without bounds checks: they check their range first."""
+    from array import array
+    values = array("d", [1.0] * 10)
+    assert pairwise_sum(values, 10) == 10.0
+    for n, start in ((11, 0), (5, 6), (-1, 0), (3, -1)):
+        with pytest.raises(IndexError):
+            pairwise_sum(values, n, start)
+    book = Book(make_plan(), 0)
+    with pytest.raises(ValueError, match="retention"):
+        book.retention(-1)

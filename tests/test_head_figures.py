@@ -76,3 +76,13 @@ def test_the_cases_set_figures_away_from_their_defaults() -> None:
                           ("kind", None), ("ident", 0), ("cycle_table", None),
                           ("deal_mix", None)):
         assert any(getattr(h, name) != default for h in heads), name
+
+
+def test_a_role_that_sources_without_a_segment_is_refused() -> None:
+    """The schema requires it; a Plan built by hand gets a clear error, not an unchecked
+    index into the pipeline's columns."""
+    import dataclasses
+    p = PLANS[0]
+    role = next(r for r in p.roles if r.kind.sources is not None)
+    with pytest.raises(ValueError, match="no segment"):
+        Head(dataclasses.replace(role, segment=None), 0, 0, p.seed, 0, 0, None)
