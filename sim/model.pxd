@@ -5,6 +5,7 @@ import cython
 from sim.arrivals cimport Arrivals
 from sim.days cimport month_of
 from sim.people cimport Head
+from sim.pipeline cimport Pipeline
 from sim.streams cimport source
 
 
@@ -46,3 +47,6 @@ cdef class Model:
     cpdef _departure(self, Head head)
     cpdef _leave(self, Head head, double day, bint backfill)
     cpdef _head_month(self, Head head, double start, double end, Arrivals arrivals)
+
+    @cython.locals(pipeline=Pipeline)
+    cpdef _open_pipeline(self, double start)
