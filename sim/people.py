@@ -8,10 +8,8 @@ beyond today's team (territory decay) is reused before a new one is opened.
 
 from __future__ import annotations
 
-import bisect
 import heapq
 from array import array
-from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from sim.days import MONTH_DAYS, month_of
@@ -49,8 +47,6 @@ if cython.compiled:  # numpy's random C API: the functions the Generator methods
 
 if TYPE_CHECKING:
     from sim.arrivals import Arrivals
-
-SEAT = attrgetter("seat")
 
 # A head's figures from its role and segment (`Head._read_figures`; a head made like
 # another copies them, `Head._copy_figures`)
@@ -402,8 +398,9 @@ def heads_month(heads: list[Head], start: float, end: float, segment_factor: lis
 
 def heads_bisect(heads: list[Head], key: int, by_order: bool, right: bool) -> int:
     """Where `key` goes in `heads`, sorted by routing order (`by_order`) or by seat: after
-    equal keys (`right`: bisect.bisect_right's place) or before them (bisect_left's). The
-    compiled core's search on the heads' C slots (bisect calls a key function per step)."""
+    equal keys (`right`: bisect.bisect_right's place) or before them (bisect_left's),
+    comparing the heads' slots directly (C slots in the compiled core; bisect with a key
+    would call a Python function per step)."""
     lo, hi = 0, len(heads)
     while lo < hi:
         mid = (lo + hi) // 2
@@ -418,18 +415,12 @@ def heads_bisect(heads: list[Head], key: int, by_order: bool, right: bool) -> in
 
 def seat_insert(heads: list[Head], head: Head) -> None:
     """Insert `head` into `heads`, kept in seat order (seats are unique among the active)."""
-    if cython.compiled:
-        heads.insert(heads_bisect(heads, head.seat, False, True), head)
-    else:
-        bisect.insort(heads, head, key=SEAT)
+    heads.insert(heads_bisect(heads, head.seat, False, True), head)
 
 
 def seat_remove(heads: list[Head], head: Head) -> None:
     """Remove `head` from `heads`, kept in seat order (found by its seat)."""
-    if cython.compiled:
-        del heads[heads_bisect(heads, head.seat, False, False)]
-    else:
-        del heads[bisect.bisect_left(heads, head.seat, key=SEAT)]
+    del heads[heads_bisect(heads, head.seat, False, False)]
 
 
 def advance_all(heads: list[Head], day: float) -> None:

@@ -27,13 +27,11 @@ read their draws.)
 
 from __future__ import annotations
 
-import bisect
 import heapq
 import math
 from array import array
 from collections import deque
 from collections.abc import Collection
-from operator import attrgetter
 
 try:
     import cython
@@ -57,7 +55,6 @@ from sim.people import Head, heads_bisect
 from sim.roles import SDR, SELF
 
 ROUTED_INBOUND = 2  # arrival kinds (SELF, SDR: sim.roles), also the index of `created`
-ORDER = attrgetter("order")
 OPEN_CAPACITY = 512  # open-opportunity slots before the columns first double
 # Segments that may hold this many sellers route through a `Router`; below it, ``max`` and
 # ``index`` over a short list are faster. Either way the choice is the same.
@@ -385,10 +382,8 @@ class Pipeline:
             return
         self._unseat(segment)
         sellers = self.sellers[segment]
-        if cython.compiled:  # bisect.insort's search by order, on the C slots
-            sellers.insert(heads_bisect(sellers, head.order, True, True), head)
-        else:
-            bisect.insort(sellers, head, key=ORDER)  # after equal orders, as append and sort
+        # after equal orders, as appending and a stable sort would place it
+        sellers.insert(heads_bisect(sellers, head.order, True, True), head)
         head.spares = self.spares[segment].store
         self.seat(segment)
 
