@@ -80,8 +80,9 @@ cdef class Pipeline:
     @cython.locals(head=Head, count=Py_ssize_t)
     cpdef open_count(self)
 
-    @cython.locals(sellers=list)
+    @cython.locals(sellers=list, segment=Py_ssize_t)
     cpdef join(self, Head head)
+    @cython.locals(segment=Py_ssize_t)
     cpdef leave(self, Head head, double day)
 
     @cython.locals(owner=Head, segment=Py_ssize_t, _=Py_ssize_t)

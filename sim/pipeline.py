@@ -375,7 +375,7 @@ class Pipeline:
 
     def join(self, head: Head) -> None:
         """A seller starts work with `head.spare` set."""
-        segment = head.segment_index
+        segment = head.segment_no
         router = self.routers[segment]
         if router is not None:
             router.join(head)
@@ -389,7 +389,7 @@ class Pipeline:
 
     def leave(self, head: Head, day: float) -> None:
         """A seller leaves on `day`; their open opportunities are handed over."""
-        segment = head.segment_index
+        segment = head.segment_no
         router = self.routers[segment]
         if router is not None:
             router.leave(head)
@@ -444,7 +444,7 @@ class Pipeline:
             return
         if self.log is not None:
             held = self._held_by(leaver)
-        segment = leaver.segment_index
+        segment = leaver.segment_no
         heirs: deque[Head | None] = deque()
         for _ in range(leaver.n_open):
             owner = self._most_spare(segment)
