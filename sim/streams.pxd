@@ -58,6 +58,8 @@ cdef Py_ssize_t BLOCK
 
 cdef bitgen_t *bitgen_of(object rng) except NULL
 cdef simrev_pcg64 *pcg_of(object rng) noexcept
+cdef void _uniform_fill(bitgen_t *bitgen, simrev_pcg64 *pcg, Py_ssize_t n,
+                        double *out) noexcept
 
 cpdef object uniforms(object rng, Py_ssize_t n)
 

@@ -32,7 +32,6 @@ if cython.compiled:  # numpy's random C API (sim/npyrandom.pxd): the Generator's
         random_standard_exponential_fill,
         random_standard_normal_fill,
         random_standard_uniform_fill,
-        simrev_pcg64,
         simrev_pcg64_double,
         simrev_pcg64_fill_double,
         simrev_pcg64_next32,
@@ -398,6 +397,15 @@ def pcg_of(rng: np.random.Generator | Source):  # noqa: ANN201 (a C pointer, com
     return cython.NULL
 
 
+def _uniform_fill(bitgen, pcg, n: int, out) -> None:  # noqa: ANN001 (C pointers)
+    """`n` uniforms into `out` (compiled core only): a Source's inline fill (`pcg`, see
+    `pcg_of`) or numpy's through `bitgen` — the same numbers."""
+    if pcg != cython.NULL:
+        simrev_pcg64_fill_double(pcg, n, out)
+    else:
+        random_standard_uniform_fill(bitgen, n, out)
+
+
 _DOUBLES = array("d")  # the template of `uniforms`'s arrays
 
 
@@ -406,11 +414,7 @@ def uniforms(rng: np.random.Generator, n: int) -> np.ndarray | array:
     core (no Generator method call), ``rng.random(n)`` itself in the interpreted one."""
     if cython.compiled:
         out = cython.declare(carray.array, carray.clone(_DOUBLES, n, False))
-        pcg = cython.declare(cython.pointer(simrev_pcg64), pcg_of(rng))
-        if pcg != cython.NULL:
-            simrev_pcg64_fill_double(pcg, n, out.data.as_doubles)
-        else:
-            random_standard_uniform_fill(bitgen_of(rng), n, out.data.as_doubles)
+        _uniform_fill(bitgen_of(rng), pcg_of(rng), n, out.data.as_doubles)
     else:
         out = rng.random(n)
     return out
@@ -464,10 +468,7 @@ class OppDraws:
                 self._z_cycle = self._block + 2 * BLOCK
                 self._z_size = self._block + 3 * BLOCK  # z_cycle's, then z_size's normals
             random_standard_exponential_fill(self._bitgen, BLOCK, self._gap)
-            if self._pcg != cython.NULL:
-                simrev_pcg64_fill_double(self._pcg, BLOCK, self._u_win)
-            else:
-                random_standard_uniform_fill(self._bitgen, BLOCK, self._u_win)
+            _uniform_fill(self._bitgen, self._pcg, BLOCK, self._u_win)
             random_standard_normal_fill(self._bitgen, 2 * BLOCK, self._z_cycle)
         else:
             rng = self._rng
