@@ -45,6 +45,10 @@ cdef double POISSON_C_MAX
 cpdef list _candidates(object rng, double rate, object seg)
 
 
+cdef double _length_biased(object cycle, bint lognormal, double mu, double sigma,
+                           bint positive, double z) except? -1.0
+
+
 @cython.locals(top=cython.double, bound=cython.double, history=_History, fast=Season,
                candidates=list, out=list, old=cython.double, remaining=cython.double,
                u_keep=cython.double, u_order=cython.double, u_win=cython.double,

@@ -38,7 +38,7 @@ from collections.abc import Callable
 import numpy as np
 
 from sim.days import MONTH_DAYS, month_of
-from sim.plan import Lognormal, Plan, RolePlan, SegmentPlan
+from sim.plan import Empirical, Lognormal, Plan, RolePlan, SegmentPlan
 from sim.streams import INBOUND_PIPELINE, SEAT, SEAT_PIPELINE, source
 
 try:
@@ -184,6 +184,16 @@ class Season:
         return self.at(day)
 
 
+def _length_biased(cycle: Lognormal | Empirical, lognormal: bool, mu: float, sigma: float,
+                   positive: bool, z: float) -> float:
+    """``cycle.length_biased(z)``. A `Lognormal`'s (`lognormal`, its `mu` and `sigma`, its
+    mean `positive`) is computed here by the method's formula, with C's exp in the compiled
+    core: no Python method call per candidate."""
+    if not lognormal:
+        return cycle.length_biased(z)
+    return exp(mu + sigma * (sigma + z)) if positive else 0.0
+
+
 def _candidates(rng: np.random.Generator, rate: float, seg: SegmentPlan
                 ) -> list[tuple[float, float, float, float, float, float]]:
     """A Poisson number with mean `rate` × the mean time open of (age, remaining, u_keep,
@@ -219,7 +229,6 @@ def _candidates(rng: np.random.Generator, rate: float, seg: SegmentPlan
     else:
         u = rng.random(4 * n).tolist()
         z = rng.standard_normal(2 * n).tolist()
-    # a lognormal cycle's length-biased value (Lognormal.length_biased) computed here
     lognormal = type(cycle) is Lognormal
     mu = cycle.mu if lognormal else 0.0
     sigma = cycle.sigma if lognormal else 0.0
@@ -227,10 +236,7 @@ def _candidates(rng: np.random.Generator, rate: float, seg: SegmentPlan
     out = []
     if not share:
         for i in range(n):
-            if lognormal:
-                total = exp(mu + sigma * (sigma + z[i])) if positive else 0.0
-            else:
-                total = cycle.length_biased(z[i])
+            total = _length_biased(cycle, lognormal, mu, sigma, positive, z[i])
             age = u[i] * total
             out.append((age, total - age, u[n + i], u[2 * n + i], u[3 * n + i], z[n + i]))
         out.sort()
@@ -244,10 +250,7 @@ def _candidates(rng: np.random.Generator, rate: float, seg: SegmentPlan
             total = drop
             win = 1.0 - share + (win - (1.0 - q)) / q * share
         else:
-            if lognormal:
-                total = exp(mu + sigma * (sigma + z[i])) if positive else 0.0
-            else:
-                total = cycle.length_biased(z[i])
+            total = _length_biased(cycle, lognormal, mu, sigma, positive, z[i])
             win = min(win / (1.0 - q) * (1.0 - share), below)
         age = u[i] * total
         out.append((age, total - age, u[n + i], u[2 * n + i], win, z[n + i]))
