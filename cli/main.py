@@ -256,6 +256,11 @@ def stdout_console() -> Console:
     return console
 
 
+# What `run` imports once the replications are in (pandas with them), imported while the
+# workers simulate (`sim.api.Preload`); the tables only when it prints.
+RUN_PRELOAD = ("sim.sensitivity", "sim.report", "cli.tables")
+
+
 @main.command()
 @click.argument("scenarios", nargs=-1, required=True, metavar="SCENARIO.yaml...")
 @click.option("--xlsx", is_flag=True, help="Also write summary.xlsx for spreadsheets.")
@@ -272,7 +277,6 @@ def run(scenarios: tuple[str, ...], xlsx: bool, overrides: tuple[str, ...],
       simrev run scenarios/hire5.yaml --replications 500 --set roles.ae.headcount=25
     """
     from sim.outputs import check_out_dir, check_replaceable, write_run
-    from sim.sensitivity import run_sensitivity
 
     loaded = load_all(scenarios, overrides, replications, seed)
     out_dir = check_out_dir(out)
@@ -284,9 +288,11 @@ def run(scenarios: tuple[str, ...], xlsx: bool, overrides: tuple[str, ...],
         reporter = progress_for(scenario.replications, scenario.name, quiet)
         try:
             result = api.run(scenario, workers=workers, progress=reporter, scheduler=scheduler,
-                             allow_long=allow_long)
+                             allow_long=allow_long, preload=RUN_PRELOAD[: 2 if quiet else 3])
         finally:
             reporter.close()
+        from sim.sensitivity import run_sensitivity
+
         drivers = run_sensitivity(result)  # once: the file, the report and the terminal
         folder = write_run(result, out_dir, xlsx, drivers)
         if not quiet:

@@ -12,8 +12,11 @@ the one-line error the command line prints; any other exception is a bug.
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
+import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -94,6 +97,45 @@ def _local(workers: int | None, scheduler: str | None) -> int | None:
     return 0 if scheduler else workers
 
 
+class Preload:
+    """Modules this process needs once a run's replications are in (`sim.aggregate` and its
+    pandas, and whatever the caller names: writers, report, tables), imported on a thread
+    while the workers simulate, so that the parent's imports overlap their work instead
+    of preceding it.
+
+    `sim.runner.gather` starts it (as `meanwhile`) after the worker processes are forked,
+    so no worker inherits a thread in the middle of an import; `wait` joins it, right
+    after the gather. An import that fails is left for the caller's own import to raise.
+    """
+
+    def __init__(self, names: Sequence[str] = ()) -> None:
+        self.names = [n for n in dict.fromkeys(("sim.aggregate", *names)) if n not in sys.modules]
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self.names and self.thread is None:
+            self.thread = threading.Thread(target=self._import, name="simrev-preload",
+                                           daemon=True)
+            self.thread.start()
+
+    def _import(self) -> None:
+        for name in self.names:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - raised again by the caller's own import
+                return
+
+    def wait(self) -> None:
+        if self.thread is not None:
+            self.thread.join()
+
+
+def _check_preload(preload: object) -> None:
+    if isinstance(preload, (str, bytes)) or not isinstance(preload, Sequence) or not all(
+            isinstance(name, str) for name in preload):
+        raise _bad("preload", preload, "expected a list of module names")
+
+
 def run(
     scenario: Scenario,
     *,
@@ -101,24 +143,29 @@ def run(
     progress: Callable[[int], None] | None = None,
     scheduler: str | None = None,
     allow_long: bool = False,
+    preload: Sequence[str] = (),
 ) -> RunResult:
     """Simulate every replication of `scenario` (workers None = all cores).
 
     `scheduler` names a Dask distributed scheduler to run on instead of local processes.
     A run estimated to take more than about ten minutes here is refused unless
-    `allow_long`.
+    `allow_long`. `preload` names modules to import while the workers simulate (`Preload`).
     """
-    from sim.aggregate import build_result
     from sim.plan import compile_plan
     from sim.runner import check_memory, gather
 
     _check_scenario(scenario)
     _check_run_options(workers, progress, scheduler)
+    _check_preload(preload)
     plan = compile_plan(scenario)
     check_memory(plan, scenario.replications, workers=_local(workers, scheduler),
                  allow_long=allow_long)
+    loading = Preload(preload)
     done = gather(plan, scenario.replications, workers, progress, scheduler,
-                  start=scenario.start, metrics=True)
+                  start=scenario.start, metrics=True, meanwhile=loading.start)
+    loading.wait()
+    from sim.aggregate import build_result
+
     return build_result(scenario, plan, done.raw, done.sellers, done.text, done.metrics)
 
 

@@ -26,15 +26,23 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from sim import __version__
 from sim.metric_registry import label
-from sim.recommend import Recommendation
-from sim.results import RunResult
 from sim.scenario import ScenarioError, scenario_to_yaml
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sim.recommend import Recommendation
+    from sim.results import RunResult
+
+# pandas is imported where a frame is written, not with this module: a command checks its
+# output folder (`check_out_dir`, `check_replaceable`) before it simulates, and imports the
+# writers' pandas while the workers simulate (`sim.api.run`'s `meanwhile`).
 
 TEMP_PREFIX = ".simrev-tmp-"
 MARKER = ".simrev-output"  # in every folder simrev writes: {"written_by": "simrev", ...}
@@ -415,6 +423,8 @@ def csv_text(frame: pd.DataFrame) -> str | None:
     as they are, a missing value empty); None for a frame it does not cover: fewer than
     two columns or no rows, a column of another type (numpy float64 and integers, object
     columns of `str` and text columns only), or a name or text that would be quoted."""
+    import pandas as pd
+
     names = list(frame.columns)
     if len(frame) == 0 or len(names) < 2 or len(set(names)) < len(names):
         return None
@@ -553,6 +563,8 @@ def write_compare(
     """
 
     def fill(folder: Path) -> None:
+        import pandas as pd
+
         write_csv(with_labels(table), folder / "compare.csv")
         write_csv(increments, folder / "increments.csv")
         if sensitivity is not None:

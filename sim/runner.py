@@ -131,7 +131,7 @@ SCHEDULER_ENV = "SIMREV_SCHEDULER"
 def iter_chunks(
     plan: Plan, replications: int, workers: int | None = 1, scheduler: str | None = None,
     connect_timeout: float | None = None, start: str | None = None, metrics: bool = False,
-    into: np.ndarray | None = None,
+    into: np.ndarray | None = None, meanwhile: Callable[[], None] | None = None,
 ) -> Iterator[Chunk]:
     """Simulate every replication; yield chunks in replication order.
 
@@ -140,18 +140,26 @@ def iter_chunks(
     With `start` (`YYYY-MM`), chunks carry their reps.csv rows (`Chunk.text`); with
     `metrics`, their replications' metric rows instead of raw arrays (`run_chunk`), which
     local worker processes' chunks hand over in `into`'s rows when given (`WorkerPool.map`).
+    `meanwhile` is called once before the first chunk is simulated and, with worker
+    processes, after they are started: what it starts (a thread) is never forked into one.
     """
     tasks = chunks(replications)
     if scheduler:
+        if meanwhile is not None:
+            meanwhile()
         yield from _dask_chunks(plan, tasks, scheduler, connect_timeout, start, metrics)
         return
     workers = default_workers() if workers is None else workers
     if workers <= 1 or len(tasks) <= 1:
+        if meanwhile is not None:
+            meanwhile()
         for first, count in tasks:
             yield run_chunk(plan, first, count, start, metrics)
         return
     pool = WorkerPool(plan, min(workers, len(tasks)), start, metrics)
     try:
+        if meanwhile is not None:
+            meanwhile()
         yield from pool.map(tasks, into if metrics else None)
     except BaseException:
         pool.stop()  # on failure, Ctrl-C or an abandoned generator alike
@@ -581,10 +589,12 @@ def gather(
     connect_timeout: float | None = None,
     start: str | None = None,
     metrics: bool = False,
+    meanwhile: Callable[[], None] | None = None,
 ) -> Gathered:
     """All replications, as arrays: the parent only copies and concatenates what the
     workers computed (with `start`, also the text of reps.csv's rows they rendered; with
-    `metrics`, each replication's metric row, not its raw arrays: see `run_chunk`)."""
+    `metrics`, each replication's metric row, not its raw arrays: see `run_chunk`).
+    `meanwhile`: see `iter_chunks`."""
     layout = layout_for(plan)
     if metrics:
         out = np.empty((replications, Periods(plan, layout).width))
@@ -593,7 +603,7 @@ def gather(
     sellers: list[np.ndarray] = []
     texts: list[bytes] = []
     for chunk in iter_chunks(plan, replications, workers, scheduler, connect_timeout, start,
-                             metrics, out):
+                             metrics, out, meanwhile):
         part = chunk.metrics if metrics else chunk.raw
         if part.base is not out:  # else read into its place already
             out[chunk.first : chunk.first + len(chunk)] = part
