@@ -236,7 +236,7 @@ def run_compared(
     """
     from sim.aggregate import build_result
     from sim.plan import compile_plan
-    from sim.runner import check_memory, gather
+    from sim.runner import check_memory, gather_plans
 
     if isinstance(scenarios, (str, bytes)) or not isinstance(scenarios, Sequence) or not scenarios:
         raise _bad("scenarios", scenarios, "expected a non-empty list of Scenario, the base first")
@@ -256,9 +256,11 @@ def run_compared(
         check_memory(plan, base.replications, workers=_local(workers, scheduler),
                      allow_long=allow_long)
     results = []
-    for scenario, plan in zip(aligned, plans, strict=True):
-        done = gather(plan, scenario.replications, workers, progress, scheduler,
-                      start=scenario.start, metrics=True)
+    # one stream of chunks: the workers go on with the next plan while this process builds
+    # the last one's result (every plan has the base's start, so the same reps.csv months)
+    gathered = gather_plans(plans, base.replications, workers, progress, scheduler,
+                            start=base.start, metrics=True)
+    for scenario, plan, done in zip(aligned, plans, gathered, strict=True):
         results.append(build_result(scenario, plan, done.raw, done.sellers, done.text,
                                     done.metrics))
     return results

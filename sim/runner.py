@@ -16,7 +16,7 @@ import pickle
 import re
 import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
 
 import numpy as np
@@ -133,34 +133,55 @@ def iter_chunks(
     connect_timeout: float | None = None, start: str | None = None, metrics: bool = False,
     into: np.ndarray | None = None, meanwhile: Callable[[], None] | None = None,
 ) -> Iterator[Chunk]:
-    """Simulate every replication; yield chunks in replication order.
+    """Simulate every replication; yield chunks in replication order (see `plan_chunks`)."""
+    for _, chunk in plan_chunks([plan], replications, workers, scheduler, connect_timeout,
+                                start, metrics, lambda _: into, meanwhile):
+        yield chunk
+
+
+def plan_chunks(
+    plans: Sequence[Plan], replications: int, workers: int | None = 1,
+    scheduler: str | None = None, connect_timeout: float | None = None,
+    start: str | None = None, metrics: bool = False,
+    into: Callable[[int], np.ndarray | None] = lambda _: None,
+    meanwhile: Callable[[], None] | None = None,
+) -> Iterator[tuple[int, Chunk]]:
+    """Simulate every replication of each plan; yield (plan index, chunk), plan by plan, in
+    replication order. Local worker processes take every plan at once and go from one
+    plan's chunks straight to the next's (`WorkerPool.map_plans`).
 
     With `scheduler` (a Dask distributed scheduler address), chunks run on that cluster;
     a chunk depends only on (plan, first, count), so a retried chunk gives the same result.
     With `start` (`YYYY-MM`), chunks carry their reps.csv rows (`Chunk.text`); with
     `metrics`, their replications' metric rows instead of raw arrays (`run_chunk`), which
-    local worker processes' chunks hand over in `into`'s rows when given (`WorkerPool.map`).
-    `meanwhile` is called once before the first chunk is simulated and, with worker
-    processes, after they are started: what it starts (a thread) is never forked into one.
+    local worker processes' chunks hand over in the rows of `into(plan index)` when it
+    gives an array. `meanwhile` is called once before the first chunk is simulated and,
+    with worker processes, after they are started: what it starts (a thread) is never
+    forked into one.
     """
     tasks = chunks(replications)
     if scheduler:
         if meanwhile is not None:
             meanwhile()
-        yield from _dask_chunks(plan, tasks, scheduler, connect_timeout, start, metrics)
+        for number, plan in enumerate(plans):
+            for chunk in _dask_chunks(plan, tasks, scheduler, connect_timeout, start, metrics):
+                yield number, chunk
         return
     workers = default_workers() if workers is None else workers
     if workers <= 1 or len(tasks) <= 1:
         if meanwhile is not None:
             meanwhile()
-        for first, count in tasks:
-            yield run_chunk(plan, first, count, start, metrics)
+        for number, plan in enumerate(plans):
+            for first, count in tasks:
+                yield number, run_chunk(plan, first, count, start, metrics)
         return
-    pool = WorkerPool(plan, min(workers, len(tasks)), start, metrics)
+    pool = WorkerPool(plans, min(workers, len(tasks)), start, metrics)
     try:
         if meanwhile is not None:
             meanwhile()
-        yield from pool.map(tasks, into if metrics else None)
+        yield from pool.map_plans(
+            [(number, first, count) for number in range(len(plans)) for first, count in tasks],
+            into if metrics else lambda _: None)
     except BaseException:
         pool.stop()  # on failure, Ctrl-C or an abandoned generator alike
         raise
@@ -395,18 +416,22 @@ def _kill(workers: list[tuple[multiprocessing.process.BaseProcess, Connection]])
 class WorkerPool:
     """Worker processes the parent can always stop: no hang, no orphan.
 
-    Each worker owns a pipe and runs one chunk at a time; the parent hands out chunks, keeps
-    at most `2 x workers` chunks ahead of the one it yields next (bounded memory), and
-    yields in replication order. Idle workers of this process (`prestart`, or a finished
-    run's, see `release`) are used first, each sent the plan. `stop` kills the workers
+    Each worker owns a pipe and runs one chunk at a time, with a second one waiting in its
+    pipe (so it goes on while the parent handles a result or a finished plan); the parent
+    keeps at most `2 x workers` chunks ahead of the one it yields next (bounded memory) and
+    yields in task order. Idle workers of this process (`prestart`, or a finished run's,
+    see `release`) are used first, each sent the plans (one, or a comparison's: a task
+    names its plan's index, so a worker goes from one plan's chunks to the next's without
+    waiting for the parent). `stop` kills the workers
     outright (they write nothing) and reaps them with a timeout; workers ignore Ctrl-C (the
     parent handles it) and, on Linux, die with the parent (PR_SET_PDEATHSIG), so even a
     SIGKILLed parent leaves none behind. Elsewhere a worker ends when its pipe to the
     parent breaks.
     """
 
-    def __init__(self, plan: Plan, size: int, start: str | None = None,
+    def __init__(self, plan: Plan | Sequence[Plan], size: int, start: str | None = None,
                  metrics: bool = False) -> None:
+        plans = [plan] if isinstance(plan, Plan) else list(plan)
         self.workers: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
         try:
             while _IDLE and len(self.workers) < size:
@@ -418,40 +443,50 @@ class WorkerPool:
                         "returning its replications; is the machine short of memory?")
             while len(self.workers) < size:
                 self.workers.append(_start_worker())
-            for _, conn in self.workers:
-                conn.send(("plan", plan, start, metrics))
+            for _, conn in self.workers:  # idle: each reads its plans at once
+                conn.send(("plans", plans, start, metrics))
         except BaseException:
             self.stop()
             raise
 
     def map(self, tasks: list[tuple[int, int]], into: np.ndarray | None = None
             ) -> Iterator[Chunk]:
-        """Run every task; yield the chunks in task order. Metric rows (`run_chunk` with
-        `metrics`) come as bytes (`_Arrays`), read from the pipe straight into `into`'s
-        rows (replications x row width) when given, else into new arrays."""
+        """Run every task (first, count) of the (first) plan; yield the chunks in task order
+        (see `map_plans`)."""
+        for _, chunk in self.map_plans([(0, first, count) for first, count in tasks],
+                                       lambda _: into):
+            yield chunk
+
+    def map_plans(self, tasks: list[tuple[int, int, int]],
+                  into: Callable[[int], np.ndarray | None] = lambda _: None
+                  ) -> Iterator[tuple[int, Chunk]]:
+        """Run every task (plan index, first, count); yield (plan index, chunk) in task order.
+        Metric rows (`run_chunk` with `metrics`) come as bytes (`_Arrays`), read from the
+        pipe straight into the rows of `into(plan index)` (replications x row width) when
+        it gives an array, else into new arrays."""
         ahead = 2 * len(self.workers)
         waiting = list(range(len(tasks)))[::-1]  # task indices, next last
-        idle = [conn for _, conn in self.workers]
-        busy: dict[Connection, int] = {}
+        queued: dict[Connection, list[int]] = {conn: [] for _, conn in self.workers}
         done: dict[int, Chunk] = {}
         process_of = {conn: process for process, conn in self.workers}
         following = 0
         while following < len(tasks):
-            while idle and waiting and waiting[-1] < following + ahead:
-                index = waiting.pop()
-                conn = idle.pop()
-                conn.send(tasks[index])
-                busy[conn] = index
+            for conn, mine in queued.items():  # up to two tasks in each worker's pipe
+                while len(mine) < 2 and waiting and waiting[-1] < following + ahead:
+                    index = waiting.pop()
+                    conn.send(tasks[index])
+                    mine.append(index)
             if following in done:
-                yield done.pop(following)
+                yield tasks[following][0], done.pop(following)
                 following += 1
                 continue
-            for conn in wait(list(busy)):
+            for conn in wait([c for c, mine in queued.items() if mine]):
                 assert isinstance(conn, Connection)
+                index = queued[conn][0]
                 try:
                     message = conn.recv()
                     if isinstance(message, _Arrays):
-                        message = message.receive(conn, into)
+                        message = message.receive(conn, into(tasks[index][0]))
                 except (EOFError, OSError):
                     process = process_of[conn]
                     process.join(1.0)
@@ -461,8 +496,7 @@ class WorkerPool:
                     ) from None
                 if isinstance(message, _Failure):
                     raise message.error
-                done[busy.pop(conn)] = message
-                idle.append(conn)
+                done[queued[conn].pop(0)] = message
 
     def modules(self) -> list[list[str]]:
         """Each worker's loaded modules (`sys.modules`), for tests of what workers import."""
@@ -520,10 +554,10 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _work(conn: Connection, inherited: list[Connection], parent: int) -> None:
-    """A worker: take a plan, run the chunks the parent sends, until it sends None or
-    goes away. Messages: ("plan", plan, start, metrics); (first, count), answered with a
-    `Chunk` from `run_chunk` (or a `_Failure`); ("modules",), answered with `sys.modules`'
-    names."""
+    """A worker: take the plans, run the chunks the parent sends, until it sends None or
+    goes away. Messages: ("plans", plans, start, metrics); (plan index, first, count),
+    answered with a `Chunk` from `run_chunk` (or a `_Failure`); ("modules",), answered
+    with `sys.modules`' names."""
     gc.freeze()  # what the parent left needs no collecting (and stays shared)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -532,7 +566,7 @@ def _work(conn: Connection, inherited: list[Connection], parent: int) -> None:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     for other in inherited:
         other.close()
-    plan: Plan | None = None
+    plans: list[Plan] = []
     start: str | None = None
     metrics = False
     while True:
@@ -543,15 +577,15 @@ def _work(conn: Connection, inherited: list[Connection], parent: int) -> None:
         if task is None:
             return
         result: object
-        if task[0] == "plan":
-            _, plan, start, metrics = task
+        if task[0] == "plans":
+            _, plans, start, metrics = task
             continue
         if task[0] == "modules":
             result = sorted(sys.modules)
         else:
             try:
-                assert plan is not None, "a worker got a chunk before its plan"
-                result = run_chunk(plan, *task, start, metrics)
+                number, first, count = task
+                result = run_chunk(plans[number], first, count, start, metrics)
             except Exception as error:  # noqa: BLE001 - raised again in the parent
                 result = _Failure(error)
         try:
@@ -594,16 +628,53 @@ def gather(
     """All replications, as arrays: the parent only copies and concatenates what the
     workers computed (with `start`, also the text of reps.csv's rows they rendered; with
     `metrics`, each replication's metric row, not its raw arrays: see `run_chunk`).
-    `meanwhile`: see `iter_chunks`."""
-    layout = layout_for(plan)
-    if metrics:
-        out = np.empty((replications, Periods(plan, layout).width))
-    else:
-        out = np.empty((replications, len(layout), plan.months))
+    `meanwhile`: see `plan_chunks`."""
+    [done] = gather_plans([plan], replications, workers, progress, scheduler, connect_timeout,
+                          start, metrics, meanwhile)
+    return done
+
+
+def gather_plans(
+    plans: Sequence[Plan],
+    replications: int,
+    workers: int | None = 1,
+    progress: Callable[[int], None] | None = None,
+    scheduler: str | None = None,
+    connect_timeout: float | None = None,
+    start: str | None = None,
+    metrics: bool = False,
+    meanwhile: Callable[[], None] | None = None,
+) -> Iterator[Gathered]:
+    """`gather` for each plan (a comparison's, all with `replications`), yielded in order
+    as soon as its last chunk is in: local workers go on with the next plan's chunks while
+    the caller handles this one's. Consume it to the end (or close it: that stops the
+    workers)."""
+    outs: dict[int, np.ndarray] = {}
+
+    def out_of(number: int) -> np.ndarray:
+        if number not in outs:
+            plan = plans[number]
+            layout = layout_for(plan)
+            outs[number] = np.empty(
+                (replications, Periods(plan, layout).width) if metrics
+                else (replications, len(layout), plan.months))
+        return outs[number]
+
+    def gathered(out: np.ndarray, sellers: list[np.ndarray], texts: list[bytes]) -> Gathered:
+        table = np.concatenate(sellers) if sellers else np.zeros(0, SELLER_DTYPE)
+        text = b"".join(texts) if start is not None else None
+        return Gathered(None, table, text, out) if metrics else Gathered(out, table, text)
+
+    if replications <= 0:  # no chunk to wait for
+        for number in range(len(plans)):
+            yield gathered(out_of(number), [], [])
+        return
     sellers: list[np.ndarray] = []
     texts: list[bytes] = []
-    for chunk in iter_chunks(plan, replications, workers, scheduler, connect_timeout, start,
-                             metrics, out, meanwhile):
+    received = 0
+    for number, chunk in plan_chunks(plans, replications, workers, scheduler, connect_timeout,
+                                     start, metrics, out_of, meanwhile):
+        out = out_of(number)
         part = chunk.metrics if metrics else chunk.raw
         if part.base is not out:  # else read into its place already
             out[chunk.first : chunk.first + len(chunk)] = part
@@ -612,9 +683,11 @@ def gather(
             texts.append(chunk.text)
         if progress is not None:
             progress(len(chunk))
-    table = np.concatenate(sellers) if sellers else np.zeros(0, SELLER_DTYPE)
-    text = b"".join(texts) if start is not None else None
-    return Gathered(None, table, text, out) if metrics else Gathered(out, table, text)
+        received += len(chunk)
+        if received == replications:  # this plan's last chunk (chunks come in order)
+            del outs[number]
+            yield gathered(out, sellers, texts)
+            sellers, texts, received = [], [], 0
 
 
 def run_plan(

@@ -116,3 +116,51 @@ def test_the_run_command_preloads_modules_that_exist(monkeypatch, tmp_path) -> N
     assert list(seen["preload"]) == list(cli_main.RUN_PRELOAD[:2])
     for name in cli_main.RUN_PRELOAD:
         importlib.import_module(name)
+
+
+# ---- a comparison's plans in one stream of chunks -------------------------------------
+
+
+def _two_plans():
+    base = load(ROOT / "scenarios" / "base.yaml", replications=60)
+    hire = load(ROOT / "scenarios" / "hire5.yaml", replications=60)
+    return compile_plan(base), compile_plan(hire), base.start
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_gathering_plans_together_gives_what_gathering_each_gives(workers) -> None:
+    base, hire, start = _two_plans()
+    together = list(runner.gather_plans([base, hire], 60, workers, start=start, metrics=True))
+    alone = [runner.gather(plan, 60, workers, start=start, metrics=True)
+             for plan in (base, hire)]
+    assert len(together) == 2
+    for got, expected in zip(together, alone, strict=True):
+        assert got.metrics.tobytes() == expected.metrics.tobytes()
+        assert got.sellers.tobytes() == expected.sellers.tobytes()
+        assert got.text == expected.text and got.text
+
+
+def test_each_worker_holds_a_second_chunk_while_the_parent_handles_one(monkeypatch) -> None:
+    """Two chunks in each worker's pipe: one running, one waiting, so that a worker goes on
+    (to the next plan's chunks, in a comparison) while the parent reads a result or builds
+    a finished plan's frames."""
+    from multiprocessing.connection import Connection
+
+    base, hire, _ = _two_plans()
+    sent: list = []
+    real_send = Connection.send
+
+    def send(self, message):  # noqa: ANN001, ANN202
+        sent.append(message)
+        return real_send(self, message)
+
+    pool = runner.WorkerPool([base, hire], 2)
+    monkeypatch.setattr(Connection, "send", send)
+    try:
+        tasks = [(0, 0, 5), (0, 5, 5), (1, 0, 5), (1, 5, 5)]
+        chunks = pool.map_plans(tasks)
+        first = next(chunks)
+        assert first[0] == 0 and sent == tasks  # all four out before the first came back
+        assert [n for n, _ in [first, *chunks]] == [0, 0, 1, 1]
+    finally:
+        pool.stop()
