@@ -4,12 +4,15 @@ import cython
 
 from sim.streams cimport source
 
+# days per month and year (sim.days), C constants here
+cdef double MONTH_DAYS, YEAR_DAYS
+
 
 cdef class Book:
     cdef public object plan
-    cdef public Py_ssize_t replication, n
+    cdef public Py_ssize_t replication, n, pending
     cdef public double total_arr, month_revenue_extra, growth_index
-    cdef public list per_segment, new_arr, new_segment, marks
+    cdef public list per_segment, marks
     cdef readonly double[:] arr, kept_buffer, churned_buffer
     cdef readonly long long[:] segment
     cdef readonly signed char[:] alive
@@ -18,12 +21,11 @@ cdef class Book:
                    i=Py_ssize_t, index=Py_ssize_t)
     cpdef _open_book(self, Py_ssize_t n, double share, Py_ssize_t segments)
 
+    @cython.locals(row=Py_ssize_t)
     cpdef add(self, double arr, double day, Py_ssize_t segment, double month_end)
 
-    @cython.locals(count=Py_ssize_t, n=Py_ssize_t, j=Py_ssize_t, index=Py_ssize_t,
-                   arr=cython.double[:],
-                   segment=cython.longlong[:], alive=cython.schar[:], new_arr=list,
-                   new_segment=list, per_segment=list)
+    @cython.locals(count=Py_ssize_t, n=Py_ssize_t, j=Py_ssize_t,
+                   segment=cython.longlong[:], alive=cython.schar[:], per_segment=list)
     cpdef settle(self)
 
     @cython.locals(size=Py_ssize_t, i=Py_ssize_t, arr=cython.double[:],

@@ -62,8 +62,7 @@ class Book:
         self.n = n
         self.total_arr = float(plan.customers_arr)
         self.month_revenue_extra = 0.0  # revenue this month from deals won during it
-        self.new_arr: list[float] = []  # ARR of deals won since `settle`
-        self.new_segment: list[int] = []  # and their segments
+        self.pending = 0  # deals won since `settle`: rows n .. n + pending - 1, not alive yet
         self.growth_index = 1.0  # product of every month's (1 + expansion growth) so far
         self.marks: list[tuple[int, float, float]] = []  # (n, ARR, growth index) per mark
 
@@ -93,34 +92,32 @@ class Book:
     def add(self, arr: float, day: float, segment: int, month_end: float) -> None:
         """A won deal: a new customer from `day`, its revenue accruing daily.
 
-        Deals wait in a list until `settle` (the month's end): nothing reads the book
-        between a month's start and its end.
+        Deals wait past the book's end, not alive, until `settle` (the month's end):
+        nothing reads the book between a month's start and its end.
         """
         self.total_arr += arr
         self.month_revenue_extra += arr * (month_end - day) / YEAR_DAYS
-        self.new_arr.append(arr)
-        self.new_segment.append(segment)
+        row = self.n + self.pending
+        if row == len(self.arr):
+            self._grow(row + 1)
+        self.arr[row] = arr
+        self.segment[row] = segment
+        self.pending += 1
 
     def settle(self) -> None:
         """Put the month's won deals on the book."""
-        count = len(self.new_arr)
+        count = self.pending
         if not count:
             return
-        if self.n + count > len(self.arr):
-            self._grow(self.n + count)
-        arr = self.arr  # one view per statement: a tuple of them would box each one
-        segment = self.segment
+        segment = self.segment  # one view per statement: a tuple of them would box each one
         alive = self.alive
-        new_arr, new_segment, per_segment = self.new_arr, self.new_segment, self.per_segment
+        per_segment = self.per_segment
         n = self.n
         for j in range(count):
-            index = new_segment[j]
-            arr[n + j] = new_arr[j]
-            segment[n + j] = index
             alive[n + j] = 1
-            per_segment[index] += 1
+            per_segment[segment[n + j]] += 1
         self.n = n + count
-        self.new_arr, self.new_segment = [], []
+        self.pending = 0
 
     def _grow(self, need: int) -> None:
         """Room for `need` customers: the arrays doubled until they hold them."""
@@ -133,7 +130,7 @@ class Book:
         old_arr = self.arr
         old_segment = self.segment
         old_alive = self.alive
-        for i in range(self.n):
+        for i in range(self.n + self.pending):  # the book and the deals waiting past it
             arr[i] = old_arr[i]
             segment[i] = old_segment[i]
             alive[i] = old_alive[i]

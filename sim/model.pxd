@@ -8,6 +8,9 @@ from sim.people cimport Head
 from sim.pipeline cimport Pipeline
 from sim.streams cimport source
 
+# days per month and year (sim.days), C constants here
+cdef double MONTH_DAYS, YEAR_DAYS
+
 
 cpdef bint _targets(object program, object cohort, Head head, double month_start)
 

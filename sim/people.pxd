@@ -7,6 +7,9 @@ from sim.arrivals cimport Arrivals
 from sim.days cimport month_of
 from sim.streams cimport OppDraws, source
 
+# days per month and year (sim.days), C constants here
+cdef double MONTH_DAYS
+
 
 # lever indices (sim.levers), C constants here
 cdef Py_ssize_t ATTRITION, CAPACITY, CYCLE_TIME, DEAL_SIZE, PIPELINE, RAMP_SPEED

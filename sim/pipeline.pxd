@@ -7,6 +7,9 @@ from sim.arrivals cimport Arrivals
 from sim.customers cimport Book
 from sim.people cimport Head, heads_bisect
 
+# days per month and year (sim.days), C constants here
+cdef double MONTH_DAYS
+
 
 @cython.locals(slot=Py_ssize_t, i=Py_ssize_t, best=cython.double)
 cpdef Py_ssize_t first_max(double[::1] spares, Py_ssize_t n)

@@ -6,6 +6,9 @@ from sim.days cimport month_of
 from sim.npyrandom cimport bitgen_t
 from sim.streams cimport source
 
+# days per month and year (sim.days), C constants here
+cdef double MONTH_DAYS
+
 
 cdef class _History:
     cdef object rng, role, ramp
