@@ -3,6 +3,7 @@
 import cython
 
 from sim.arrivals cimport Arrivals
+from sim.customers cimport Book
 from sim.days cimport month_of
 from sim.people cimport Head
 from sim.pipeline cimport Pipeline
@@ -31,12 +32,17 @@ cpdef Py_ssize_t _count(list lists)
 # Model's state in C slots (no instance dict): the compiled methods read and write their
 # attributes directly instead of by dictionary lookup. Untyped: the .py decides the values.
 cdef class Model:
-    cdef public object all_sellers, arr_at_start, book, book_size_at_start, cancelled
+    cdef public object all_sellers, arr_at_start, book_size_at_start, cancelled
     cdef public object cohorts, company, env, followers, inbound, ix, last_at, layout
-    cdef public object manager_days, manager_mark, managers, month, month_programs
-    cdef public object month_start, month_support, pending, pipeline, plan, raw
-    cdef public object replication, rosters, seat_states, segment_factor, sellers
+    cdef public object manager_days, manager_mark, managers, month_programs
+    cdef public object month_support, pending, plan, raw
+    cdef public object rosters, seat_states, segment_factor, sellers
     cdef public object started, state_heads
+    # typed: the book's and the pipeline's methods called in C, the month's numbers unboxed
+    cdef public Book book
+    cdef public Pipeline pipeline
+    cdef public Py_ssize_t month, replication
+    cdef public double month_start
 
     @cython.locals(head=Head, covered=list)
     cpdef _csm_capacity(self)
