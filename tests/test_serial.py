@@ -157,6 +157,27 @@ def test_replications_run_without_automatic_collection(monkeypatch) -> None:
         gc.enable()
 
 
+def test_each_model_is_freed_before_the_next_is_built(monkeypatch) -> None:
+    """A finished model's cycles are collected right after its replication, so one model
+    at a time is alive in a worker (and its objects are collected while still cached)."""
+    import weakref
+
+    import sim.runner as runner
+
+    alive: weakref.WeakSet = weakref.WeakSet()
+    counts = []
+
+    class Watched(runner.Model):  # an extension type when compiled: no monkeypatching
+        def run(self):  # noqa: ANN202
+            alive.add(self)
+            counts.append(len(alive))
+            return super().run()
+
+    monkeypatch.setattr(runner, "Model", Watched)
+    simulate_chunk(compile_plan(load("scenarios/base.yaml", replications=4)), 0, 4)
+    assert counts == [1, 1, 1, 1] and len(alive) == 0
+
+
 # ---- the parent's fast paths against straightforward references ----------------------
 
 def _fuzz_columns(rng: np.random.Generator, trial: int) -> np.ndarray:
