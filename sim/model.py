@@ -232,22 +232,24 @@ class Model:
             if role.kind.sources is None or role.opps_per_day <= 0:
                 continue
             seg = plan.segments[role.segment]
-            rate = role.opps_per_day * self.book.market_factor(seg.index)
+            index = seg.index
+            rate = role.opps_per_day * self.book.market_factor(index)
             sells = role.kind.sells
             if sells:
                 rate *= roster.seat_factor(seat)
             own_factor = head.opps_factor if head is not None else 1.0
             for order, created, close, own, u_win, z_size in steady.seat_opportunities(
                     plan, role, seat, rep, start, rate, vacant, age,
-                    seasons[seg.index], max(seg.seasonality), own_factor):
+                    seasons[index], max(seg.seasonality), own_factor):
                 # its own; a leaver's (handed over, even beyond capacity); an SDR's (routed)
                 owner = head if own and sells else None
-                opened.append((order, created, close, owner, seg.index, u_win, z_size, sells))
+                opened.append((order, created, close, owner, index, u_win, z_size, sells))
         for seg in plan.segments:
-            rate = seg.inbound_per_day * self.book.market_factor(seg.index)
+            index = seg.index
+            rate = seg.inbound_per_day * self.book.market_factor(index)
             for order, created, close, _own, u_win, z_size in steady.inbound_opportunities(
-                    plan, seg.index, rep, start, rate, seasons[seg.index], max(seg.seasonality)):
-                opened.append((order, created, close, None, seg.index, u_win, z_size, False))
+                    plan, index, rep, start, rate, seasons[index], max(seg.seasonality)):
+                opened.append((order, created, close, None, index, u_win, z_size, False))
         opened.sort(key=BY_ORDER)
         for _order, created, close, owner, segment, u_win, z_size, full_ok in opened:
             pipeline.open_at_start(owner, segment, created, close, u_win, z_size, full_ok)

@@ -86,3 +86,28 @@ cpdef advance_all(list heads, double day)
 
 @cython.locals(head=Head, neutral=list)
 cpdef neutral_levers(list heads)
+
+
+# A role's seats and heads: its fields in C slots, so that making a head reads them
+# directly (the model reads them too, as attributes)
+cdef class Roster:
+    cdef public object role, segment
+    cdef public Head made
+    cdef public Py_ssize_t order, high
+    cdef public list active, freed
+    cdef public dict occupants
+    cdef public set taken
+    cdef bint sells
+    cdef Py_ssize_t headcount
+    cdef double territory_decay
+
+    @cython.locals(occupant=Py_ssize_t, head=Head)
+    cpdef Head new_head(self, Py_ssize_t seat, object seed, Py_ssize_t rep)
+
+    @cython.locals(freed=list, taken=set)
+    cpdef Py_ssize_t free_seat(self)
+
+    cpdef release(self, Py_ssize_t seat)
+
+    @cython.locals(extra=Py_ssize_t)
+    cpdef double seat_factor(self, Py_ssize_t seat)

@@ -452,6 +452,10 @@ class Roster:
         self.high = 0
         self.freed: list[int] = []
         self.made: Head | None = None  # the last head made (its figures lend themselves)
+        # the role's figures a new head reads
+        self.sells = role.kind.sells
+        self.headcount = role.headcount
+        self.territory_decay = role.territory_decay
 
     def new_head(self, seat: int, seed: int, rep: int) -> Head:
         occupant = self.occupants.get(seat, 0)
@@ -460,7 +464,7 @@ class Roster:
         head = Head(self.role, seat, occupant, seed, rep, self.order * 1_000_000 + seat,
                     self.segment, self.made)
         self.made = head  # the next head of this roster copies its figures
-        if self.role.kind.sells:
+        if self.sells:
             head.seat_factor = self.seat_factor(seat)
         return head
 
@@ -480,8 +484,8 @@ class Roster:
 
     def seat_factor(self, seat: int) -> float:
         """Territory decay: the k-th seat beyond today's team gets (1 - d)^k of the pipeline."""
-        extra = seat - self.role.headcount + 1
-        return (1.0 - self.role.territory_decay) ** extra if extra > 0 else 1.0
+        extra = seat - self.headcount + 1
+        return (1.0 - self.territory_decay) ** extra if extra > 0 else 1.0
 
     def longest_tenure(self, count: int) -> list[Head]:
         return sorted(self.active, key=lambda h: (h.hired_at, h.seat))[:count]
