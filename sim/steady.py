@@ -34,6 +34,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Callable
+from operator import itemgetter
 
 import numpy as np
 
@@ -194,6 +195,11 @@ def _length_biased(cycle: Lognormal | Empirical, lognormal: bool, mu: float, sig
     return exp(mu + sigma * (sigma + z)) if positive else 0.0
 
 
+# candidates by age (continuous draws: no two alike), a float key sorted without
+# comparing tuples
+YOUNGEST_FIRST = itemgetter(0)
+
+
 def _candidates(rng: np.random.Generator, rate: float, seg: SegmentPlan
                 ) -> list[tuple[float, float, float, float, float, float]]:
     """A Poisson number with mean `rate` × the mean time open of (age, remaining, u_keep,
@@ -239,7 +245,7 @@ def _candidates(rng: np.random.Generator, rate: float, seg: SegmentPlan
             total = _length_biased(cycle, lognormal, mu, sigma, positive, z[i])
             age = u[i] * total
             out.append((age, total - age, u[n + i], u[2 * n + i], u[3 * n + i], z[n + i]))
-        out.sort()
+        out.sort(key=YOUNGEST_FIRST)
         return out
     drop = seg.no_decision_days
     q = share * drop / seg.open_mean
@@ -254,7 +260,7 @@ def _candidates(rng: np.random.Generator, rate: float, seg: SegmentPlan
             win = min(win / (1.0 - q) * (1.0 - share), below)
         age = u[i] * total
         out.append((age, total - age, u[n + i], u[2 * n + i], win, z[n + i]))
-    out.sort()
+    out.sort(key=YOUNGEST_FIRST)
     return out
 
 
