@@ -33,6 +33,8 @@ from array import array
 from collections import deque
 from collections.abc import Collection
 
+import numpy as np
+
 try:
     import cython
 except ImportError:  # the interpreted core where Cython is not installed
@@ -47,6 +49,11 @@ if cython.compiled:  # C's exp, not a Python call: the same libm function math.e
     from cython.cimports.libc.math import exp
 else:
     from math import exp
+
+if cython.compiled:  # C buffers for `stable_order`
+    from cython.cimports.cpython import array as carray
+    from cython.cimports.libc.stdlib import free, malloc
+    from cython.cimports.libc.string import memcpy
 
 from sim.arrivals import Arrivals
 from sim.customers import Book
@@ -75,6 +82,76 @@ def first_max(spares: array, n: int) -> int:
             best = spares[i]
             slot = i
     return slot
+
+
+@cython.boundscheck(False)  # rows and positions below n, the views' length at least
+@cython.wraparound(False)
+def stable_order(day: array, n: int) -> array:
+    """Rows ``0 .. n - 1`` by `day`, equal days in row order, then ``n`` (an end marker).
+
+    The interpreted core calls numpy's stable argsort; the compiled one merges the rows'
+    ascending runs in C, without numpy's calls and arrays (a month has a few hundred
+    arrivals). A stable sort's order is unique, so both give the same rows."""
+    if not cython.compiled:
+        days = np.frombuffer(day, dtype=np.float64, count=n)
+        order = array("l", days.argsort(kind="stable").astype("l", copy=False).tobytes())
+        order.append(n)
+        return order
+    # natural merge sort: each source's arrivals come in order, so the rows are ascending
+    # runs (a few rows each); merge neighbouring runs pass by pass (the left first on ties),
+    # in C buffers: the result's array, a scratch one and the runs' bounds
+    result = cython.declare(carray.array, carray.clone(_LONGS, n + 1, False))
+    buffer = cython.cast(cython.p_long, malloc(2 * (n + 1) * cython.sizeof(cython.long)))
+    if buffer == cython.NULL:
+        raise MemoryError()
+    src = result.data.as_longs
+    dst = buffer
+    edges = buffer + n + 1  # run r: rows edges[r] .. edges[r + 1] - 1
+    runs = 0
+    for i in range(n):
+        src[i] = i
+        if i == 0 or day[i] < day[i - 1]:
+            edges[runs] = i
+            runs += 1
+    edges[runs] = n
+    while runs > 1:
+        merged = 0
+        r = 0
+        while r < runs:
+            lo = edges[r]
+            mid = edges[r + 1]
+            hi = edges[r + 2] if r + 1 < runs else mid
+            i, j, k = lo, mid, lo
+            while i < mid and j < hi:
+                if day[src[j]] < day[src[i]]:  # strictly earlier: a tie keeps the left first
+                    dst[k] = src[j]
+                    j += 1
+                else:
+                    dst[k] = src[i]
+                    i += 1
+                k += 1
+            while i < mid:
+                dst[k] = src[i]
+                i += 1
+                k += 1
+            while j < hi:
+                dst[k] = src[j]
+                j += 1
+                k += 1
+            edges[merged] = lo
+            merged += 1
+            r += 2
+        edges[merged] = n
+        runs = merged
+        src, dst = dst, src
+    if src != result.data.as_longs:  # the last pass merged into the scratch buffer
+        memcpy(result.data.as_longs, src, n * cython.sizeof(cython.long))
+    free(buffer)
+    result.data.as_longs[n] = n
+    return result
+
+
+_LONGS = array("l")  # the template of `stable_order`'s arrays (compiled core)
 
 
 class SpareColumn:
@@ -232,9 +309,7 @@ class Pipeline:
         """Start the month (`month` set already) with its arrivals in generation order:
         read by day, equal days in generation order (a stable sort), then an end marker."""
         n = arrivals.n
-        order = array("l")
-        order.frombytes(arrivals.days().argsort(kind="stable").astype("l", copy=False).tobytes())
-        order.append(n)
+        order = stable_order(arrivals.day, n)
         arrivals.add(INF, -1, None, 0.0, 0.0, 0.0)  # row n: no more arrivals
         self.arrivals = arrivals
         self.order = order

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import random
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -237,3 +238,22 @@ def test_a_roster_hires_into_the_lowest_free_seat(steps: list[tuple[bool, int]])
             roster.new_head(expected, seed=1, rep=0)
         elif roster.taken:
             roster.release(sorted(roster.taken)[pick % len(roster.taken)])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_months_arrivals_are_ordered_as_numpys_stable_argsort(seed) -> None:
+    """`stable_order` (a merge of ascending runs when compiled): rows by day, equal days in
+    row order, then the end marker; runs, ties and a single row alike."""
+    from array import array
+
+    from sim.pipeline import stable_order
+
+    rng = np.random.default_rng(seed)
+    n = [0, 1, 2, 7, 300, 1000][seed]
+    runs = [np.sort(rng.integers(0, 40, size)).astype(float)  # ties within and across runs
+            for size in rng.integers(1, 30, n // 5 + 1)]
+    days = np.concatenate(runs)[:n] if n else np.zeros(0)
+    if seed % 2:
+        days = rng.permutation(days)  # no runs to speak of
+    got = stable_order(array("d", days.tobytes()), n)
+    assert list(got) == [*np.argsort(days, kind="stable").tolist(), n]
