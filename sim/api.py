@@ -257,9 +257,10 @@ def run_compared(
                      allow_long=allow_long)
     results = []
     # one stream of chunks: the workers go on with the next plan while this process builds
-    # the last one's result (every plan has the base's start, so the same reps.csv months)
+    # the last one's result. A comparison writes no plan's reps.csv, so the workers render
+    # none (`RunResult.reps_csv` None: `sim.outputs.fill_run` would write it from the frame)
     gathered = gather_plans(plans, base.replications, workers, progress, scheduler,
-                            start=base.start, metrics=True)
+                            metrics=True)
     for scenario, plan, done in zip(aligned, plans, gathered, strict=True):
         results.append(build_result(scenario, plan, done.raw, done.sellers, done.text,
                                     done.metrics))

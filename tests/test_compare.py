@@ -122,3 +122,22 @@ def test_another_horizon_is_refused_unless_aligned() -> None:
                     hiring=[{"role": "ae", "count": 1, "month": "2027-05"}])
     with pytest.raises(ScenarioError, match=r"hiring\[0\]\.month.*with align=True"):
         run_compared([base, late], align=True)
+
+
+def test_a_compared_plan_is_the_plan_run_alone_without_rendering_reps_csv(tmp_path) -> None:
+    """A comparison's workers render no reps.csv rows (a comparison writes none); a compared
+    plan's result still writes the reps.csv of the same plan run alone, byte for byte."""
+    from sim.api import run
+    from sim.outputs import fill_run
+
+    base = scenario(replications=30, quarters=2, roles=STEADY)
+    hire = scenario(replications=30, quarters=2, roles=STEADY, name="hire3",
+                    hiring=[{"role": "ae", "count": 3, "month": "2027-01"}])
+    compared = run_compared([base, hire], workers=2)[1]
+    alone = run(hire, workers=2)
+    assert compared.reps_csv is None and alone.reps_csv
+    for name, result in (("compared", compared), ("alone", alone)):
+        (tmp_path / name).mkdir()
+        fill_run(result, tmp_path / name)
+    assert (tmp_path / "compared" / "reps.csv").read_bytes() == alone.reps_csv
+    assert (tmp_path / "alone" / "reps.csv").read_bytes() == alone.reps_csv
