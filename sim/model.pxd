@@ -37,7 +37,7 @@ cdef class Model:
     cdef public object manager_days, manager_mark, managers, month_programs
     cdef public object month_support, pending, plan, raw
     cdef public object rosters, seat_states, segment_factor, sellers
-    cdef public object started, state_heads
+    cdef public object started, state_heads, role_no
     # typed: the book's and the pipeline's methods called in C, the month's numbers unboxed
     cdef public Book book
     cdef public Pipeline pipeline
@@ -59,3 +59,7 @@ cdef class Model:
 
     @cython.locals(pipeline=Pipeline)
     cpdef _open_pipeline(self, double start)
+
+    @cython.locals(rows=cython.double[:, ::1], head=Head, i=Py_ssize_t, count=Py_ssize_t,
+                   sellers=list)
+    cpdef seller_block(self)

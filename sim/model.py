@@ -109,6 +109,7 @@ class Model:
             for i, r in enumerate(plan.roles)
             if r.kind.simulated
         }
+        self.role_no = {r.name: i for i, r in enumerate(plan.roles)}
         self.managers = [r for r in plan.roles if not r.kind.simulated]
         self.sellers = self.pipeline.sellers  # active sellers by segment, in routing order
         self.started: list[Head] = []  # heads employed at some point this month
@@ -256,10 +257,15 @@ class Model:
 
     # ---- the clock ----------------------------------------------------------------
     def run(self) -> ReplicationResult:
-        clock = self.env.process(self._clock())
-        self.env.run(until=clock)
+        self.simulate()
         return ReplicationResult(self.replication, np.array(self.raw, dtype=np.float64),
                                  self._seller_rows())
+
+    def simulate(self) -> None:
+        """Run the replication: its raw metrics in `raw`, its sellers in `all_sellers`
+        (`run` returns them as a result; a worker reads `raw` and `seller_block`)."""
+        clock = self.env.process(self._clock())
+        self.env.run(until=clock)
 
     def _clock(self):  # a SimPy process
         env = self.env
@@ -613,6 +619,27 @@ class Model:
             roster.release(head.seat)
 
     # ---- results ------------------------------------------------------------------
+    def seller_block(self) -> np.ndarray:
+        """Every seller (`all_sellers`, in order) as a row of float64s: `SellerRow`'s fields
+        with the role as its index in the plan's roles (`sim.sellers.SELLER_COLUMNS`), in
+        one array and one typed loop instead of a tuple per seller (all exact in float64)."""
+        sellers = self.all_sellers
+        count = len(sellers)
+        block = np.empty((count, 9))
+        rows = block  # a C view when compiled (sim/model.pxd)
+        for i in range(count):
+            head = sellers[i]
+            rows[i, 0] = self.role_no[head.role.name]
+            rows[i, 1] = head.seat
+            rows[i, 2] = head.occupant
+            rows[i, 3] = head.hired_at
+            rows[i, 4] = head.left_at if not head.active else math.nan
+            rows[i, 5] = head.skill
+            rows[i, 6] = head.opps
+            rows[i, 7] = head.wins
+            rows[i, 8] = head.bookings
+        return block
+
     def _seller_rows(self) -> list[SellerRow]:
         return [SellerRow(head.role.name, head.seat, head.occupant, head.hired_at,
                           head.left_at if not head.active else math.nan, head.skill,

@@ -25,7 +25,7 @@ from sim.model import Model, layout_for
 from sim.periods import Periods, metric_rows
 from sim.plan import MONTH_DAYS, YEAR_DAYS, Plan
 from sim.scenario.errors import ScenarioError
-from sim.sellers import RAW_FIELDS, SELLER_DTYPE, render_rows, seller_array
+from sim.sellers import RAW_FIELDS, SELLER_DTYPE, render_rows, seller_table
 
 CHUNK = 25  # replications per task
 
@@ -56,12 +56,12 @@ def simulate_chunk(plan: Plan, first: int, count: int, start: str | None = None)
     scenario's first month, `YYYY-MM`) also their reps.csv rows."""
     layout = layout_for(plan)
     raw = np.empty((count, len(layout), plan.months))
-    sellers: list[tuple] = []
+    blocks: list[np.ndarray] = []
     with collect_by_hand():
-        _simulate(plan, layout, first, count, raw, sellers)
+        _simulate(plan, layout, first, count, raw, blocks)
+    table = seller_table(blocks, range(first, first + count), plan.months)
+    del blocks
     roles = [r.name for r in plan.roles]
-    table = seller_array(sellers, roles, plan.months)
-    del sellers
     text = None if start is None else render_rows(table, roles, start)
     return Chunk(first, raw, table, text)
 
@@ -81,13 +81,15 @@ def collect_by_hand() -> Iterator[None]:
 
 
 def _simulate(plan: Plan, layout, first: int, count: int, raw: np.ndarray,
-              sellers: list[tuple]) -> None:
-    """Run replications first .. first + count - 1 into `raw` and `sellers`."""
+              blocks: list[np.ndarray]) -> None:
+    """Run replications first .. first + count - 1 into `raw` and `blocks` (each one's
+    sellers, `Model.seller_block`)."""
     for i, replication in enumerate(range(first, first + count)):
-        result = Model(plan, replication, layout).run()
-        raw[i] = result.raw
-        sellers.extend((replication, *row) for row in result.sellers)
-        del result
+        model = Model(plan, replication, layout)
+        model.simulate()
+        raw[i] = model.raw
+        blocks.append(model.seller_block())
+        del model
         # A model is full of cycles: free it before the next one is built. With automatic
         # collection off, everything made since the last collection is in the youngest
         # generation: collecting only that one frees the model without walking the whole
@@ -710,14 +712,15 @@ def run_plan(
 # random streams and draw blocks), per customer and per opportunity drawn in a month; and
 # what the parent keeps per seller row and per replication until the outputs are written.
 # (A person was 9,000 bytes with numpy's Generator per stream and draw blocks of 128; with
-# the compiled core's C streams and blocks of 16, runs of 1,400 to 9,000 people grow by
-# about 2,900 bytes a person, their opportunities included.)
-PERSON_BYTES = 3_000
+# the compiled core's C streams and blocks of 16, about 2,900; with each model collected
+# after its replication and a seller as a row of floats, not a tuple, runs of 1,000 to 3,600
+# people grow by about 2,100 bytes a person, their opportunities included.)
+PERSON_BYTES = 2_200
 CUSTOMER_BYTES = 200
 OPPORTUNITY_BYTES = 400
 MODEL_BYTES = 2_000_000
 SELLER_ROW_BYTES = 500  # in the parent: the row, then its frame and parquet columns
-CHUNK_ROW_BYTES = 400  # in a worker: the row and its pickled copy
+CHUNK_ROW_BYTES = 200  # in a worker: the seller's block row and its row in the chunk
 PARENT_BYTES = 40_000_000  # the parent's frames and writers, whatever the size
 BYTES_PER_REPLICATION_OVERHEAD = 8_000  # frames, parquet rows, slack
 

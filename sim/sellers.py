@@ -1,9 +1,10 @@
 """Seller rows as numpy columns, and reps.csv's rows rendered where they are simulated.
 
-A worker process turns its chunk's `SellerRow`s into one structured array (`SELLER_DTYPE`),
-adds the columns reps.csv derives from them (months employed, annual bookings, the months
-hired and left) and renders the chunk's reps.csv rows as text, so that the parent only
-concatenates arrays and bytes. Only numpy is needed here: workers never load pandas.
+A worker process turns its chunk's seller blocks (`sim.model.Model.seller_block`) into one
+structured array (`SELLER_DTYPE`), adds the columns reps.csv derives from them (months
+employed, annual bookings, the months hired and left) and renders the chunk's reps.csv
+rows as text, so that the parent only concatenates arrays and bytes. Only numpy is needed
+here: workers never load pandas.
 """
 
 from __future__ import annotations
@@ -29,15 +30,21 @@ REPS_COLUMNS = ("replication", "role", "seat", "occupant", "hired", "left", "coh
 FLOAT_FORMAT = "%.10g"  # as sim.outputs.FLOAT_FORMAT: the same bytes as the frame's writer
 
 
-def seller_array(rows: Sequence[tuple], roles: Sequence[str], months: int) -> np.ndarray:
-    """`(replication, *SellerRow)` tuples as a structured array, with derived columns."""
-    out = np.zeros(len(rows), SELLER_DTYPE)
-    if not rows:
+SELLER_COLUMNS = RAW_FIELDS[1:]  # a seller's block row (`sim.model.Model.seller_block`)
+
+
+def seller_table(blocks: Sequence[np.ndarray], replications: Sequence[int], months: int
+                 ) -> np.ndarray:
+    """Replications' sellers, one block each (`Model.seller_block`: rows of
+    `SELLER_COLUMNS` as float64s), as a structured array with derived columns."""
+    counts = [len(block) for block in blocks]
+    out = np.zeros(sum(counts), SELLER_DTYPE)
+    if not len(out):
         return out
-    code = {name: i for i, name in enumerate(roles)}
-    columns = list(zip(*rows, strict=True))
-    for name, values in zip(RAW_FIELDS, columns, strict=True):
-        out[name] = [code[v] for v in values] if name == "role" else values
+    values = np.concatenate(blocks)
+    out["replication"] = np.repeat(np.asarray(replications, dtype=np.int64), counts)
+    for k, name in enumerate(SELLER_COLUMNS):
+        out[name] = values[:, k]  # integers are exact in float64: cast back as they were
     derive(out, months)
     return out
 

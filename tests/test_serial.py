@@ -79,6 +79,25 @@ def test_chunks_carry_structured_arrays_not_tuples() -> None:
     assert [r[9] for r in rows] == chunk.sellers["bookings"].tolist()
 
 
+@pytest.mark.parametrize("plan", [stress_plan(),
+                                  compile_plan(load(ROOT / "scenarios" / "hire5.yaml"))],
+                         ids=["stress", "hire5"])
+def test_seller_blocks_hold_what_each_replications_seller_rows_say(plan) -> None:
+    """A chunk's seller table (built from `Model.seller_block`, one float64 row per seller)
+    holds, bit for bit, each replication's `SellerRow`s from `Model.run`."""
+    from sim.model import Model
+    from sim.sellers import RAW_FIELDS, derive
+
+    chunk = simulate_chunk(plan, 3, 4)
+    rows = [(r, *row) for r in range(3, 7) for row in Model(plan, r).run().sellers]
+    expected = np.zeros(len(rows), SELLER_DTYPE)
+    code = {role.name: i for i, role in enumerate(plan.roles)}
+    for name, values in zip(RAW_FIELDS, zip(*rows, strict=True), strict=True):
+        expected[name] = [code[v] for v in values] if name == "role" else values
+    derive(expected, plan.months)
+    assert len(rows) > 10 and chunk.sellers.tobytes() == expected.tobytes()
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_workers_render_reps_csv_as_the_frame_writer_does(tmp_path, workers) -> None:
     """reps.csv from the workers' text is byte for byte what pandas writes from `reps`
@@ -139,9 +158,9 @@ def test_replications_run_without_automatic_collection(monkeypatch) -> None:
     seen = []
 
     class Watched(runner.Model):  # an extension type when compiled: no monkeypatching
-        def run(self):  # noqa: ANN202
+        def simulate(self):  # noqa: ANN202
             seen.append(gc.isenabled())
-            return super().run()
+            return super().simulate()
 
     monkeypatch.setattr(runner, "Model", Watched)
     plan = compile_plan(load("scenarios/base.yaml", replications=2))
@@ -168,10 +187,10 @@ def test_each_model_is_freed_before_the_next_is_built(monkeypatch) -> None:
     counts = []
 
     class Watched(runner.Model):  # an extension type when compiled: no monkeypatching
-        def run(self):  # noqa: ANN202
+        def simulate(self):  # noqa: ANN202
             alive.add(self)
             counts.append(len(alive))
-            return super().run()
+            return super().simulate()
 
     monkeypatch.setattr(runner, "Model", Watched)
     simulate_chunk(compile_plan(load("scenarios/base.yaml", replications=4)), 0, 4)
