@@ -30,8 +30,8 @@ cdef class SpareColumn:
 cdef class Pipeline:
     cdef public Py_ssize_t month, next, added, key, capacity, heap_n, free_n
     cdef public Arrivals arrivals
-    cdef public long[::1] order, keys, heap, free
-    cdef public double[::1] close_day, created_day, u_win, z_size
+    cdef public long[::1] order, keys, heap, free, heap_key
+    cdef public double[::1] close_day, created_day, u_win, z_size, heap_day
     cdef public list extra, routers, sellers, spares, created, won, owners, _open_columns
     cdef public list entries  # the interpreted core's heap (sim/pipeline.py)
     cdef public dict heirs, amounts
@@ -41,13 +41,12 @@ cdef class Pipeline:
     cpdef _grow_open(self, Py_ssize_t capacity)
     cpdef _reserve(self, Py_ssize_t count)
 
-    @cython.locals(slot=Py_ssize_t, i=Py_ssize_t, parent=Py_ssize_t, above=Py_ssize_t)
+    @cython.locals(slot=Py_ssize_t, i=Py_ssize_t, parent=Py_ssize_t)
     cdef void _open(self, double close_day, long key, object owner, double created_day,
                     double u_win, double z_size) except *
 
     @cython.locals(top=Py_ssize_t, n=Py_ssize_t, last=Py_ssize_t, day=cython.double,
-                   key=cython.long, i=Py_ssize_t, child=Py_ssize_t, below=Py_ssize_t,
-                   right=Py_ssize_t)
+                   key=cython.long, i=Py_ssize_t, child=Py_ssize_t)
     cdef Py_ssize_t _close_first(self) except -1
 
     cdef double _next_close(self) except? -1

@@ -343,13 +343,13 @@ class Pipeline:
         old = self.capacity
         if capacity <= old:
             return
-        grown = [array(code, bytes(8 * capacity)) for code in "dddd"] + [
-            array("l", bytes(8 * capacity)) for _ in range(3)]
+        grown = [array(code, bytes(8 * capacity)) for code in "ddddd"] + [
+            array("l", bytes(8 * capacity)) for _ in range(4)]
         for new, column in zip(grown, self._open_columns, strict=False):
             new[:old] = column[:old]
         self._open_columns = grown
-        self.close_day, self.created_day, self.u_win, self.z_size = grown[:4]
-        self.keys, self.heap, self.free = grown[4:]
+        self.close_day, self.created_day, self.u_win, self.z_size, self.heap_day = grown[:5]
+        self.keys, self.heap, self.free, self.heap_key = grown[5:]
         self.owners.extend([None] * (capacity - old))
         free = self.free
         for slot in range(capacity - 1, old - 1, -1):  # the lowest slot is taken first
@@ -380,18 +380,23 @@ class Pipeline:
             self.heap_n += 1
             return
         # the columns read through self: a local view would be acquired and released
-        # (atomic reference counts) on every call
+        # (atomic reference counts) on every call. Each heap position keeps its slot's
+        # close day and key beside it (`heap_day`, `heap_key`): a sift compares
+        # neighbouring positions, not slots scattered over the columns.
         i = self.heap_n
         self.heap_n = i + 1
         while i > 0:  # sift up
             parent = (i - 1) >> 1
-            above = self.heap[parent]
-            if self.close_day[above] < close_day or (
-                    self.close_day[above] == close_day and self.keys[above] < key):
+            if self.heap_day[parent] < close_day or (
+                    self.heap_day[parent] == close_day and self.heap_key[parent] < key):
                 break
-            self.heap[i] = above
+            self.heap[i] = self.heap[parent]
+            self.heap_day[i] = self.heap_day[parent]
+            self.heap_key[i] = self.heap_key[parent]
             i = parent
         self.heap[i] = slot
+        self.heap_day[i] = close_day
+        self.heap_key[i] = key
 
     @cython.boundscheck(False)  # slots and heap positions are below capacity by design
     @cython.wraparound(False)
@@ -409,26 +414,27 @@ class Pipeline:
         self.heap_n = n
         if n > 0:
             last = self.heap[n]
-            day, key = self.close_day[last], self.keys[last]
+            day, key = self.heap_day[n], self.heap_key[n]
             i = 0
             while True:  # sift down
                 child = 2 * i + 1
                 if child >= n:
                     break
-                below = self.heap[child]
-                if child + 1 < n:
-                    right = self.heap[child + 1]
-                    if self.close_day[right] < self.close_day[below] or (
-                            self.close_day[right] == self.close_day[below]
-                            and self.keys[right] < self.keys[below]):
-                        child += 1
-                        below = right
-                if day < self.close_day[below] or (
-                        day == self.close_day[below] and key < self.keys[below]):
+                if child + 1 < n and (
+                        self.heap_day[child + 1] < self.heap_day[child] or (
+                            self.heap_day[child + 1] == self.heap_day[child]
+                            and self.heap_key[child + 1] < self.heap_key[child])):
+                    child += 1
+                if day < self.heap_day[child] or (
+                        day == self.heap_day[child] and key < self.heap_key[child]):
                     break
-                self.heap[i] = below
+                self.heap[i] = self.heap[child]
+                self.heap_day[i] = self.heap_day[child]
+                self.heap_key[i] = self.heap_key[child]
                 i = child
             self.heap[i] = last
+            self.heap_day[i] = day
+            self.heap_key[i] = key
         self.free[self.free_n] = top
         self.free_n += 1
         return top
@@ -441,7 +447,7 @@ class Pipeline:
             return INF
         if not cython.compiled:
             return self.entries[0][0]
-        return self.close_day[self.heap[0]]
+        return self.heap_day[0]
 
     # ---- sellers -------------------------------------------------------------------
     # While seated, a seller's spare capacity lives in its segment's spares column (its
