@@ -37,11 +37,11 @@ cdef class Model:
     cdef public object manager_days, manager_mark, managers, month_programs
     cdef public object month_support, pending, plan, raw
     cdef public object rosters, seat_states, segment_factor, sellers
-    cdef public object started, state_heads, role_no
+    cdef public object started, state_heads, role_no, csm_rosters
     # typed: the book's and the pipeline's methods called in C, the month's numbers unboxed
     cdef public Book book
     cdef public Pipeline pipeline
-    cdef public Py_ssize_t month, replication
+    cdef public Py_ssize_t month, replication, months
     cdef public double month_start
 
     @cython.locals(head=Head, covered=list)

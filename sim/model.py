@@ -110,6 +110,10 @@ class Model:
             if r.kind.simulated
         }
         self.role_no = {r.name: i for i, r in enumerate(plan.roles)}
+        self.months = plan.months
+        # the CSM rosters and the book each of their heads covers (`_csm_capacity`)
+        self.csm_rosters = [(r, r.role.book_per_head) for r in self.rosters.values()
+                            if r.role.kind.covers_book]
         self.managers = [r for r in plan.roles if not r.kind.simulated]
         self.sellers = self.pipeline.sellers  # active sellers by segment, in routing order
         self.started: list[Head] = []  # heads employed at some point this month
@@ -178,7 +182,7 @@ class Model:
         if not math.isnan(win_rate):
             head.skill = win_rate
         head.set_lever(head.lever)
-        self.state_heads[(head.role.name, head.seat)] = head
+        self.state_heads[(head.role_name, head.seat)] = head
 
     def _open_state(self) -> None:
         """A given start state's open opportunities at day 0 (sim.state): each with the rest
@@ -216,7 +220,7 @@ class Model:
 
     def _start_head(self, head: Head, first_day: float, hired: float) -> None:
         self._activate(head, first_day)
-        if head.role.kind.sells:
+        if head.sells:
             self.pipeline.join(head)
         head.hired_at = hired
         head.progress_days = first_day - hired
@@ -302,7 +306,7 @@ class Model:
 
     def _record(self, name: str, day: float, value: float) -> None:
         month = month_of(day)
-        if 0 <= month < self.plan.months:
+        if 0 <= month < self.months:
             self.raw[self.ix[name]][month] += value
 
     # ---- months -------------------------------------------------------------------
@@ -428,12 +432,10 @@ class Model:
 
     def _csm_capacity(self) -> float | None:
         """ARR the CSMs cover this month (ramp-weighted), or None without a CSM role."""
-        rosters = [r for r in self.rosters.values() if r.role.kind.covers_book]
-        if not rosters:
+        if not self.csm_rosters:
             return None
         covered = []  # (summed as before: sum() of the list, in roster and head order)
-        for roster in rosters:
-            per_head = roster.role.book_per_head
+        for roster, per_head in self.csm_rosters:
             for head in roster.active:
                 covered.append(head.ramp_avg * per_head)
         return sum(covered)
@@ -552,14 +554,14 @@ class Model:
 
     def _hire_at(self, day: float, head: Head) -> None:
         """`head` starts on `day` (a requisition open until then)."""
-        pending = self.pending.get(head.role.name)
+        pending = self.pending.get(head.role_name)
         if pending is not None:
             pending.append(head)
         self._at(day, self._hire, head)
 
     def _activate(self, head: Head, day: float) -> None:
-        roster = self.rosters[head.role.name]
-        if head.role.kind.sells:
+        roster = self.rosters[head.role_name]
+        if head.sells:
             self._managers_to(day)
             self.all_sellers.append(head)
         head.start(day)
@@ -569,7 +571,7 @@ class Model:
         if head in self.cancelled:  # a follower's requisition cancelled while open
             self.cancelled.discard(head)
             return
-        pending = self.pending.get(head.role.name)
+        pending = self.pending.get(head.role_name)
         if pending is not None:
             pending.remove(head)  # every follower's hire was scheduled by _hire_at
         day = self.env.now
@@ -592,7 +594,7 @@ class Model:
             self.pipeline.add_arrivals(first)
         else:
             head.month_pieces = []
-        if head.role.kind.sells:
+        if head.sells:
             self.pipeline.join(head)
 
     def _departure(self, head: Head) -> None:
@@ -600,17 +602,17 @@ class Model:
             backfill = head.role.backfill
             if backfill and head.role.follows is not None:
                 # a follower's seat reopens only while the driver still needs it
-                roster = self.rosters[head.role.name]
+                roster = self.rosters[head.role_name]
                 backfill = len(roster.taken) - 1 < self._driver_need(head.role)
             self._leave(head, self.env.now, backfill=backfill)
 
     def _leave(self, head: Head, day: float, backfill: bool) -> None:
-        roster = self.rosters[head.role.name]
+        roster = self.rosters[head.role_name]
         head.active = False
         head.left_at = day
         seat_remove(roster.active, head)
         self._record("departures", day, 1)
-        if head.role.kind.sells:
+        if head.sells:
             self._managers_to(day)
             self.pipeline.leave(head, day)
         if backfill:
@@ -629,7 +631,7 @@ class Model:
         rows = block  # a C view when compiled (sim/model.pxd)
         for i in range(count):
             head = sellers[i]
-            rows[i, 0] = self.role_no[head.role.name]
+            rows[i, 0] = self.role_no[head.role_name]
             rows[i, 1] = head.seat
             rows[i, 2] = head.occupant
             rows[i, 3] = head.hired_at
@@ -641,7 +643,7 @@ class Model:
         return block
 
     def _seller_rows(self) -> list[SellerRow]:
-        return [SellerRow(head.role.name, head.seat, head.occupant, head.hired_at,
+        return [SellerRow(head.role_name, head.seat, head.occupant, head.hired_at,
                           head.left_at if not head.active else math.nan, head.skill,
                           head.opps, head.wins, head.bookings)
                 for head in self.all_sellers]

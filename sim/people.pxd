@@ -35,8 +35,9 @@ cdef class Head:
     cdef public double opps_per_day, attrition_per_day, cost_per_day, win_rate
     cdef public double skill_sigma, spread
     cdef public object ident
+    cdef public str role_name
     cdef public double ramp_last, ramp_speed, max_open, month_from, month_to, month_ramp
-    cdef public bint active, ramped, plain, own, unlimited, stationary
+    cdef public bint active, ramped, plain, own, unlimited, stationary, sells
 
     @cython.locals(rate=cython.double, hazard=cython.double, wait=cython.double,
                    factor=cython.double, days=cython.double)

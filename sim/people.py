@@ -50,7 +50,8 @@ if TYPE_CHECKING:
 
 # A head's figures from its role and segment (`Head._read_figures`; a head made like
 # another copies them, `Head._copy_figures`)
-FIGURES = ("ident", "segment_index", "segment_no", "skill_sigma", "spread", "commission",
+FIGURES = ("ident", "role_name", "sells", "segment_index", "segment_no", "skill_sigma",
+           "spread", "commission",
            "kind", "ramp", "ramp_last", "own", "max_open", "unlimited", "stationary",
            "opps_per_day", "attrition_per_day", "cost_per_day", "cycle_mu", "cycle_sigma",
            "deal_mu", "deal_sigma", "plain", "decided", "no_decision_days", "cycle_table",
@@ -72,7 +73,7 @@ class Head:
         "plain", "decided", "no_decision_days", "cycle_table", "deal_mix", "opps_factor",
         "ramp", "ramp_last", "ramp_speed", "own", "max_open", "unlimited", "stationary",
         "month_from", "month_to", "month_ramp", "opps_per_day", "attrition_per_day",
-        "cost_per_day", "win_rate", "ident", "skill_sigma", "spread",
+        "cost_per_day", "win_rate", "ident", "skill_sigma", "spread", "role_name", "sells",
     )
 
     def __init__(self, role: RolePlan, seat: int, occupant: int, seed: int, rep: int,
@@ -142,6 +143,8 @@ class Head:
         """The role's and segment's figures (`FIGURES`) the month, the pipeline and the
         month end read, from the plan."""
         self.ident = role.ident
+        self.role_name = role.name  # the model's people events read these two
+        self.sells = role.kind.sells
         self.segment_index = role.segment
         # the same as a C integer for the pipeline (-1: a role without a segment, who
         # never reaches it)
@@ -189,6 +192,8 @@ class Head:
     def _copy_figures(self, like: Head) -> None:
         """`FIGURES` from `like`, a head of the same role and segment."""
         self.ident = like.ident
+        self.role_name = like.role_name
+        self.sells = like.sells
         self.segment_index = like.segment_index
         self.segment_no = like.segment_no
         self.skill_sigma = like.skill_sigma
