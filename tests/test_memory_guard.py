@@ -36,7 +36,7 @@ def test_the_issue_scenario_is_estimated_in_gigabytes_not_kilobytes() -> None:
     plan = issue_plan()
     one_worker = estimate_bytes(plan, 1_000, workers=1)
     assert one_worker > 1 * GiB  # the old estimate: 0.2 MiB per replication
-    # each worker holds a model of ~33,000 people and their opportunities (about 0.3 GB):
+    # each worker holds a model of ~33,000 people and a chunk of their rows (about 0.9 GB):
     # 40 workers need 40 of them
     assert estimate_bytes(plan, 1_000, workers=40) - one_worker > 39 * GiB / 4
     assert estimate_bytes(plan, 1_000, workers=40) > estimate_bytes(plan, 1_000, workers=2)
@@ -46,10 +46,11 @@ def test_workers_count_not_cores(monkeypatch) -> None:
     import sim.runner
 
     plan = issue_plan(replications=100)
-    monkeypatch.setattr(sim.runner, "available_bytes", lambda: 3 * GiB)
+    monkeypatch.setattr(sim.runner, "available_bytes", lambda: 5 * GiB)
     monkeypatch.setattr(sim.runner, "default_workers", lambda: 2)
-    # fits 80% of 3 GiB: the parent's seller rows (~1.7 GB) and two workers' models and
-    # chunks (~0.3 GB each); 40 workers start 4 (one per chunk): ~2.7 GiB in all
+    # fits 80% of 5 GiB: the parent's seller rows (~1.7 GB) and two workers' models and
+    # chunks (~0.9 GB each: 25 replications' 33,000 seller rows rendered); 40 workers
+    # start 4 (one per chunk): ~5.2 GiB in all
     check_memory(plan, 100, workers=2, allow_long=True)
     with pytest.raises(ScenarioError, match="GiB of memory"):
         check_memory(plan, 100, workers=40, allow_long=True)
@@ -59,11 +60,12 @@ MEASURE = textwrap.dedent("""
     import gc, json, sys
     from sim.api import load
     from sim.plan import compile_plan
-    from sim.runner import estimate_bytes, run_plan
+    from sim.runner import estimate_bytes, run_chunk
     hires, quarters, replications, workers = map(int, sys.argv[1:])
-    plan = compile_plan(load("scenarios/base.yaml", [
+    scenario = load("scenarios/base.yaml", [
         f"hiring=[{{role: ae, count: {hires}, month: 2027-01}}]",
-        "roles.ae.attrition=1", f"quarters={quarters}"], replications=replications))
+        "roles.ae.attrition=1", f"quarters={quarters}"], replications=replications)
+    plan = compile_plan(scenario)
     def peak():  # this process's high-water RSS (ru_maxrss would start at the parent's)
         with open("/proc/self/status") as status:
             line = next(line for line in status if line.startswith("VmHWM:"))
@@ -71,7 +73,8 @@ MEASURE = textwrap.dedent("""
     gc.collect()
     gc.freeze()
     before = peak()
-    raw, sellers = run_plan(plan, replications, workers)
+    # one chunk, as a run's worker simulates it: metric rows and reps.csv's rows rendered
+    chunk = run_chunk(plan, 0, replications, scenario.start, metrics=True)
     measured = peak() - before
     estimate = (estimate_bytes(plan, replications, workers)
                 - estimate_bytes(plan, replications, 0))  # the simulating process's share
@@ -80,11 +83,14 @@ MEASURE = textwrap.dedent("""
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
-@pytest.mark.parametrize(("hires", "quarters", "replications"), [(100, 40, 3), (150, 20, 6)])
+@pytest.mark.parametrize(("hires", "quarters", "replications"),
+                         [(100, 40, 3), (150, 20, 6), (100, 20, 25)])
 def test_a_worker_estimate_is_within_a_factor_of_2_of_its_measured_peak(
         hires, quarters, replications) -> None:
-    """One process simulating (the worker's share: models, garbage, a chunk's results),
-    scaled down from the issue's case: about 1,100 to 1,500 people per replication."""
+    """One process simulating a chunk as a run's worker does (the worker's share: a model,
+    the chunk's results with reps.csv's rows rendered), scaled down from the issue's case:
+    about 750 to 1,400 people per replication, up to a whole chunk of 25 (15,000 seller
+    rows)."""
     done = subprocess.run([sys.executable, "-c", MEASURE, str(hires), str(quarters),
                            str(replications), "1"],
                           capture_output=True, text=True, check=True, timeout=120)
