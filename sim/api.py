@@ -161,9 +161,11 @@ def run(
     check_memory(plan, scenario.replications, workers=_local(workers, scheduler),
                  allow_long=allow_long)
     loading = Preload(preload)
-    done = gather(plan, scenario.replications, workers, progress, scheduler,
-                  start=scenario.start, metrics=True, meanwhile=loading.start)
-    loading.wait()
+    try:
+        done = gather(plan, scenario.replications, workers, progress, scheduler,
+                      start=scenario.start, metrics=True, meanwhile=loading.start)
+    finally:  # never left running: a later run may fork workers
+        loading.wait()
     from sim.aggregate import build_result
 
     return build_result(scenario, plan, done.raw, done.sellers, done.text, done.metrics)
@@ -261,9 +263,12 @@ def run_compared(
     # none (`RunResult.reps_csv` None: `sim.outputs.fill_run` would write it from the frame)
     gathered = gather_plans(plans, base.replications, workers, progress, scheduler,
                             metrics=True)
-    for scenario, plan, done in zip(aligned, plans, gathered, strict=True):
-        results.append(build_result(scenario, plan, done.raw, done.sellers, done.text,
-                                    done.metrics))
+    try:
+        for scenario, plan, done in zip(aligned, plans, gathered, strict=True):
+            results.append(build_result(scenario, plan, done.raw, done.sellers, done.text,
+                                        done.metrics))
+    finally:  # a failure here stops the workers at once (closing the stream stops them)
+        gathered.close()
     return results
 
 

@@ -164,3 +164,44 @@ def test_each_worker_holds_a_second_chunk_while_the_parent_handles_one(monkeypat
         assert [n for n, _ in [first, *chunks]] == [0, 0, 1, 1]
     finally:
         pool.stop()
+
+
+def test_a_failed_gather_still_joins_the_preload(monkeypatch) -> None:
+    """No preload thread outlives a failed run: a later run may fork workers."""
+    import sim.api
+
+    joined = []
+    monkeypatch.setattr(sim.api.Preload, "wait", lambda self: joined.append(self))
+
+    def failing_gather(*args, meanwhile=None, **options):  # noqa: ANN002, ANN003, ANN202
+        meanwhile()
+        raise RuntimeError("a worker died")
+
+    monkeypatch.setattr(runner, "gather", failing_gather)
+    with pytest.raises(RuntimeError, match="a worker died"):
+        run(load(ROOT / "scenarios" / "base.yaml", replications=2))
+    assert len(joined) == 1
+
+
+def test_a_failure_while_building_a_compared_result_stops_the_workers(monkeypatch) -> None:
+    """The workers go on with the next plan while a result is built: if building fails,
+    they are stopped at once, not left running while the error travels."""
+    import multiprocessing
+
+    from sim import aggregate
+    from sim.api import run_compared
+
+    def fail(*args, **options):  # noqa: ANN002, ANN003, ANN202
+        raise RuntimeError("no memory for the frames")
+
+    before = set(multiprocessing.active_children())
+    monkeypatch.setattr(aggregate, "build_result", fail)
+    monkeypatch.setattr(runner, "_IDLE", [])  # this comparison forks its own workers
+    base = load(ROOT / "scenarios" / "base.yaml", replications=100)
+    try:
+        run_compared([base, base.model_copy(update={"name": "copy"})], workers=2)
+    except RuntimeError as error:  # checked while the error (and its frames) still live
+        assert "no memory" in str(error)
+        assert set(multiprocessing.active_children()) - before == set()
+    else:
+        raise AssertionError("the failure did not come through")
