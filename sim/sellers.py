@@ -114,9 +114,17 @@ def _floats(values: np.ndarray) -> list[str]:
     return text
 
 
+RENDER_ROWS = 4_096  # rows rendered at a time: their columns of texts are the memory held
+
+
 def render_rows(sellers: np.ndarray, roles: Sequence[str], start: str) -> bytes:
     """reps.csv's rows of these sellers (no header), byte for byte as pandas writes them
-    from the frame (`FLOAT_FORMAT`, NaN empty, `\\n` line ends), column by column."""
+    from the frame (`FLOAT_FORMAT`, NaN empty, `\\n` line ends), column by column,
+    `RENDER_ROWS` rows at a time (a chunk of a large team has hundreds of thousands: their
+    texts all at once took about 1 kB a row)."""
+    if len(sellers) > RENDER_ROWS:
+        return b"".join(render_rows(sellers[i : i + RENDER_ROWS], roles, start)
+                        for i in range(0, len(sellers), RENDER_ROWS))
     if len(sellers) == 0:
         return b""
     hired, left, cohort = labels(sellers, start)

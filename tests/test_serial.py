@@ -98,6 +98,18 @@ def test_seller_blocks_hold_what_each_replications_seller_rows_say(plan) -> None
     assert len(rows) > 10 and chunk.sellers.tobytes() == expected.tobytes()
 
 
+def test_reps_csv_rendered_in_slices_is_the_same_text(monkeypatch) -> None:
+    """A chunk's rows are rendered `RENDER_ROWS` at a time (bounded memory): the same bytes
+    as all at once, whatever the slice (labels of months and cohorts are per row)."""
+    import sim.sellers
+
+    plan = stress_plan()
+    whole = simulate_chunk(plan, 0, 6, "2027-11")
+    monkeypatch.setattr(sim.sellers, "RENDER_ROWS", 7)
+    sliced = simulate_chunk(plan, 0, 6, "2027-11")
+    assert len(whole.sellers) > 3 * 7 and sliced.text == whole.text
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_workers_render_reps_csv_as_the_frame_writer_does(tmp_path, workers) -> None:
     """reps.csv from the workers' text is byte for byte what pandas writes from `reps`
