@@ -715,13 +715,13 @@ def run_plan(
 # the compiled core's C streams and blocks of 16, about 2,900; with each model collected
 # after its replication and a seller as a row of floats, not a tuple, runs of 1,000 to 3,600
 # people grow by about 2,000 bytes a person, their opportunities included. A chunk's seller
-# row costs about 250 bytes with its reps.csv line, rendered a slice of rows at a time.)
+# row costs 250-300 bytes with its reps.csv line, rendered a slice of rows at a time.)
 PERSON_BYTES = 2_000
 CUSTOMER_BYTES = 200
 OPPORTUNITY_BYTES = 400
 MODEL_BYTES = 2_000_000
 SELLER_ROW_BYTES = 500  # in the parent: the row, then its frame and parquet columns
-CHUNK_ROW_BYTES = 400  # in a worker: a seller's block row, chunk row and reps.csv line
+CHUNK_ROW_BYTES = 500  # in a worker: a seller's block row, chunk row and reps.csv line
 PARENT_BYTES = 40_000_000  # the parent's frames and writers, whatever the size
 BYTES_PER_REPLICATION_OVERHEAD = 8_000  # frames, parquet rows, slack
 

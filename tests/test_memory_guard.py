@@ -36,7 +36,7 @@ def test_the_issue_scenario_is_estimated_in_gigabytes_not_kilobytes() -> None:
     plan = issue_plan()
     one_worker = estimate_bytes(plan, 1_000, workers=1)
     assert one_worker > 1 * GiB  # the old estimate: 0.2 MiB per replication
-    # each worker holds a model of ~33,000 people and a chunk of their rows (about 0.45 GB):
+    # each worker holds a model of ~33,000 people and a chunk of their rows (about 0.5 GB):
     # 40 workers need 40 of them
     assert estimate_bytes(plan, 1_000, workers=40) - one_worker > 39 * GiB / 4
     assert estimate_bytes(plan, 1_000, workers=40) > estimate_bytes(plan, 1_000, workers=2)
@@ -49,8 +49,8 @@ def test_workers_count_not_cores(monkeypatch) -> None:
     monkeypatch.setattr(sim.runner, "available_bytes", lambda: int(3.5 * GiB))
     monkeypatch.setattr(sim.runner, "default_workers", lambda: 2)
     # fits 80% of 3.5 GiB: the parent's seller rows (~1.7 GB) and two workers' models and
-    # chunks (~0.45 GB each: 25 replications' 33,000 seller rows); 40 workers start 4 (one
-    # per chunk): ~3.3 GiB in all
+    # chunks (~0.5 GB each: 25 replications' 33,000 seller rows); 40 workers start 4 (one
+    # per chunk): ~3.6 GiB in all
     check_memory(plan, 100, workers=2, allow_long=True)
     with pytest.raises(ScenarioError, match="GiB of memory"):
         check_memory(plan, 100, workers=40, allow_long=True)
