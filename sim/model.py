@@ -643,10 +643,12 @@ class Model:
         return block
 
     def _seller_rows(self) -> list[SellerRow]:
-        return [SellerRow(head.role_name, head.seat, head.occupant, head.hired_at,
-                          head.left_at if not head.active else math.nan, head.skill,
-                          head.opps, head.wins, head.bookings)
-                for head in self.all_sellers]
+        """`seller_block`'s rows as `SellerRow`s: the role by name, the counts as ints."""
+        roles = [role.name for role in self.plan.roles]
+        return [SellerRow(roles[int(role)], int(seat), int(occupant), hired, left, skill,
+                          int(opps), int(wins), bookings)
+                for role, seat, occupant, hired, left, skill, opps, wins, bookings
+                in self.seller_block().tolist()]
 
 
 def _targets(program: ProgramPlan, cohort: set, head: Head, month_start: float) -> bool:
