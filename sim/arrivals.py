@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from array import array
 
-import numpy as np
-
 try:
     import cython
 except ImportError:  # the interpreted core where Cython is not installed
@@ -78,10 +76,6 @@ class Arrivals:
     def clear(self) -> None:
         """Forget every arrival (the columns keep their room)."""
         self.n = 0
-
-    def days(self, first: int = 0) -> np.ndarray:
-        """Days of arrivals ``first .. n - 1`` (a view: valid until the next `add`)."""
-        return np.frombuffer(self._columns[0], dtype=np.float64, count=self.n)[first:]
 
     def row(self, i: int) -> tuple:
         """Arrival `i` as ``(day, kind, source, u_win, z_cycle, z_size)``."""
