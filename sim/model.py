@@ -643,10 +643,12 @@ class Model:
         return block
 
     def _seller_rows(self) -> list[SellerRow]:
-        """`seller_block`'s rows as `SellerRow`s: the role by name, the counts as ints."""
+        """`seller_block`'s rows as `SellerRow`s: the role by name, the counts as ints, and
+        `math.nan` itself while employed (one NaN object: equal rows compare equal)."""
         roles = [role.name for role in self.plan.roles]
-        return [SellerRow(roles[int(role)], int(seat), int(occupant), hired, left, skill,
-                          int(opps), int(wins), bookings)
+        return [SellerRow(roles[int(role)], int(seat), int(occupant), hired,
+                          left if left == left else math.nan, skill, int(opps), int(wins),
+                          bookings)
                 for role, seat, occupant, hired, left, skill, opps, wins, bookings
                 in self.seller_block().tolist()]
 
