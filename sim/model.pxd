@@ -29,11 +29,26 @@ cpdef _set_head_levers(list heads, list programs, list support, double month_sta
 cpdef Py_ssize_t _count(list lists)
 
 
+cdef class Model
+
+
+# SimPy reads and writes `callbacks` and `_ok` (sim/model.py)
+cdef class ClockEvent:
+    cdef public object callbacks, head
+    cdef public bint _ok
+    cdef public Model model
+    cdef public Py_ssize_t kind
+    cdef public double day
+
+
+cpdef _happen(ClockEvent event)
+
+
 # Model's state in C slots (no instance dict): the compiled methods read and write their
 # attributes directly instead of by dictionary lookup. Untyped: the .py decides the values.
 cdef class Model:
     cdef public object all_sellers, arr_at_start, book_size_at_start, cancelled
-    cdef public object cohorts, company, env, followers, inbound, ix, last_at, layout
+    cdef public object cohorts, company, env, followers, inbound, ix, layout, done
     cdef public object manager_days, manager_mark, managers, month_programs
     cdef public object month_support, pending, plan, raw
     cdef public object rosters, seat_states, segment_factor, sellers
@@ -42,7 +57,14 @@ cdef class Model:
     cdef public Book book
     cdef public Pipeline pipeline
     cdef public Py_ssize_t month, replication, months
-    cdef public double month_start
+    cdef public double month_start, now, month_end
+    cdef public bint end_scheduled
+
+    # the clock
+    cpdef _begin_month(self, Py_ssize_t month)
+    cpdef _end_when_due(self)
+    cpdef _happen(self, ClockEvent event)
+    cpdef _at(self, double day, Py_ssize_t kind, Head head)
 
     @cython.locals(head=Head, covered=list)
     cpdef _csm_capacity(self)

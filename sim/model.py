@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 import simpy
+from simpy.events import NORMAL
 
 from sim import levers, steady
 from sim import pipeline as pipeline_module
@@ -70,6 +71,33 @@ class ReplicationResult:
     sellers: list[SellerRow]
 
 
+HIRE, DEPARTURE, MONTH_END = 0, 1, 2  # what a `ClockEvent` is
+
+
+class ClockEvent:
+    """A hire or a departure of `head`, or a month's end, at `day` on the SimPy clock.
+
+    SimPy's `Environment.step` processes it as any event: it takes `callbacks` (leaving
+    None), calls each with the event, then reads `_ok`. So the model schedules it with
+    `Environment.schedule`, as a `Timeout` schedules itself, without a `Timeout`'s set-up
+    or a process to resume; its one callback hands it to its model (`Model._happen`)."""
+
+    def __init__(self, model: Model, kind: int, head: Head | None, day: float) -> None:
+        self.callbacks = HAPPEN
+        self._ok = True
+        self.model = model
+        self.kind = kind
+        self.head = head
+        self.day = day  # the time SimPy gives it: now + delay (Environment.schedule)
+
+
+def _happen(event: ClockEvent) -> None:
+    event.model._happen(event)
+
+
+HAPPEN = (_happen,)  # every ClockEvent's callbacks (SimPy replaces them, never appends)
+
+
 def layout_for(plan: Plan) -> Layout:
     return Layout(
         [r.name for r in plan.roles], [r.name for r in plan.roles if r.kind.covers_book]
@@ -91,7 +119,7 @@ class Model:
         self.ix = self.layout.index
         self.raw = [[0.0] * plan.months for _ in range(len(self.layout))]
         self.env = simpy.Environment(initial_time=-plan.warm_months * MONTH_DAYS)
-        self.last_at: dict[float, simpy.Timeout] = {}  # the people event scheduled last by time
+        self.now = self.env.now  # SimPy's time (`_happen` keeps it)
         self.month = -plan.warm_months
         self.month_start = self.env.now
         self.book = Book(plan, replication)
@@ -268,41 +296,61 @@ class Model:
     def simulate(self) -> None:
         """Run the replication: its raw metrics in `raw`, its sellers in `all_sellers`
         (`run` returns them as a result; a worker reads `raw` and `seller_block`)."""
-        clock = self.env.process(self._clock())
-        self.env.run(until=clock)
+        self.done = self.env.event()
+        self._begin_month(-self.plan.warm_months)
+        self.env.run(until=self.done)
 
-    def _clock(self):  # a SimPy process
-        env = self.env
-        pipeline = self.pipeline
-        last_at = self.last_at
-        for month in range(-self.plan.warm_months, self.plan.months):
+    # SimPy's clock runs the people events and the month ends, each a `ClockEvent` whose
+    # callback (`_happen`) first works the pipeline up to it. Opportunity events never
+    # schedule people events, so the pipeline runs between them without SimPy. A month's
+    # end is scheduled once no people event is due before it, after those scheduled
+    # earlier for the same time: the order a clock process would give waiting on each
+    # people event, then on a timeout to the month's end (tests/test_clock.py).
+    def _begin_month(self, month: int) -> None:
+        start = month * MONTH_DAYS
+        self.month_end = start + MONTH_DAYS
+        self.end_scheduled = False
+        self._start_month(month, start, self.month_end)
+        if month == -self.plan.warm_months and self.plan.open_pipeline:
+            self._open_pipeline(start)
+        elif month == 0 and self.plan.state is not None:
+            self._open_state()
+        self._end_when_due()
+
+    def _end_when_due(self) -> None:
+        """With no people event due before the month's end, work the pipeline to it and
+        schedule the end."""
+        if self.env.peek() >= self.month_end:
+            self.pipeline.work_until(self.month_end)
+            self._at(self.month_end, MONTH_END, None)
+            self.end_scheduled = True
+
+    def _happen(self, event: ClockEvent) -> None:
+        """A `ClockEvent` on SimPy's clock, now."""
+        self.now = event.day
+        if event.kind == MONTH_END:
+            month = self.month
             start = month * MONTH_DAYS
-            end = start + MONTH_DAYS
-            self._start_month(month, start, end)
-            if month == -self.plan.warm_months and self.plan.open_pipeline:
-                self._open_pipeline(start)
-            elif month == 0 and self.plan.state is not None:
-                self._open_state()
-            # Opportunity events never schedule people events, so the next people event
-            # only moves when SimPy has run. The clock waits on the people event scheduled
-            # last for that time: SimPy runs every one before it at that time first, as it
-            # would before a timeout of the clock's own (one SimPy event fewer each).
-            while True:
-                until = min(end, env.peek())
-                pipeline.work_until(until)
-                if until >= end:
-                    break
-                yield last_at.pop(until)
-            yield env.timeout(end - env.now)
-            self._end_month(month, start, end)
+            self._end_month(month, start, start + MONTH_DAYS)
+            if month + 1 < self.months:
+                self._begin_month(month + 1)
+            else:
+                self.done.succeed()
+            return
+        if not self.end_scheduled:
+            self.pipeline.work_until(event.day)
+        if event.kind == HIRE:
+            self._hire(event.head)
+        else:
+            self._departure(event.head)
+        if not self.end_scheduled:
+            self._end_when_due()
 
-    def _at(self, day: float, action, *args) -> None:
-        """Schedule `action(*args)` on the SimPy clock at `day`."""
-        env = self.env
-        delay = max(0.0, day - env.now)
-        event = env.timeout(delay)
-        event.callbacks.append(lambda _event: action(*args))
-        self.last_at[env.now + delay] = event  # the time SimPy gives it (Environment.schedule)
+    def _at(self, day: float, kind: int, head: Head | None) -> None:
+        """Schedule a `ClockEvent` of `kind` for `head` on the SimPy clock at `day` (now if
+        `day` has passed)."""
+        delay = max(0.0, day - self.now)
+        self.env.schedule(ClockEvent(self, kind, head, self.now + delay), NORMAL, delay)
 
     def _record(self, name: str, day: float, value: float) -> None:
         month = month_of(day)
@@ -346,7 +394,7 @@ class Model:
         # as _head_month for every head, in one loop: the month's largest
         for leaves, head in heads_month(heads, start, end, self.segment_factor, arrivals,
                                         month >= 0):
-            self._at(leaves, self._departure, head)
+            self._at(leaves, DEPARTURE, head)
         for seg in plan.segments:
             rate = seg.inbound_per_day * self.segment_factor[seg.index]
             if rate > 0:
@@ -367,7 +415,7 @@ class Model:
         leaves = head.month(start, end, factor, arrivals,
                             self.month >= 0 or role.tenures_days is None)
         if leaves == leaves:  # not NaN
-            self._at(leaves, self._departure, head)
+            self._at(leaves, DEPARTURE, head)
 
     def _end_month(self, month: int, start: float, end: float) -> None:
         self.book.settle()
@@ -557,7 +605,7 @@ class Model:
         pending = self.pending.get(head.role_name)
         if pending is not None:
             pending.append(head)
-        self._at(day, self._hire, head)
+        self._at(day, HIRE, head)
 
     def _activate(self, head: Head, day: float) -> None:
         roster = self.rosters[head.role_name]
@@ -574,7 +622,7 @@ class Model:
         pending = self.pending.get(head.role_name)
         if pending is not None:
             pending.remove(head)  # every follower's hire was scheduled by _hire_at
-        day = self.env.now
+        day = self.now
         self._activate(head, day)
         self._record("hires", day, 1)
         self._record("cost_hiring", day, head.role.hire_cost)
@@ -604,7 +652,7 @@ class Model:
                 # a follower's seat reopens only while the driver still needs it
                 roster = self.rosters[head.role_name]
                 backfill = len(roster.taken) - 1 < self._driver_need(head.role)
-            self._leave(head, self.env.now, backfill=backfill)
+            self._leave(head, self.now, backfill=backfill)
 
     def _leave(self, head: Head, day: float, backfill: bool) -> None:
         roster = self.rosters[head.role_name]

@@ -1,6 +1,6 @@
-"""The SimPy clock (sim.model): it waits on the people events themselves, so a replication
-has one timeout per people event and per month end and none of its own for the people, and
-its numbers are those of a clock with a timeout of its own after each people event."""
+"""The SimPy clock (sim.model): one `ClockEvent` per people event and per month end, no
+process and no timeout, and the numbers of a clock process with a timeout of its own after
+each people event and people events as timeouts with their action as a callback."""
 
 from __future__ import annotations
 
@@ -8,13 +8,30 @@ import numpy as np
 import pytest
 import simpy
 
-from sim.model import Model
+from sim.model import HIRE, MONTH_END, ClockEvent, Model
 from sim.plan import MONTH_DAYS, Plan
 from tests.factories import SELLER, plan, stress_plan
 
 
 class OwnTimeouts(Model):
-    """The clock as it was: a timeout of its own for each time a people event is due."""
+    """The clock as a SimPy process, the plainest way: people events are timeouts with their
+    action as a callback, and the process takes a timeout of its own to each time a people
+    event is due and to each month's end."""
+
+    def simulate(self) -> None:
+        self.env.run(until=self.env.process(self._clock()))
+
+    def _at(self, day, kind, head):
+        env = self.env
+        event = env.timeout(max(0.0, day - env.now))
+        event.callbacks.append(lambda _event: self._act(kind, head))
+
+    def _act(self, kind, head) -> None:
+        self.now = self.env.now
+        if kind == HIRE:
+            self._hire(head)
+        else:
+            self._departure(head)
 
     def _clock(self):  # a SimPy process
         env, pipeline = self.env, self.pipeline
@@ -53,22 +70,26 @@ def test_the_numbers_are_those_of_a_clock_with_timeouts_of_its_own(make) -> None
         assert ours.sellers == theirs.sellers
 
 
-def test_the_only_timeouts_are_people_events_and_month_ends(monkeypatch) -> None:
+def test_the_only_events_are_people_events_and_month_ends(monkeypatch) -> None:
     scheduled, people = [], []
     schedule = simpy.Environment.schedule
 
     def counting_schedule(env, event, *args, **kwargs):
-        if isinstance(event, simpy.Timeout):
-            scheduled.append(event)
+        scheduled.append(event)
         return schedule(env, event, *args, **kwargs)
 
     class CountingAt(Model):  # Model is an extension type when compiled: no monkeypatching
-        def _at(self, *args):
-            people.append(args)
-            return super()._at(*args)
+        def _at(self, day, kind, head):
+            if kind != MONTH_END:
+                people.append((day, kind, head))
+            return super()._at(day, kind, head)
 
     monkeypatch.setattr(simpy.Environment, "schedule", counting_schedule)
     p = stress_plan()
-    CountingAt(p, 0).run()
+    model = CountingAt(p, 0)
+    model.run()
     assert len(people) > 10
-    assert len(scheduled) == p.warm_months + p.months + len(people)
+    clock_events = [e for e in scheduled if isinstance(e, ClockEvent)]
+    assert len(clock_events) == p.warm_months + p.months + len(people)
+    others = [e for e in scheduled if not isinstance(e, ClockEvent)]
+    assert others and all(e is model.done for e in others)  # the last month's end: stop
