@@ -32,11 +32,15 @@ cpdef Py_ssize_t _count(list lists)
 cdef class Model
 
 
+cdef class Clock:
+    cdef public Model model
+
+
 # SimPy reads and writes `callbacks` and `_ok` (sim/model.py)
 cdef class ClockEvent:
     cdef public object callbacks, head
     cdef public bint _ok
-    cdef public Model model
+    cdef public Clock clock
     cdef public Py_ssize_t kind
     cdef public double day
 
@@ -49,6 +53,7 @@ cpdef _happen(ClockEvent event)
 cdef class Model:
     cdef public object all_sellers, arr_at_start, book_size_at_start, cancelled
     cdef public object cohorts, company, env, followers, inbound, ix, layout, done
+    cdef public Clock clock
     cdef public object manager_days, manager_mark, managers, month_programs
     cdef public object month_support, pending, plan, raw
     cdef public object rosters, seat_states, segment_factor, sellers

@@ -74,6 +74,16 @@ class ReplicationResult:
 HIRE, DEPARTURE, MONTH_END = 0, 1, 2  # what a `ClockEvent` is
 
 
+class Clock:
+    """What a model's `ClockEvent`s reach it through. The run cuts it when it ends, so that
+    the events SimPy still holds (people events after the horizon: SimPy's environment is
+    a reference cycle, freed only by the garbage collector) do not keep the model alive;
+    reference counting frees the model as soon as it is dropped."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+
+
 class ClockEvent:
     """A hire or a departure of `head`, or a month's end, at `day` on the SimPy clock.
 
@@ -82,17 +92,17 @@ class ClockEvent:
     `Environment.schedule`, as a `Timeout` schedules itself, without a `Timeout`'s set-up
     or a process to resume; its one callback hands it to its model (`Model._happen`)."""
 
-    def __init__(self, model: Model, kind: int, head: Head | None, day: float) -> None:
+    def __init__(self, clock: Clock, kind: int, head: Head | None, day: float) -> None:
         self.callbacks = HAPPEN
         self._ok = True
-        self.model = model
+        self.clock = clock
         self.kind = kind
         self.head = head
         self.day = day  # the time SimPy gives it: now + delay (Environment.schedule)
 
 
 def _happen(event: ClockEvent) -> None:
-    event.model._happen(event)
+    event.clock.model._happen(event)
 
 
 HAPPEN = (_happen,)  # every ClockEvent's callbacks (SimPy replaces them, never appends)
@@ -120,6 +130,7 @@ class Model:
         self.raw = [[0.0] * plan.months for _ in range(len(self.layout))]
         self.env = simpy.Environment(initial_time=-plan.warm_months * MONTH_DAYS)
         self.now = self.env.now  # SimPy's time (`_happen` keeps it)
+        self.clock = Clock(self)
         self.month = -plan.warm_months
         self.month_start = self.env.now
         self.book = Book(plan, replication)
@@ -299,6 +310,7 @@ class Model:
         self.done = self.env.event()
         self._begin_month(-self.plan.warm_months)
         self.env.run(until=self.done)
+        self.clock.model = None  # the events left on SimPy's clock let go of the model
 
     # SimPy's clock runs the people events and the month ends, each a `ClockEvent` whose
     # callback (`_happen`) first works the pipeline up to it. Opportunity events never
@@ -350,7 +362,7 @@ class Model:
         """Schedule a `ClockEvent` of `kind` for `head` on the SimPy clock at `day` (now if
         `day` has passed)."""
         delay = max(0.0, day - self.now)
-        self.env.schedule(ClockEvent(self, kind, head, self.now + delay), NORMAL, delay)
+        self.env.schedule(ClockEvent(self.clock, kind, head, self.now + delay), NORMAL, delay)
 
     def _record(self, name: str, day: float, value: float) -> None:
         month = month_of(day)

@@ -90,11 +90,10 @@ def _simulate(plan: Plan, layout, first: int, count: int, raw: np.ndarray,
         raw[i] = model.raw
         blocks.append(model.seller_block())
         del model
-        # A model is full of cycles: free it before the next one is built. With automatic
-        # collection off, everything made since the last collection is in the youngest
-        # generation: collecting only that one frees the model without walking the whole
-        # heap, while its objects are still in the processor's cache (collecting every
-        # 25 replications' models at once, ~7 MB of them for hire5, took 6-7% longer).
+        # Reference counting has freed the model; its SimPy environment is a cycle (and a
+        # model that failed may be in one): collect the youngest generation, which with
+        # automatic collection off holds what was made since the last collection, now a
+        # few dozen objects, without walking the whole heap.
         gc.collect(0)
 
 

@@ -93,3 +93,24 @@ def test_the_only_events_are_people_events_and_month_ends(monkeypatch) -> None:
     assert len(clock_events) == p.warm_months + p.months + len(people)
     others = [e for e in scheduled if not isinstance(e, ClockEvent)]
     assert others and all(e is model.done for e in others)  # the last month's end: stop
+
+
+def test_a_finished_model_is_freed_by_reference_counting() -> None:
+    """The events left on SimPy's clock after the horizon (SimPy's environment is a cycle,
+    freed only by the collector) do not keep their model alive: dropping it frees it."""
+    import gc
+
+    from sim.api import load
+    from sim.plan import compile_plan
+
+    hire5 = compile_plan(load("scenarios/hire5.yaml"))  # hires due after its horizon
+    gc.collect()
+    gc.disable()
+    try:
+        model = Model(hire5, 0)
+        model.simulate()
+        assert any(isinstance(o, ClockEvent) for o in gc.get_objects())  # events left over
+        del model
+        assert not any(isinstance(o, Model) for o in gc.get_objects())
+    finally:
+        gc.enable()

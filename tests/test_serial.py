@@ -189,8 +189,9 @@ def test_replications_run_without_automatic_collection(monkeypatch) -> None:
 
 
 def test_each_model_is_freed_before_the_next_is_built(monkeypatch) -> None:
-    """A finished model's cycles are collected right after its replication, so one model
-    at a time is alive in a worker (and its objects are collected while still cached)."""
+    """A finished model is freed right after its replication (by reference counting; the
+    collector takes its SimPy environment's cycle), so one model at a time is alive in a
+    worker (and its objects are freed while still cached)."""
     import weakref
 
     import sim.runner as runner
