@@ -16,6 +16,10 @@ cdef Py_ssize_t ATTRITION, CAPACITY, CYCLE_TIME, DEAL_SIZE, PIPELINE, RAMP_SPEED
 cdef Py_ssize_t SELLING_TIME, WIN_RATE
 
 
+# a head's spares until seated: one view for every head (no new memoryview per head)
+cdef double[::1] NO_SPARES
+
+
 cdef class Head:
     cdef public object role, segment, month_pieces, kind
     cdef public list lever

@@ -60,6 +60,9 @@ FIGURES = ("ident", "role_name", "sells", "segment_index", "segment_no", "skill_
 UNLIMITED = 1e12  # capacity of a seller without max_open_opps: spare = UNLIMITED - open
 
 
+NO_SPARES = array("d")  # a head's spares until it is seated (never written: sim.pipeline)
+
+
 class Head:
     """One person. Times are in days from the horizon start (negative = before it)."""
 
@@ -116,7 +119,7 @@ class Head:
         self.month_pieces: list[tuple[float, float, float]] = []  # this month's ramp pieces
         self.spare = 0.0  # capacity - open opportunities (see Pipeline.spares)
         self.slot = 0  # position in the segment's spare list (-1 once it has left)
-        self.spares = array("d")  # the segment's spare capacities (shared)
+        self.spares = NO_SPARES  # the segment's spare capacities, once seated (shared)
         self.n_open = 0  # open opportunities owned
         self.opps = 0
         self.wins = 0

@@ -38,8 +38,12 @@ cdef class Pipeline:
     cdef public object unworked, full, lost, log  # log: sim.synth, None when off
     cdef public Book book
 
+    @cython.locals(old=Py_ssize_t, slot=Py_ssize_t, free=cython.long[::1], grown=list)
     cpdef _grow_open(self, Py_ssize_t capacity)
     cpdef _reserve(self, Py_ssize_t count)
+
+    @cython.locals(n=Py_ssize_t)
+    cpdef new_month(self, Arrivals arrivals)
 
     @cython.locals(slot=Py_ssize_t, i=Py_ssize_t, parent=Py_ssize_t)
     cdef void _open(self, double close_day, long key, object owner, double created_day,
@@ -58,7 +62,8 @@ cdef class Pipeline:
                    slot=Py_ssize_t, head=Head)
     cpdef seat(self, Py_ssize_t segment)
 
-    @cython.locals(sellers=list, values=cython.double[::1], slot=Py_ssize_t, head=Head)
+    @cython.locals(column=SpareColumn, sellers=list, values=cython.double[::1],
+                   slot=Py_ssize_t, head=Head)
     cpdef _unseat(self, Py_ssize_t segment)
 
     @cython.locals(row=Py_ssize_t)
@@ -89,7 +94,7 @@ cdef class Pipeline:
     @cython.locals(head=Head, count=Py_ssize_t)
     cpdef open_count(self)
 
-    @cython.locals(sellers=list, segment=Py_ssize_t)
+    @cython.locals(sellers=list, segment=Py_ssize_t, column=SpareColumn)
     cpdef join(self, Head head)
     @cython.locals(segment=Py_ssize_t)
     cpdef leave(self, Head head, double day)

@@ -465,7 +465,8 @@ class Pipeline:
         sellers = self.sellers[segment]
         # after equal orders, as appending and a stable sort would place it
         sellers.insert(heads_bisect(sellers, head.order, True, True), head)
-        head.spares = self.spares[segment].store
+        column = self.spares[segment]
+        head.spares = column.values
         self.seat(segment)
 
     def leave(self, head: Head, day: float) -> None:
@@ -492,7 +493,7 @@ class Pipeline:
         if len(column.store) < len(sellers):  # a new column (the old may be lent to a C view)
             column = self.spares[segment] = SpareColumn(max(8, 2 * len(sellers)))
             for head in sellers:
-                head.spares = column.store
+                head.spares = column.values
         values = column.values
         for slot in range(len(sellers)):
             head = sellers[slot]
@@ -500,7 +501,8 @@ class Pipeline:
             head.slot = slot
 
     def _unseat(self, segment: int) -> None:
-        values = self.spares[segment].values
+        column = self.spares[segment]
+        values = column.values
         sellers = self.sellers[segment]
         for slot in range(len(sellers)):
             head = sellers[slot]
