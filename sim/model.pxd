@@ -57,7 +57,7 @@ cdef class Model:
     cdef public object manager_days, manager_mark, managers, month_programs
     cdef public object month_support, pending, plan, raw
     cdef public object rosters, seat_states, segment_factor, sellers
-    cdef public object started, state_heads, role_no, csm_rosters
+    cdef public object started, state_heads, role_no, csm_rosters, roster_heads, manager_heads
     # typed: the book's and the pipeline's methods called in C, the month's numbers unboxed
     cdef public Book book
     cdef public Pipeline pipeline

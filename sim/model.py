@@ -154,6 +154,10 @@ class Model:
         self.csm_rosters = [(r, r.role.book_per_head) for r in self.rosters.values()
                             if r.role.kind.covers_book]
         self.managers = [r for r in plan.roles if not r.kind.simulated]
+        # each role's heads_<role> row of `raw`, beside its roster or plan (`_end_month`)
+        self.roster_heads = [(r, self.raw[self.ix[f"heads_{r.role.name}"]])
+                             for r in self.rosters.values()]
+        self.manager_heads = [(r, self.raw[self.ix[f"heads_{r.name}"]]) for r in self.managers]
         self.sellers = self.pipeline.sellers  # active sellers by segment, in routing order
         self.started: list[Head] = []  # heads employed at some point this month
         self.all_sellers: list[Head] = []
@@ -440,13 +444,13 @@ class Model:
         self._people_costs(month, start, end)
         raw, ix = self.raw, self.ix
         heads_total = 0
-        for roster in self.rosters.values():
-            raw[ix[f"heads_{roster.role.name}"]][month] = len(roster.active)
+        for roster, row in self.roster_heads:
+            row[month] = len(roster.active)
             heads_total += len(roster.active)
         n_sellers = _count(self.sellers)
-        for role in self.managers:
+        for role, row in self.manager_heads:
             count = math.ceil(n_sellers / role.span)
-            raw[ix[f"heads_{role.name}"]][month] = count
+            row[month] = count
             heads_total += count
         raw[ix["heads_total"]][month] = heads_total
         raw[ix["sellers"]][month] = n_sellers

@@ -83,3 +83,6 @@ cdef class OppDraws:
                    z_size=cython.p_double)
     cpdef between(self, double start, double end, double rate, object kind, object source,
                   Arrivals out)
+
+    @cython.locals(piece=tuple, factor=cython.double)
+    cpdef arrivals(self, list pieces, double rate, object kind, object source, Arrivals out)

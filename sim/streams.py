@@ -481,9 +481,10 @@ class OppDraws:
                  source: object, out: Arrivals) -> None:
         """Arrivals at `rate` per day × each piece's factor over `pieces` of ``(from_day,
         to_day, factor)`` (see `between`)."""
-        for start, end, factor in pieces:
+        for piece in pieces:
+            factor = piece[2]
             if rate * factor > 0.0:
-                self.between(start, end, rate * factor, kind, source, out)
+                self.between(piece[0], piece[1], rate * factor, kind, source, out)
 
     def between(self, start: float, end: float, rate: float, kind: int, source: object,
                 out: Arrivals) -> None:
