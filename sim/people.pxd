@@ -21,27 +21,34 @@ cdef double[::1] NO_SPARES
 
 
 cdef class Head:
+    # First and together, what the pipeline's loop reads of the head an arrival or a close
+    # belongs to (Pipeline.work_until): three cache lines of the object, where they were
+    # spread over eight (C lays the fields out in this order).
+    cdef public Py_ssize_t slot, n_open, segment_no, opps, wins
+    cdef public double p_win, decided, deal_mu, deal_sigma, deal_mult, commission, bookings
+    cdef public double cycle_mu, cycle_sigma, cycle_mult
+    cdef public bint active, plain
+    cdef public object deal_mix
+    cdef public double[::1] spares  # the segment's spare capacities (sim.pipeline)
+    # the rest
     cdef public object role, segment, month_pieces, kind
     cdef public list lever
-    cdef public double[::1] spares  # the segment's spare capacities (sim.pipeline)
     cdef public OppDraws draws
-    cdef public object cycle_table, deal_mix
+    cdef public object cycle_table
     cdef public long long order  # routing order: role order × 1,000,000 + seat
     cdef public tuple ramp
-    cdef public Py_ssize_t seat, occupant, slot, segment_no
+    cdef public Py_ssize_t seat, occupant
     cdef public object segment_index
-    cdef public Py_ssize_t opps, wins, n_open
     cdef public double skill, attrition_left, tth_z, hired_at, left_at, progress_days
-    cdef public double progress_at, ramp_avg, capacity, spare, bookings, p_win
-    cdef public double cycle_mu, cycle_sigma, cycle_mult, deal_mu, deal_sigma, deal_mult
-    cdef public double commission, rate_unit, seat_factor, room, hazard, decided
+    cdef public double progress_at, ramp_avg, capacity, spare
+    cdef public double rate_unit, seat_factor, room, hazard
     cdef public double no_decision_days, opps_factor
     cdef public double opps_per_day, attrition_per_day, cost_per_day, win_rate
     cdef public double skill_sigma, spread
     cdef public object ident
     cdef public str role_name
     cdef public double ramp_last, ramp_speed, max_open, month_from, month_to, month_ramp
-    cdef public bint active, ramped, plain, own, unlimited, stationary, sells
+    cdef public bint ramped, own, unlimited, stationary, sells
 
     @cython.locals(rate=cython.double, hazard=cython.double, wait=cython.double,
                    factor=cython.double, days=cython.double)

@@ -10,6 +10,8 @@ from sim.people cimport Head, heads_bisect
 # days per month and year (sim.days), C constants here
 cdef double MONTH_DAYS
 
+cdef Py_ssize_t OPENED  # numbers per slot in Pipeline.opened
+
 
 @cython.locals(slot=Py_ssize_t, i=Py_ssize_t, best=cython.double)
 cpdef Py_ssize_t first_max(double[::1] spares, Py_ssize_t n)
@@ -31,7 +33,7 @@ cdef class Pipeline:
     cdef public Py_ssize_t month, next, added, key, capacity, heap_n, free_n
     cdef public Arrivals arrivals
     cdef public long[::1] order, keys, heap, free, heap_key
-    cdef public double[::1] close_day, created_day, u_win, z_size, heap_day
+    cdef public double[::1] opened, heap_day
     cdef public list extra, routers, sellers, spares, created, won, owners, _open_columns
     cdef public list entries  # the interpreted core's heap (sim/pipeline.py)
     cdef public dict heirs, amounts
@@ -72,14 +74,12 @@ cdef class Pipeline:
     @cython.locals(owner=Head, day=cython.double, i=Py_ssize_t, key=Py_ssize_t,
                    month=Py_ssize_t, slot=Py_ssize_t, row=Py_ssize_t, kind=cython.long,
                    u_win=cython.double, z_cycle=cython.double, z_size=cython.double,
-                   created_day=cython.double, next_day=cython.double, _key=cython.long,
+                   created_day=cython.double, next_day=cython.double,
                    size=cython.double, cycle_days=cython.double, month_end=cython.double,
                    arrivals=Arrivals, order=cython.long[::1], a_day=cython.double[::1],
                    a_kind=cython.long[::1], a_u_win=cython.double[::1],
                    a_z_cycle=cython.double[::1], a_z_size=cython.double[::1],
-                   o_created=cython.double[::1],
-                   o_u_win=cython.double[::1], o_z_size=cython.double[::1],
-                   o_keys=cython.long[::1], sources=list, owners=list, sdr=Head,
+                   opened=cython.double[::1], o_keys=cython.long[::1], sources=list, owners=list, sdr=Head,
                    extra=list, all_spares=list, all_sellers=list, routers=list,
                    created=list, unworked=list, lost=list, full=list, won=list,
                    bookings=list, customers=list, cycles=list, commission=list,

@@ -63,6 +63,7 @@ from sim.roles import SDR, SELF
 
 ROUTED_INBOUND = 2  # arrival kinds (SELF, SDR: sim.roles), also the index of `created`
 OPEN_CAPACITY = 512  # open-opportunity slots before the columns first double
+OPENED = 4  # a slot's numbers in `Pipeline.opened`: close day, created day, u_win, z_size
 # Segments that may hold this many sellers route through a `Router`; below it, ``max`` and
 # ``index`` over a short list are faster. Either way the choice is the same.
 ROUTER_FROM = 128
@@ -343,13 +344,15 @@ class Pipeline:
         old = self.capacity
         if capacity <= old:
             return
-        grown = [array(code, bytes(8 * capacity)) for code in "ddddd"] + [
-            array("l", bytes(8 * capacity)) for _ in range(4)]
-        for new, column in zip(grown, self._open_columns, strict=False):
-            new[:old] = column[:old]
+        # `opened` holds a slot's four numbers side by side (OPENED), so that a close reads
+        # them from one cache line, not four columns
+        widths = (OPENED, 1, 1, 1, 1, 1)
+        grown = [array(code, bytes(8 * width * capacity))
+                 for code, width in zip("ddllll", widths, strict=True)]
+        for new, column, width in zip(grown, self._open_columns, widths, strict=False):
+            new[:width * old] = column[:width * old]
         self._open_columns = grown
-        self.close_day, self.created_day, self.u_win, self.z_size, self.heap_day = grown[:5]
-        self.keys, self.heap, self.free, self.heap_key = grown[5:]
+        self.opened, self.heap_day, self.keys, self.heap, self.free, self.heap_key = grown
         self.owners.extend([None] * (capacity - old))
         free = self.free
         for slot in range(capacity - 1, old - 1, -1):  # the lowest slot is taken first
@@ -369,12 +372,12 @@ class Pipeline:
         """Open an opportunity (a free slot must exist: `_reserve`)."""
         self.free_n -= 1
         slot = self.free[self.free_n]
-        self.close_day[slot] = close_day
         self.keys[slot] = key
         self.owners[slot] = owner
-        self.created_day[slot] = created_day
-        self.u_win[slot] = u_win
-        self.z_size[slot] = z_size
+        self.opened[OPENED * slot] = close_day
+        self.opened[OPENED * slot + 1] = created_day
+        self.opened[OPENED * slot + 2] = u_win
+        self.opened[OPENED * slot + 3] = z_size
         if not cython.compiled:  # interpreted: heapq sifts in C (the same order: keys differ)
             heapq.heappush(self.entries, (close_day, key, slot))
             self.heap_n += 1
@@ -552,8 +555,8 @@ class Pipeline:
             slots = [self.heap[i] for i in range(self.heap_n)]
         else:
             slots = [entry[2] for entry in self.entries]
-        closes, keys = self.close_day, self.keys
-        open_now = sorted([(closes[slot], keys[slot]) for slot in slots])
+        opened, keys = self.opened, self.keys
+        open_now = sorted([(opened[OPENED * slot], keys[slot]) for slot in slots])
         return [key for _day, key in open_now
                 if key in log and log[key][3][-1][1] is head and log[key][4] is None]
 
@@ -671,8 +674,7 @@ class Pipeline:
         self_kind, sdr_kind = SELF, SDR  # C constants in the compiled loop
         # each arrival opens at most one opportunity: the open columns never grow below
         self._reserve(arrivals.n - i + len(extra))
-        o_created, o_u_win, o_z_size = self.created_day, self.u_win, self.z_size
-        o_keys, owners = self.keys, self.owners
+        opened, o_keys, owners = self.opened, self.keys, self.owners
         row = self._first(i)
         next_day = a_day[row]
         # this month's tallies in locals, added to in the same order as the rows would be
@@ -691,10 +693,9 @@ class Pipeline:
                     break
                 slot = self._close_first()
                 owner = owners[slot]
-                _key = o_keys[slot]
-                created_day = o_created[slot]
-                u_win = o_u_win[slot]
-                z_size = o_z_size[slot]
+                created_day = opened[OPENED * slot + 1]
+                u_win = opened[OPENED * slot + 2]
+                z_size = opened[OPENED * slot + 3]
                 if owner.slot < 0:  # its owner has left: it went to an heir
                     owner = self._heir(owner)
                     if owner is None:  # lost when its owner left
@@ -704,7 +705,7 @@ class Pipeline:
                 if routers[owner.segment_no] is not None:
                     routers[owner.segment_no].raised(owner.slot)
                 if log is not None:
-                    self._log_close(_key, day, owner, u_win, z_size)
+                    self._log_close(o_keys[slot], day, owner, u_win, z_size)
                 if day < 0:
                     continue
                 # won with the owner's win probability this month; lost, or if it never
@@ -717,8 +718,8 @@ class Pipeline:
                     size = exp(owner.deal_mu + owner.deal_sigma * z_size) * owner.deal_mult
                 else:
                     size = owner.deal_mix.at(z_size) * owner.deal_mult
-                if amounts and _key in amounts:  # a start state's known amount
-                    size = amounts.pop(_key)
+                if amounts and o_keys[slot] in amounts:  # a start state's known amount
+                    size = amounts.pop(o_keys[slot])
                 n_won += 1
                 n_bookings += size
                 n_customers += 1
