@@ -52,7 +52,8 @@ cdef class Pipeline:
                     double u_win, double z_size) except *
 
     @cython.locals(top=Py_ssize_t, n=Py_ssize_t, last=Py_ssize_t, day=cython.double,
-                   key=cython.long, i=Py_ssize_t, child=Py_ssize_t)
+                   key=cython.long, i=Py_ssize_t, child=Py_ssize_t, left=cython.double,
+                   right=cython.double)
     cdef Py_ssize_t _close_first(self) except -1
 
     cdef double _next_close(self) except? -1

@@ -423,11 +423,13 @@ class Pipeline:
                 child = 2 * i + 1
                 if child >= n:
                     break
-                if child + 1 < n and (
-                        self.heap_day[child + 1] < self.heap_day[child] or (
-                            self.heap_day[child + 1] == self.heap_day[child]
-                            and self.heap_key[child + 1] < self.heap_key[child])):
-                    child += 1
+                if child + 1 < n:  # the earlier child, added without a branch on which
+                    # (one would guess wrong half the time: the children come in any order)
+                    left, right = self.heap_day[child], self.heap_day[child + 1]
+                    if right == left:  # a tie (rare, so this branch guesses right)
+                        child += self.heap_key[child + 1] < self.heap_key[child]
+                    else:
+                        child += right < left
                 if day < self.heap_day[child] or (
                         day == self.heap_day[child] and key < self.heap_key[child]):
                     break
