@@ -87,6 +87,10 @@ cdef class Model:
     @cython.locals(pipeline=Pipeline)
     cpdef _open_pipeline(self, double start)
 
+    @cython.locals(rows=list, row=list, values=cython.double[:, ::1], r=Py_ssize_t,
+                   m=Py_ssize_t)
+    cpdef raw_into(self, out)
+
     @cython.locals(rows=cython.double[:, ::1], head=Head, i=Py_ssize_t, count=Py_ssize_t,
                    sellers=list)
     cpdef seller_block(self)

@@ -21,6 +21,11 @@ from typing import NamedTuple
 
 import numpy as np
 import simpy
+
+try:
+    import cython
+except ImportError:  # the interpreted core where Cython is not installed
+    from sim import nocython as cython
 from simpy.events import NORMAL
 
 from sim import levers, steady
@@ -685,6 +690,20 @@ class Model:
             roster.release(head.seat)
 
     # ---- results ------------------------------------------------------------------
+    def raw_into(self, out: np.ndarray) -> None:
+        """Write `raw` (metric rows x months of Python numbers) into `out`, a C-contiguous
+        float64 array of that shape: one typed loop where numpy would inspect every
+        element of the nested lists to find the array's shape and type."""
+        rows = self.raw
+        if not cython.compiled:  # numpy's conversion, in C too
+            out[...] = rows
+            return
+        values = out  # a C view when compiled (sim/model.pxd)
+        for r in range(len(rows)):
+            row = rows[r]
+            for m in range(len(row)):
+                values[r, m] = row[m]
+
     def seller_block(self) -> np.ndarray:
         """Every seller (`all_sellers`, in order) as a row of float64s: `SellerRow`'s fields
         with the role as its index in the plan's roles (`sim.sellers.SELLER_COLUMNS`), in

@@ -87,7 +87,7 @@ def _simulate(plan: Plan, layout, first: int, count: int, raw: np.ndarray,
     for i, replication in enumerate(range(first, first + count)):
         model = Model(plan, replication, layout)
         model.simulate()
-        raw[i] = model.raw
+        model.raw_into(raw[i])
         blocks.append(model.seller_block())
         del model
         # Reference counting has freed the model; its SimPy environment is a cycle (and a

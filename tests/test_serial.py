@@ -98,6 +98,20 @@ def test_seller_blocks_hold_what_each_replications_seller_rows_say(plan) -> None
     assert len(rows) > 10 and chunk.sellers.tobytes() == expected.tobytes()
 
 
+@pytest.mark.parametrize("plan", [stress_plan(),
+                                  compile_plan(load(ROOT / "scenarios" / "hire5.yaml"))],
+                         ids=["stress", "hire5"])
+def test_a_chunks_raw_metrics_are_each_replications_own(plan) -> None:
+    """`Model.raw_into` (a chunk's raw arrays) writes, bit for bit, what numpy makes of the
+    replication's raw rows (`Model.run`), counts held as ints included."""
+    from sim.model import Model
+
+    chunk = simulate_chunk(plan, 3, 4)
+    expected = np.array([Model(plan, r).run().raw for r in range(3, 7)])
+    assert chunk.raw.shape == expected.shape and chunk.raw.tobytes() == expected.tobytes()
+    assert np.count_nonzero(expected) > expected.size // 4
+
+
 def test_reps_csv_rendered_in_slices_is_the_same_text(monkeypatch) -> None:
     """A chunk's rows are rendered `RENDER_ROWS` at a time (bounded memory): the same bytes
     as all at once, whatever the slice (labels of months and cohorts are per row)."""
