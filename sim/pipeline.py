@@ -124,12 +124,14 @@ def stable_order(day: array, n: int) -> array:
             hi = edges[r + 2] if r + 1 < runs else mid
             i, j, k = lo, mid, lo
             while i < mid and j < hi:
-                if day[src[j]] < day[src[i]]:  # strictly earlier: a tie keeps the left first
-                    dst[k] = src[j]
-                    j += 1
-                else:
-                    dst[k] = src[i]
-                    i += 1
+                # the right run's row when strictly earlier (a tie keeps the left first),
+                # chosen without a branch: which run goes next is a coin toss to the
+                # processor, and a branch on it guessed wrong about half the time
+                left, right = src[i], src[j]
+                take = day[right] < day[left]
+                dst[k] = right if take else left
+                j += take
+                i += 1 - take
                 k += 1
             while i < mid:
                 dst[k] = src[i]
