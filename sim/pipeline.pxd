@@ -17,11 +17,21 @@ cdef Py_ssize_t OPENED  # numbers per slot in Pipeline.opened
 cpdef Py_ssize_t first_max(double[::1] spares, Py_ssize_t n)
 
 
+@cython.locals(i=Py_ssize_t, low=cython.double, high=cython.double)
+cpdef stable_order(double[::1] day, Py_ssize_t n)
+
+
+@cython.locals(out=cython.p_long, bucket=cython.p_long, starts=cython.p_long,
+               buffer=cython.p_long, i=Py_ssize_t, j=Py_ssize_t, k=Py_ssize_t,
+               b=cython.long, first=Py_ssize_t, last=Py_ssize_t, row=cython.long)
+cdef _bucket_order(double[::1] day, Py_ssize_t n, double low, double scale)
+
+
 @cython.locals(src=cython.p_long, dst=cython.p_long, edges=cython.p_long,
                buffer=cython.p_long, i=Py_ssize_t, j=Py_ssize_t, k=Py_ssize_t, lo=Py_ssize_t,
                mid=Py_ssize_t, hi=Py_ssize_t, runs=Py_ssize_t, merged=Py_ssize_t,
                r=Py_ssize_t, left=cython.long, right=cython.long, take=Py_ssize_t)
-cpdef stable_order(double[::1] day, Py_ssize_t n)
+cpdef _merge_order(double[::1] day, Py_ssize_t n)
 
 
 cdef class SpareColumn:

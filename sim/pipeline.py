@@ -98,6 +98,68 @@ def stable_order(day: array, n: int) -> array:
         order = array("l", days.argsort(kind="stable").astype("l", copy=False).tobytes())
         order.append(n)
         return order
+    if n > 1:
+        low = high = day[0]
+        for i in range(1, n):
+            low = min(low, day[i])
+            high = max(high, day[i])
+        if 0.0 < high - low < INF:  # (else: all alike, or a range past a double's)
+            return _bucket_order(day, n, low, (n - 1) / (high - low))
+    return _merge_order(day, n)
+
+
+@cython.boundscheck(False)  # rows and buckets below n, the views' length at least
+@cython.wraparound(False)
+def _bucket_order(day: array, n: int, low: float, scale: float) -> array:
+    """`stable_order` by buckets (compiled core): row i goes to bucket
+    ``int((day[i] - low) * scale)``, which never decreases as the day grows (each step
+    rounds monotonically), so buckets in turn, each sorted, are the rows in order. Rows
+    enter their bucket in row order and an insertion sort (moving a row only past strictly
+    later days) keeps equal days so: the stable order. Spread over [`low`, `low` + (n − 1) /
+    `scale`] by n buckets, a month's arrivals meet about one other a bucket, and the sort
+    does a few steps a row, guessable, where a merge does a coin-toss comparison a row and
+    pass."""
+    result = cython.declare(carray.array, carray.clone(_LONGS, n + 1, False))
+    buffer = cython.cast(cython.p_long, malloc((2 * n + 1) * cython.sizeof(cython.long)))
+    if buffer == cython.NULL:
+        raise MemoryError()
+    out = result.data.as_longs
+    bucket = buffer  # row i's bucket
+    starts = buffer + n  # bucket b: out[starts[b] .. starts[b + 1] - 1], once placed
+    for b in range(n + 1):
+        starts[b] = 0
+    for i in range(n):
+        b = cython.cast(cython.long, (day[i] - low) * scale)
+        b = min(b, n - 1)  # (rounding can reach n - 1 at most; kept in range regardless)
+        bucket[i] = b
+        starts[b + 1] += 1
+    for b in range(n):
+        starts[b + 1] += starts[b]
+    for i in range(n):  # each row after the earlier rows of its bucket
+        out[starts[bucket[i]]] = i
+        starts[bucket[i]] += 1
+    # starts[b] is now the end of bucket b; sort each run of a bucket by day, stably
+    first = 0
+    for b in range(n):
+        last = starts[b]
+        for k in range(first + 1, last):
+            row = out[k]
+            j = k
+            while j > first and day[row] < day[out[j - 1]]:
+                out[j] = out[j - 1]
+                j -= 1
+            out[j] = row
+        first = last
+    free(buffer)
+    out[n] = n
+    return result
+
+
+@cython.boundscheck(False)  # rows and positions below n, the views' length at least
+@cython.wraparound(False)
+def _merge_order(day: array, n: int) -> array:
+    """`stable_order` by merging the rows' ascending runs (compiled core): for a day range
+    buckets cannot split, and for fewer than two rows."""
     # natural merge sort: each source's arrivals come in order, so the rows are ascending
     # runs (a few rows each); merge neighbouring runs pass by pass (the left first on ties),
     # in C buffers: the result's array, a scratch one and the runs' bounds

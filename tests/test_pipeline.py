@@ -257,3 +257,20 @@ def test_a_months_arrivals_are_ordered_as_numpys_stable_argsort(seed) -> None:
         days = rng.permutation(days)  # no runs to speak of
     got = stable_order(array("d", days.tobytes()), n)
     assert list(got) == [*np.argsort(days, kind="stable").tolist(), n]
+
+
+@pytest.mark.parametrize("days", [
+    [5.0, -3.5, 5.0, -3.5, 0.0, 1e-300, -1e-300, 0.0],  # negative, tiny, ties
+    [2.0] * 9,  # all alike (no range to bucket)
+    [1.7e308, -1.7e308, 0.0, 1.7e308, -1.7e308],  # a range past a double's (merged)
+    [-91.25, -91.25, -60.83, -91.25 + 1e-13, -60.83 - 1e-13],  # ties a rounding apart
+    list(np.random.default_rng(7).uniform(-30.4, 0.0, 500)),  # a warm-up month's days
+])
+def test_stable_order_keeps_equal_days_in_row_order_at_any_range(days) -> None:
+    from array import array
+
+    from sim.pipeline import stable_order
+
+    values = np.array(days, dtype=float)
+    got = stable_order(array("d", values.tobytes()), len(values))
+    assert list(got) == [*np.argsort(values, kind="stable").tolist(), len(values)]
