@@ -351,8 +351,7 @@ class Model:
         self.now = event.day
         if event.kind == MONTH_END:
             month = self.month
-            start = month * MONTH_DAYS
-            self._end_month(month, start, start + MONTH_DAYS)
+            self._end_month(month, month * MONTH_DAYS, self.month_end)
             if month + 1 < self.months:
                 self._begin_month(month + 1)
             else:

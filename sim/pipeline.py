@@ -90,9 +90,11 @@ def first_max(spares: array, n: int) -> int:
 def stable_order(day: array, n: int) -> array:
     """Rows ``0 .. n - 1`` by `day`, equal days in row order, then ``n`` (an end marker).
 
-    The interpreted core calls numpy's stable argsort; the compiled one merges the rows'
-    ascending runs in C, without numpy's calls and arrays (a month has a few hundred
-    arrivals). A stable sort's order is unique, so both give the same rows."""
+    The interpreted core calls numpy's stable argsort; the compiled one sorts in C, without
+    numpy's calls and arrays (a month has a few hundred arrivals): by buckets over the
+    days' range (`_bucket_order`), or by merging the rows' ascending runs where there is
+    no range to split (`_merge_order`). A stable sort's order is unique, so all give the
+    same rows."""
     if not cython.compiled:
         days = np.frombuffer(day, dtype=np.float64, count=n)
         order = array("l", days.argsort(kind="stable").astype("l", copy=False).tobytes())
