@@ -11,6 +11,7 @@ from sim.streams cimport source
 
 # days per month and year (sim.days), C constants here
 cdef double MONTH_DAYS, YEAR_DAYS
+cdef Py_ssize_t OPEN  # numbers per open opportunity at the start (sim.steady)
 
 
 cpdef bint _targets(object program, object cohort, Head head, double month_start)
@@ -84,8 +85,12 @@ cdef class Model:
     cpdef _leave(self, Head head, double day, bint backfill)
     cpdef _head_month(self, Head head, double start, double end, Arrivals arrivals)
 
-    @cython.locals(pipeline=Pipeline)
     cpdef _open_pipeline(self, double start)
+
+    @cython.locals(n=Py_ssize_t, i=Py_ssize_t, j=Py_ssize_t, k=Py_ssize_t, group=Py_ssize_t,
+                   r=cython.p_double, g=cython.p_long, o=cython.p_long, w=cython.p_long,
+                   pipeline=Pipeline)
+    cpdef _open_rows(self, object rows, list owners, object groups)
 
     @cython.locals(rows=list, row=list, values=cython.double[:, ::1], r=Py_ssize_t,
                    m=Py_ssize_t)

@@ -15,6 +15,7 @@ nor hires before day 0).
 from __future__ import annotations
 
 import math
+from array import array
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import NamedTuple
@@ -45,12 +46,15 @@ from sim.people import (
     seat_insert,
     seat_remove,
 )
-from sim.pipeline import ROUTED_INBOUND, Pipeline
+from sim.pipeline import ROUTED_INBOUND, Pipeline, stable_order
 from sim.plan import Plan, ProgramPlan, RolePlan
 from sim.ranges import drawn_plan
 from sim.streams import INBOUND, START_STATE, OppDraws, source, stream
 
-BY_ORDER = itemgetter(0)
+if cython.compiled:  # the stationary start's rows read through C pointers
+    from cython.cimports.cpython import array as carray
+
+OPEN = steady.OPEN  # numbers per open opportunity drawn at the start
 
 
 class SellerRow(NamedTuple):
@@ -276,10 +280,14 @@ class Model:
     def _open_pipeline(self, start: float) -> None:
         """The stationary open pipeline at the warm-up's start (`start`): each seat's heads'
         opportunities still open, and the segments' inbound ones (sim.steady)."""
-        plan, rep, pipeline = self.plan, self.replication, self.pipeline
+        plan, rep = self.plan, self.replication
         seasons = [steady.Season(plan, seg) for seg in plan.segments]
-        # (u_order, created, close, owner or None (routed), segment, u_win, z_size, full_ok)
-        opened: list[tuple] = []
+        # the opportunities (steady.OPEN numbers each) by group, a seat's or a segment's
+        # inbound: per group its seller (an occupant that sells, else None: routed) in
+        # `owners`, and (segment, full_ok, end row) in `groups`
+        rows = array("d")
+        owners: list[Head | None] = []
+        groups = array("l")
         for roster, seat, head, vacant, age in self.seat_states:
             role = roster.role
             if role.kind.sources is None or role.opps_per_day <= 0:
@@ -291,21 +299,50 @@ class Model:
             if sells:
                 rate *= roster.seat_factor(seat)
             own_factor = head.opps_factor if head is not None else 1.0
-            for order, created, close, own, u_win, z_size in steady.seat_opportunities(
-                    plan, role, seat, rep, start, rate, vacant, age,
-                    seasons[index], max(seg.seasonality), own_factor):
-                # its own; a leaver's (handed over, even beyond capacity); an SDR's (routed)
-                owner = head if own and sells else None
-                opened.append((order, created, close, owner, index, u_win, z_size, sells))
+            opens = steady.seat_opportunities(plan, role, seat, rep, start, rate, vacant, age,
+                                              seasons[index], max(seg.seasonality),
+                                              own_factor)
+            if len(opens):
+                rows.extend(opens)
+                owners.append(head if sells else None)
+                groups.extend((index, 1 if sells else 0, len(rows) // steady.OPEN))
         for seg in plan.segments:
             index = seg.index
             rate = seg.inbound_per_day * self.book.market_factor(index)
-            for order, created, close, _own, u_win, z_size in steady.inbound_opportunities(
-                    plan, index, rep, start, rate, seasons[index], max(seg.seasonality)):
-                opened.append((order, created, close, None, index, u_win, z_size, False))
-        opened.sort(key=BY_ORDER)
-        for _order, created, close, owner, segment, u_win, z_size, full_ok in opened:
-            pipeline.open_at_start(owner, segment, created, close, u_win, z_size, full_ok)
+            opens = steady.inbound_opportunities(plan, index, rep, start, rate, seasons[index],
+                                                 max(seg.seasonality))
+            if len(opens):
+                rows.extend(opens)
+                owners.append(None)
+                groups.extend((index, 0, len(rows) // steady.OPEN))
+        self._open_rows(rows, owners, groups)
+
+    def _open_rows(self, rows: array, owners: list[Head | None], groups: array) -> None:
+        """Open `_open_pipeline`'s opportunities in the order of their `u_order`, equal ones
+        in the order drawn: its own ones to their seat's occupant (if it has room), a
+        leaver's (handed over, even beyond capacity) or an SDR's routed."""
+        n = len(rows) // OPEN
+        order = stable_order(rows[::OPEN], n)
+        group_of = array("l", [0]) * max(n, 1)  # each row's group
+        if cython.compiled:
+            r = cython.cast(carray.array, rows).data.as_doubles
+            g = cython.cast(carray.array, groups).data.as_longs
+            o = cython.cast(carray.array, order).data.as_longs
+            w = cython.cast(carray.array, group_of).data.as_longs
+        else:
+            r, g, o, w = rows, groups, order, group_of
+        group = 0
+        for i in range(n):
+            while i >= g[3 * group + 2]:
+                group += 1
+            w[i] = group
+        pipeline = self.pipeline
+        for j in range(n):
+            i = o[j]
+            group = w[i]
+            k = OPEN * i
+            pipeline.open_at_start(owners[group] if r[k + 3] != 0.0 else None, g[3 * group],
+                                   r[k + 1], r[k + 2], r[k + 4], r[k + 5], g[3 * group + 1] != 0)
 
     # ---- the clock ----------------------------------------------------------------
     def run(self) -> ReplicationResult:

@@ -4,6 +4,7 @@ import cython
 
 from sim.days cimport month_of
 from sim.npyrandom cimport bitgen_t
+from sim.pipeline cimport stable_order
 from sim.streams cimport source
 
 # days per month and year (sim.days), C constants here
@@ -41,11 +42,16 @@ cpdef tuple seat_start(object plan, object role, Py_ssize_t seat, Py_ssize_t rep
 cdef double POISSON_C_MAX
 
 
-@cython.locals(share=cython.double, mean=cython.double, n=Py_ssize_t, i=Py_ssize_t, total=cython.double,
-               age=cython.double, drop=cython.double, q=cython.double, below=cython.double,
-               win=cython.double, u=cython.p_double, z=cython.p_double, out=list,
-               lognormal=bint, mu=cython.double, sigma=cython.double, positive=bint)
-cpdef list _candidates(object rng, double rate, object seg)
+cdef object _doubles(Py_ssize_t n)
+
+
+@cython.locals(share=cython.double, mean=cython.double, n=Py_ssize_t, i=Py_ssize_t,
+               j=Py_ssize_t, k=Py_ssize_t, drop=cython.double, q=cython.double,
+               below=cython.double, w=cython.double, u=cython.p_double, z=cython.p_double,
+               age=cython.p_double, total=cython.p_double, win=cython.p_double,
+               order=cython.p_long, out=cython.p_double, width=Py_ssize_t, lognormal=bint,
+               mu=cython.double, sigma=cython.double, positive=bint)
+cpdef _candidates(object rng, double rate, object seg)
 
 
 cdef double _length_biased(object cycle, bint lognormal, double mu, double sigma,
@@ -53,17 +59,20 @@ cdef double _length_biased(object cycle, bint lognormal, double mu, double sigma
 
 
 @cython.locals(top=cython.double, bound=cython.double, history=_History, fast=Season,
-               candidates=list, out=list, old=cython.double, remaining=cython.double,
-               u_keep=cython.double, u_order=cython.double, u_win=cython.double,
-               z_size=cython.double, created=cython.double, own=bint, factor=cython.double)
-cpdef list seat_opportunities(object plan, object role, Py_ssize_t seat,
-                              Py_ssize_t replication, double start, double rate, bint vacant,
-                              double age, object season, double season_max,
-                              double own_factor=*)
+               n=Py_ssize_t, i=Py_ssize_t, j=Py_ssize_t, k=Py_ssize_t, step=Py_ssize_t,
+               c=cython.p_double, out=cython.p_double, width=Py_ssize_t, old=cython.double,
+               u_keep=cython.double, created=cython.double, own=bint, factor=cython.double)
+cpdef seat_opportunities(object plan, object role, Py_ssize_t seat, Py_ssize_t replication,
+                         double start, double rate, bint vacant, double age, object season,
+                         double season_max, double own_factor=*)
 
 
-@cython.locals(fast=Season, out=list, old=cython.double, remaining=cython.double,
-               u_keep=cython.double, u_order=cython.double, u_win=cython.double,
-               z_size=cython.double, created=cython.double)
-cpdef list inbound_opportunities(object plan, Py_ssize_t segment, Py_ssize_t replication,
-                                 double start, double rate, object season, double season_max)
+cdef Py_ssize_t _put(double *out, Py_ssize_t k, double *c, Py_ssize_t i,
+                     double created, double close, bint own, Py_ssize_t width)
+
+
+@cython.locals(fast=Season, n=Py_ssize_t, i=Py_ssize_t, j=Py_ssize_t, k=Py_ssize_t,
+               step=Py_ssize_t, c=cython.p_double, out=cython.p_double, width=Py_ssize_t,
+               created=cython.double)
+cpdef inbound_opportunities(object plan, Py_ssize_t segment, Py_ssize_t replication,
+                            double start, double rate, object season, double season_max)

@@ -34,11 +34,11 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Callable
-from operator import itemgetter
 
 import numpy as np
 
 from sim.days import MONTH_DAYS, month_of
+from sim.pipeline import stable_order
 from sim.plan import Empirical, Lognormal, Plan, RolePlan, SegmentPlan
 from sim.streams import INBOUND_PIPELINE, SEAT, SEAT_PIPELINE, source
 
@@ -76,11 +76,12 @@ _DOUBLES = array("d")  # the template of `_candidates`'s draw buffer (compiled c
 
 LONG_TENURE_MONTHS = 24.0  # tenure at day 0 of a head in a role without attrition
 
-# An open opportunity drawn at the start: (u_order, created_day, close_day, own, u_win,
-# z_size); own: created by the seat's current occupant (else before it, or routed). Where
-# capacity binds, they are placed in the order of `u_order`, independent of their ages: the
-# ages of what a full seller holds are those of any open opportunity (insensitivity).
-Open = tuple[float, float, float, bool, float, float]
+# An open opportunity drawn at the start, OPEN numbers in a flat array: (u_order,
+# created_day, close_day, own, u_win, z_size); own 1.0: created by the seat's current
+# occupant (0.0: before it, or routed). Where capacity binds, they are placed in the order
+# of `u_order`, independent of their ages: the ages of what a full seller holds are those
+# of any open opportunity (insensitivity).
+OPEN = 6
 
 
 def seat_start(plan: Plan, role: RolePlan, seat: int, replication: int
@@ -195,15 +196,23 @@ def _length_biased(cycle: Lognormal | Empirical, lognormal: bool, mu: float, sig
     return exp(mu + sigma * (sigma + z)) if positive else 0.0
 
 
-# candidates by age (continuous draws: no two alike), a float key sorted without
-# comparing tuples
-YOUNGEST_FIRST = itemgetter(0)
+# A candidate opportunity, CANDIDATE numbers in a flat array: (age, remaining, u_keep,
+# u_order, u_win, z_size)
+CANDIDATE = 6
 
 
-def _candidates(rng: np.random.Generator, rate: float, seg: SegmentPlan
-                ) -> list[tuple[float, float, float, float, float, float]]:
-    """A Poisson number with mean `rate` × the mean time open of (age, remaining, u_keep,
-    u_order, u_win, z_size), youngest first.
+def _doubles(n: int) -> array:
+    """A new array of `n` doubles to be filled (zeros in the interpreted core)."""
+    if cython.compiled:
+        out = carray.clone(_DOUBLES, n, False)
+    else:
+        out = array("d", bytes(8 * n))
+    return out
+
+
+def _candidates(rng: np.random.Generator, rate: float, seg: SegmentPlan) -> array:
+    """A Poisson number with mean `rate` × the mean time open of candidates (`CANDIDATE`
+    numbers each, flat), youngest first; equal ages in the order drawn.
 
     With undecided opportunities (`no_decision`), the time open is the cycle with
     probability 1 − s and the drop age D with probability s; its length-biased law picks D
@@ -213,7 +222,7 @@ def _candidates(rng: np.random.Generator, rate: float, seg: SegmentPlan
     """
     cycle = seg.cycle
     if rate <= 0:
-        return []
+        return _doubles(0)
     if cython.compiled:  # the Generator's C calls below, without its method calls
         bitgen = cython.declare(cython.pointer(bitgen_t), bitgen_of(rng))
     share = seg.no_decision
@@ -223,7 +232,7 @@ def _candidates(rng: np.random.Generator, rate: float, seg: SegmentPlan
     else:
         n = int(rng.poisson(mean))
     if n == 0:
-        return []
+        return _doubles(0)
     # rows u_split, u_keep, u_order, u_win and z_length, z_size: the draws of
     # random((4, n)) and standard_normal((2, n)), flat (one array shape fewer to build)
     if cython.compiled:  # the methods' fill functions, into one C buffer
@@ -239,36 +248,57 @@ def _candidates(rng: np.random.Generator, rate: float, seg: SegmentPlan
     mu = cycle.mu if lognormal else 0.0
     sigma = cycle.sigma if lognormal else 0.0
     positive = lognormal and cycle.mean > 0
-    out = []
+    ages, totals, wins = _doubles(n), _doubles(n), _doubles(n)
+    if cython.compiled:
+        age = cython.cast(carray.array, ages).data.as_doubles
+        total = cython.cast(carray.array, totals).data.as_doubles
+        win = cython.cast(carray.array, wins).data.as_doubles
+    else:
+        age, total, win = ages, totals, wins
     if not share:
         for i in range(n):
-            total = _length_biased(cycle, lognormal, mu, sigma, positive, z[i])
-            age = u[i] * total
-            out.append((age, total - age, u[n + i], u[2 * n + i], u[3 * n + i], z[n + i]))
-        out.sort(key=YOUNGEST_FIRST)
-        return out
-    drop = seg.no_decision_days
-    q = share * drop / seg.open_mean
-    below = math.nextafter(1.0 - share, 0.0)  # the largest win draw of a decided one
-    for i in range(n):
-        win = u[3 * n + i]
-        if win >= 1.0 - q:  # undecided: open for the drop age
-            total = drop
-            win = 1.0 - share + (win - (1.0 - q)) / q * share
-        else:
-            total = _length_biased(cycle, lognormal, mu, sigma, positive, z[i])
-            win = min(win / (1.0 - q) * (1.0 - share), below)
-        age = u[i] * total
-        out.append((age, total - age, u[n + i], u[2 * n + i], win, z[n + i]))
-    out.sort(key=YOUNGEST_FIRST)
-    return out
+            total[i] = _length_biased(cycle, lognormal, mu, sigma, positive, z[i])
+            age[i] = u[i] * total[i]
+            win[i] = u[3 * n + i]
+    else:
+        drop = seg.no_decision_days
+        q = share * drop / seg.open_mean
+        below = math.nextafter(1.0 - share, 0.0)  # the largest win draw of a decided one
+        for i in range(n):
+            w = u[3 * n + i]
+            if w >= 1.0 - q:  # undecided: open for the drop age
+                total[i] = drop
+                win[i] = 1.0 - share + (w - (1.0 - q)) / q * share
+            else:
+                total[i] = _length_biased(cycle, lognormal, mu, sigma, positive, z[i])
+                win[i] = min(w / (1.0 - q) * (1.0 - share), below)
+            age[i] = u[i] * total[i]
+    youngest = stable_order(ages, n)
+    width = CANDIDATE
+    result = _doubles(width * n)
+    if cython.compiled:
+        order = cython.cast(carray.array, youngest).data.as_longs
+        out = cython.cast(carray.array, result).data.as_doubles
+    else:
+        order, out = youngest, result
+    for j in range(n):
+        i = order[j]
+        k = width * j
+        out[k] = age[i]
+        out[k + 1] = total[i] - age[i]
+        out[k + 2] = u[n + i]
+        out[k + 3] = u[2 * n + i]
+        out[k + 4] = win[i]
+        out[k + 5] = z[n + i]
+    return result
 
 
 def seat_opportunities(plan: Plan, role: RolePlan, seat: int, replication: int, start: float,
                        rate: float, vacant: bool, age: float,
                        season: Callable[[float], float], season_max: float,
-                       own_factor: float = 1.0) -> list[Open]:
-    """Open opportunities at `start` that the heads of a seat created.
+                       own_factor: float = 1.0) -> array:
+    """Open opportunities at `start` that the heads of a seat created, `OPEN` numbers each
+    in a flat array.
 
     `rate`: opportunities per day of a fully ramped head (seat and market factors included);
     `vacant`, `age`: the seat's state at `start` (see `seat_start`); `season(day)`: the
@@ -283,12 +313,22 @@ def seat_opportunities(plan: Plan, role: RolePlan, seat: int, replication: int, 
         bound *= own_factor
     candidates = _candidates(rng, rate * top * season_max if own_factor <= 1.0
                              else rate * bound, seg)
-    if not candidates:
-        return []
+    n = len(candidates) // CANDIDATE
+    width = OPEN
+    result = _doubles(width * n)
+    if n == 0:
+        return result
     history = _History(rng, role, vacant, age)
     fast = season if type(season) is Season else None  # typed in the compiled core
-    out = []
-    for old, remaining, u_keep, u_order, u_win, z_size in candidates:
+    if cython.compiled:
+        c = cython.cast(carray.array, candidates).data.as_doubles
+        out = cython.cast(carray.array, result).data.as_doubles
+    else:
+        c, out = candidates, result
+    k, step = 0, CANDIDATE
+    for j in range(n):
+        i = step * j
+        old, u_keep = c[i], c[i + 2]
         created = start - old
         own = not vacant and old < age
         factor = history.factor(old)
@@ -296,21 +336,47 @@ def seat_opportunities(plan: Plan, role: RolePlan, seat: int, replication: int, 
         if own and own_factor != 1.0:
             factor *= own_factor
         if u_keep * bound < factor:
-            out.append((u_order, created, start + remaining, own, u_win, z_size))
-    return out
+            k = _put(out, k, c, i, created, start + c[i + 1], own, width)
+    del result[k:]
+    return result
+
+
+def _put(out: array, k: int, c: array, i: int, created: float, close: float, own: bool,
+         width: int) -> int:
+    """Write the open opportunity of the candidate at `c[i:]` at `out[k:]` (`width`: OPEN);
+    the next k."""
+    out[k] = c[i + 3]
+    out[k + 1] = created
+    out[k + 2] = close
+    out[k + 3] = 1.0 if own else 0.0
+    out[k + 4] = c[i + 4]
+    out[k + 5] = c[i + 5]
+    return k + width
 
 
 def inbound_opportunities(plan: Plan, segment: int, replication: int, start: float,
                           rate: float, season: Callable[[float], float], season_max: float
-                          ) -> list[Open]:
-    """Open inbound opportunities of a segment at `start` (`rate` per day before season)."""
+                          ) -> array:
+    """Open inbound opportunities of a segment at `start` (`rate` per day before season),
+    `OPEN` numbers each in a flat array."""
     seg = plan.segments[segment]
     rng = source(plan.seed, replication, INBOUND_PIPELINE, (seg.ident,))
     fast = season if type(season) is Season else None  # typed in the compiled core
-    out = []
-    for old, remaining, u_keep, u_order, u_win, z_size in _candidates(
-            rng, rate * season_max, seg):
-        created = start - old
-        if u_keep * season_max < (fast.at(created) if fast is not None else season(created)):
-            out.append((u_order, created, start + remaining, False, u_win, z_size))
-    return out
+    candidates = _candidates(rng, rate * season_max, seg)
+    n = len(candidates) // CANDIDATE
+    width = OPEN
+    result = _doubles(width * n)
+    if cython.compiled:
+        c = cython.cast(carray.array, candidates).data.as_doubles
+        out = cython.cast(carray.array, result).data.as_doubles
+    else:
+        c, out = candidates, result
+    k, step = 0, CANDIDATE
+    for j in range(n):
+        i = step * j
+        created = start - c[i]
+        if c[i + 2] * season_max < (fast.at(created) if fast is not None
+                                    else season(created)):
+            k = _put(out, k, c, i, created, start + c[i + 1], False, width)
+    del result[k:]
+    return result

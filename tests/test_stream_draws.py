@@ -92,9 +92,13 @@ def test_a_seats_stationary_draws_are_the_generators() -> None:
     n = int(rng.poisson(rate * segment.cycle.mean))
     u = rng.random(4 * n).tolist()
     z = rng.standard_normal(2 * n).tolist()
-    assert n > 10 and len(candidates) == n
-    assert sorted(row[2:] for row in candidates) == sorted(
+    rows = [tuple(candidates[i:i + steady.CANDIDATE])
+            for i in range(0, len(candidates), steady.CANDIDATE)]
+    assert n > 10 and len(rows) == n
+    assert sorted(row[2:] for row in rows) == sorted(
         zip(u[n:2 * n], u[2 * n:3 * n], u[3 * n:], z[n:], strict=True))
+    ages = [row[0] for row in rows]  # youngest first
+    assert ages == sorted(ages) and len(set(ages)) == n
 
 
 def test_churn_uniforms_are_the_generators() -> None:
