@@ -729,9 +729,8 @@ class Pipeline:
     @cython.wraparound(False)  # (a slot of -1, nobody, is tested before any use)
     def work_until(self, until: float) -> None:
         """Process arrivals and closes, in time order, before day `until`."""
-        arrivals, order, extra = self.arrivals, self.order, self.extra
-        a_day, a_kind, sources = arrivals.day, arrivals.kind, arrivals.sources
-        a_u_win, a_z_cycle, a_z_size = arrivals.u_win, arrivals.z_cycle, arrivals.z_size
+        arrivals, extra = self.arrivals, self.extra
+        sources = arrivals.sources
         all_spares, all_sellers, routers = self.spares, self.sellers, self.routers
         i, key, month = self.next, self.key, self.month
         created, unworked, lost, full = self.created, self.unworked, self.lost, self.full
@@ -742,7 +741,18 @@ class Pipeline:
         self_kind, sdr_kind = SELF, SDR  # C constants in the compiled loop
         # each arrival opens at most one opportunity: the open columns never grow below
         self._reserve(arrivals.n - i + len(extra))
-        opened, o_keys, owners = self.opened, self.keys, self.owners
+        owners = self.owners
+        if cython.compiled:  # the columns through C pointers: no view acquired per call
+            order = cython.address(self.order[0])
+            a_day, a_kind = cython.address(arrivals.day[0]), cython.address(arrivals.kind[0])
+            a_u_win = cython.address(arrivals.u_win[0])
+            a_z_cycle = cython.address(arrivals.z_cycle[0])
+            a_z_size = cython.address(arrivals.z_size[0])
+            opened, o_keys = cython.address(self.opened[0]), cython.address(self.keys[0])
+        else:
+            order, opened, o_keys = self.order, self.opened, self.keys
+            a_day, a_kind, a_u_win = arrivals.day, arrivals.kind, arrivals.u_win
+            a_z_cycle, a_z_size = arrivals.z_cycle, arrivals.z_size
         row = self._first(i)
         next_day = a_day[row]
         # this month's tallies in locals, added to in the same order as the rows would be
@@ -818,13 +828,13 @@ class Pipeline:
                 i += 1
                 row = order[i]
             next_day = a_day[row]
+            # (spares read through the head or column each time: a local view would be
+            # acquired and released, atomic reference counts, on every arrival)
             if kind == self_kind:
                 owner = source
                 if not owner.active:
                     continue
-                spares = owner.spares
-                slot = owner.slot
-                if spares[slot] <= 0:  # a full seller sources nothing: counted as lost
+                if owner.spares[owner.slot] <= 0:  # a full seller sources nothing: lost
                     if day >= 0:
                         n_full += 1
                     continue
@@ -839,13 +849,13 @@ class Pipeline:
                 router = routers[segment]
                 if router is None:
                     column = all_spares[segment]
-                    spares = column.values
-                    slot = first_max(spares, len(all_sellers[segment]))  # ties: the first
+                    slot = first_max(column.values, len(all_sellers[segment]))  # ties: first
+                    if slot >= 0 and column.values[slot] <= 0:
+                        slot = -1
                 else:
-                    spares = router.values
                     slot = router.best()
-                if slot >= 0 and spares[slot] <= 0:
-                    slot = -1
+                    if slot >= 0 and router.values[slot] <= 0:
+                        slot = -1
                 if slot < 0:  # nobody has room: created but unworked
                     if day >= 0:
                         if kind == sdr_kind:
@@ -855,7 +865,7 @@ class Pipeline:
                         n_unworked += 1
                     continue
                 owner = all_sellers[segment][slot] if router is None else router.heads[slot]
-            spares[slot] -= 1
+            owner.spares[owner.slot] -= 1  # (its column's, at its slot: the routed one's too)
             owner.n_open += 1
             key += 1
             if owner.plain:
