@@ -75,6 +75,16 @@ cdef class Model:
     @cython.locals(head=Head, covered=list)
     cpdef _csm_capacity(self)
 
+    # a month's steps, called in C (no Python method call, arguments unboxed)
+    cpdef _start_month(self, Py_ssize_t month, double start, double end)
+    cpdef _end_month(self, Py_ssize_t month, double start, double end)
+    cpdef _people_costs(self, Py_ssize_t month, double start, double end)
+    cpdef _managers_to(self, double day)
+    cpdef double _time_to_hire_lever(self, str role_name)
+    cpdef _driver_need(self, object role)
+    cpdef _follow(self, object roster, double day, bint grow)
+    cpdef _planned(self, str role_name, Py_ssize_t count, double day)
+
     # people events: typed heads (their slots read in C)
     cpdef _record(self, str name, double day, double value)
     cpdef _requisition(self, object roster, Py_ssize_t seat, double day)
