@@ -55,6 +55,8 @@ cdef class Head:
     cpdef double month(self, double start, double end, double segment_factor,
                        Arrivals arrivals, bint may_leave)
 
+    @cython.locals(pipeline=cython.double, selling_time=cython.double, capacity=cython.double,
+                   attrition=cython.double, win_rate=cython.double)
     cpdef set_lever(self, list lever)
     cpdef _read_figures(self, object role, object segment)
     cpdef _copy_figures(self, Head like)

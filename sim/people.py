@@ -227,13 +227,16 @@ class Head:
         """This month's levers, and the products of them the month and pipeline read."""
         self.lever = lever
         self.ramp_speed = lever[RAMP_SPEED]
-        self.rate_unit = self.opps_per_day * lever[PIPELINE] * lever[SELLING_TIME]
+        # the multipliers as C doubles in the compiled core (arithmetic unboxed)
+        pipeline, selling_time = lever[PIPELINE], lever[SELLING_TIME]
+        capacity, attrition, win_rate = lever[CAPACITY], lever[ATTRITION], lever[WIN_RATE]
+        self.rate_unit = self.opps_per_day * pipeline * selling_time
         if self.opps_factor != 1.0:
             self.rate_unit *= self.opps_factor
-        self.room = lever[CAPACITY] * lever[SELLING_TIME]
-        self.hazard = self.attrition_per_day * lever[ATTRITION]
+        self.room = capacity * selling_time
+        self.hazard = self.attrition_per_day * attrition
         if self.segment is not None:
-            self.p_win = self.win_rate * self.skill * lever[WIN_RATE]
+            self.p_win = self.win_rate * self.skill * win_rate
             if self.decided < 1.0:  # won: u_win below the win rate's share of the decided
                 self.p_win = min(1.0, self.p_win) * self.decided
             self.cycle_mult = lever[CYCLE_TIME]
