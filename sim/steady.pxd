@@ -58,21 +58,18 @@ cdef double _length_biased(object cycle, bint lognormal, double mu, double sigma
                            bint positive, double z) except? -1.0
 
 
-@cython.locals(top=cython.double, bound=cython.double, history=_History, fast=Season,
-               n=Py_ssize_t, i=Py_ssize_t, j=Py_ssize_t, k=Py_ssize_t, step=Py_ssize_t,
-               c=cython.p_double, out=cython.p_double, width=Py_ssize_t, old=cython.double,
-               u_keep=cython.double, created=cython.double, own=bint, factor=cython.double)
+@cython.locals(top=cython.double, bound=cython.double, history=_History)
 cpdef seat_opportunities(object plan, object role, Py_ssize_t seat, Py_ssize_t replication,
                          double start, double rate, bint vacant, double age, object season,
                          double season_max, double own_factor=*)
 
 
-cdef Py_ssize_t _put(double *out, Py_ssize_t k, double *c, Py_ssize_t i,
-                     double created, double close, bint own, Py_ssize_t width)
-
-
 @cython.locals(fast=Season, n=Py_ssize_t, i=Py_ssize_t, j=Py_ssize_t, k=Py_ssize_t,
-               step=Py_ssize_t, c=cython.p_double, out=cython.p_double, width=Py_ssize_t,
-               created=cython.double)
+               step=Py_ssize_t, width=Py_ssize_t, c=cython.p_double, out=cython.p_double,
+               old=cython.double, created=cython.double, own=bint, factor=cython.double)
+cdef _kept(object candidates, double start, _History history, bint vacant, double age,
+           double bound, object season, double own_factor)
+
+
 cpdef inbound_opportunities(object plan, Py_ssize_t segment, Py_ssize_t replication,
                             double start, double rate, object season, double season_max)

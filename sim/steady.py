@@ -313,12 +313,20 @@ def seat_opportunities(plan: Plan, role: RolePlan, seat: int, replication: int, 
         bound *= own_factor
     candidates = _candidates(rng, rate * top * season_max if own_factor <= 1.0
                              else rate * bound, seg)
+    history = _History(rng, role, vacant, age) if len(candidates) else None
+    return _kept(candidates, start, history, vacant, age, bound, season, own_factor)
+
+
+def _kept(candidates: array, start: float, history: _History | None, vacant: bool,
+          age: float, bound: float, season: Callable[[float], float],
+          own_factor: float) -> array:
+    """The `candidates` kept at rate ``factor / bound``, as open opportunities (`OPEN`
+    numbers each, flat): factor is the season's at creation times, for a seat's also its
+    `history`'s ramp factor of whoever held it then (None: 1, inbound) and, created by the
+    current occupant (not `vacant`, younger than `age`), its `own_factor`."""
     n = len(candidates) // CANDIDATE
     width = OPEN
     result = _doubles(width * n)
-    if n == 0:
-        return result
-    history = _History(rng, role, vacant, age)
     fast = season if type(season) is Season else None  # typed in the compiled core
     if cython.compiled:
         c = cython.cast(carray.array, candidates).data.as_doubles
@@ -328,30 +336,26 @@ def seat_opportunities(plan: Plan, role: RolePlan, seat: int, replication: int, 
     k, step = 0, CANDIDATE
     for j in range(n):
         i = step * j
-        old, u_keep = c[i], c[i + 2]
+        old = c[i]
         created = start - old
         own = not vacant and old < age
-        factor = history.factor(old)
-        factor *= fast.at(created) if fast is not None else season(created)
+        factor = history.factor(old) if history is not None else 1.0
+        if fast is not None:  # (one branch each: a C double times a C double)
+            factor *= fast.at(created)
+        else:
+            factor *= season(created)
         if own and own_factor != 1.0:
             factor *= own_factor
-        if u_keep * bound < factor:
-            k = _put(out, k, c, i, created, start + c[i + 1], own, width)
+        if c[i + 2] * bound < factor:  # u_keep
+            out[k] = c[i + 3]  # u_order
+            out[k + 1] = created
+            out[k + 2] = start + c[i + 1]  # closes when its remaining days have passed
+            out[k + 3] = 1.0 if own else 0.0
+            out[k + 4] = c[i + 4]  # u_win
+            out[k + 5] = c[i + 5]  # z_size
+            k += width
     del result[k:]
     return result
-
-
-def _put(out: array, k: int, c: array, i: int, created: float, close: float, own: bool,
-         width: int) -> int:
-    """Write the open opportunity of the candidate at `c[i:]` at `out[k:]` (`width`: OPEN);
-    the next k."""
-    out[k] = c[i + 3]
-    out[k + 1] = created
-    out[k + 2] = close
-    out[k + 3] = 1.0 if own else 0.0
-    out[k + 4] = c[i + 4]
-    out[k + 5] = c[i + 5]
-    return k + width
 
 
 def inbound_opportunities(plan: Plan, segment: int, replication: int, start: float,
@@ -361,22 +365,5 @@ def inbound_opportunities(plan: Plan, segment: int, replication: int, start: flo
     `OPEN` numbers each in a flat array."""
     seg = plan.segments[segment]
     rng = source(plan.seed, replication, INBOUND_PIPELINE, (seg.ident,))
-    fast = season if type(season) is Season else None  # typed in the compiled core
-    candidates = _candidates(rng, rate * season_max, seg)
-    n = len(candidates) // CANDIDATE
-    width = OPEN
-    result = _doubles(width * n)
-    if cython.compiled:
-        c = cython.cast(carray.array, candidates).data.as_doubles
-        out = cython.cast(carray.array, result).data.as_doubles
-    else:
-        c, out = candidates, result
-    k, step = 0, CANDIDATE
-    for j in range(n):
-        i = step * j
-        created = start - c[i]
-        if c[i + 2] * season_max < (fast.at(created) if fast is not None
-                                    else season(created)):
-            k = _put(out, k, c, i, created, start + c[i + 1], False, width)
-    del result[k:]
-    return result
+    return _kept(_candidates(rng, rate * season_max, seg), start, None, True, 0.0,
+                 season_max, season, 1.0)
