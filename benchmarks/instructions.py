@@ -42,8 +42,11 @@ for seed in range({count}):
 
 def instructions(code: str, interpreted: bool = False) -> int:
     """Instructions callgrind counts for ``python -c code`` (the whole process)."""
-    # one BLAS thread: idle BLAS threads spin, and callgrind would count their spinning
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    # one BLAS thread: idle BLAS threads spin, and callgrind would count their spinning;
+    # a fixed string hash: each seed lays dictionaries out differently, which moved the
+    # count by up to ±1% from one process to the next
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+           "PYTHONHASHSEED": "0"}
     env.pop("SIMREV_CORE", None)
     if interpreted:
         env["SIMREV_CORE"] = "interpreted"
