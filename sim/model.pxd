@@ -2,6 +2,8 @@
 # functions typed, called per head; the .py stays plain Python.
 import cython
 
+from cpython.array cimport array
+
 from sim.arrivals cimport Arrivals
 from sim.customers cimport Book
 from sim.days cimport month_of
@@ -100,7 +102,7 @@ cdef class Model:
     @cython.locals(n=Py_ssize_t, i=Py_ssize_t, j=Py_ssize_t, k=Py_ssize_t, group=Py_ssize_t,
                    r=cython.p_double, g=cython.p_long, o=cython.p_long, w=cython.p_long,
                    pipeline=Pipeline)
-    cpdef _open_rows(self, object rows, list owners, object groups)
+    cdef _open_rows(self, array rows, list owners, array groups)
 
     @cython.locals(rows=list, row=list, values=cython.double[:, ::1], r=Py_ssize_t,
                    m=Py_ssize_t)

@@ -739,7 +739,10 @@ class Pipeline:
         amounts, log = self.amounts, self.log
         pop = heapq.heappop
         self_kind, sdr_kind = SELF, SDR  # C constants in the compiled loop
-        # each arrival opens at most one opportunity: the open columns never grow below
+        # each arrival opens at most one opportunity: the open columns never grow below.
+        # The compiled loop relies on it, and on nothing below adding arrivals or
+        # replacing `order`: it reads these columns through C pointers taken here, which a
+        # new column would leave dangling (a memoryview would have kept the old one alive)
         self._reserve(arrivals.n - i + len(extra))
         owners = self.owners
         if cython.compiled:  # the columns through C pointers: no view acquired per call

@@ -72,7 +72,7 @@ else:
 # Generator.poisson, which checks it (its limit is about 9.2e18) and raises as before.
 POISSON_C_MAX = 1e18
 
-_DOUBLES = array("d")  # the template of `_candidates`'s draw buffer (compiled core)
+_DOUBLES = array("d")  # the template of the compiled core's new arrays (`_doubles`)
 
 LONG_TENURE_MONTHS = 24.0  # tenure at day 0 of a head in a role without attrition
 
@@ -340,7 +340,7 @@ def _kept(candidates: array, start: float, history: _History | None, vacant: boo
         created = start - old
         own = not vacant and old < age
         factor = history.factor(old) if history is not None else 1.0
-        if fast is not None:  # (one branch each: a C double times a C double)
+        if fast is not None:  # a Season's factor: a C double times a C double
             factor *= fast.at(created)
         else:
             factor *= season(created)
