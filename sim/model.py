@@ -282,7 +282,7 @@ class Model:
         opportunities still open, and the segments' inbound ones (sim.steady)."""
         plan, rep = self.plan, self.replication
         seasons = [steady.Season(plan, seg) for seg in plan.segments]
-        # the opportunities (steady.OPEN numbers each) by group, a seat's or a segment's
+        # the opportunities (OPEN numbers each) by group, a seat's or a segment's
         # inbound: per group its seller (an occupant that sells, else None: routed) in
         # `owners`, and (segment, full_ok, end row) in `groups`
         rows = array("d")
@@ -305,7 +305,7 @@ class Model:
             if len(opens):
                 rows.extend(opens)
                 owners.append(head if sells else None)
-                groups.extend((index, 1 if sells else 0, len(rows) // steady.OPEN))
+                groups.extend((index, 1 if sells else 0, len(rows) // OPEN))
         for seg in plan.segments:
             index = seg.index
             rate = seg.inbound_per_day * self.book.market_factor(index)
@@ -314,7 +314,7 @@ class Model:
             if len(opens):
                 rows.extend(opens)
                 owners.append(None)
-                groups.extend((index, 0, len(rows) // steady.OPEN))
+                groups.extend((index, 0, len(rows) // OPEN))
         self._open_rows(rows, owners, groups)
 
     def _open_rows(self, rows: array, owners: list[Head | None], groups: array) -> None:
